@@ -1,0 +1,37 @@
+"""Configuration read from the environment, the same way in every service."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def amqp_uri() -> str:
+    return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("CRM_DATA_DIR", "./var")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(service: str) -> str:
+    """``<SERVICE>_DATABASE_URL`` if set (PostgreSQL), else an SQLite file of the service's own."""
+    env = f"{service.upper()}_DATABASE_URL"
+    url = os.environ.get(env)
+    if url:
+        return url
+    return f"sqlite:///{data_dir() / (service + '.db')}"
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw not in (None, "") else default
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw not in (None, "") else default

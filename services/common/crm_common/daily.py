@@ -1,0 +1,73 @@
+"""Daily jobs: each service's ``daily_jobs(as_of)`` runs by itself once a day (at the first tick
+after ``CRM_DAILY_AT``, default 01:00 UTC), exactly once per date however many replicas run —
+the replica that inserts the ``job_runs`` row for the date runs it. Administrators trigger a run
+for any date through ``run_daily(as_of)``; the jobs themselves are idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+
+from nameko.timer import Timer
+from sqlalchemy import insert, update
+from sqlalchemy.exc import IntegrityError
+
+from .context import CallerContext
+from .db import utcnow
+
+log = logging.getLogger(__name__)
+
+JOB = "daily"
+
+
+class DailyTimer(Timer):
+    """A timer whose workers run with the service's system caller context."""
+
+    def handle_timer(self):  # nameko 2.14: Timer.handle_timer spawns without context
+        from functools import partial
+
+        caller = CallerContext.system(self.container.service_name)
+        self.worker_complete.reset()
+        self.container.spawn_worker(
+            self, (), {}, context_data=caller.to_context_data(),
+            handle_result=partial(self.handle_result),
+        )
+        self.worker_complete.wait()
+
+    def handle_result(self, worker_ctx, result, exc_info):
+        self.worker_complete.send()
+        return result, exc_info
+
+
+def daily_timer(interval: float | None = None):
+    interval = interval or float(os.environ.get("CRM_DAILY_CHECK_SECONDS", "300"))
+    return DailyTimer.decorator(interval=interval)
+
+
+def due(now: dt.datetime) -> bool:
+    at = os.environ.get("CRM_DAILY_AT", "01:00")
+    hh, mm = (int(x) for x in at.split(":"))
+    return (now.hour, now.minute) >= (hh, mm)
+
+
+def run_daily_once(service, as_of: dt.date) -> dict | None:
+    """Run ``service.daily_jobs(as_of)`` if no replica has claimed ``as_of`` yet."""
+    if os.environ.get("CRM_DAILY_DISABLED") == "1" or not due(dt.datetime.now(dt.timezone.utc)):
+        return None
+    db = service.db.handle if hasattr(service.db, "handle") else service.db
+    runs = db.infra.job_runs
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(insert(runs).values(job=JOB, as_of=as_of, started_at=utcnow()))
+    except IntegrityError:
+        return None  # another replica (or an earlier tick) has it
+    log.info("daily jobs for %s starting", as_of)
+    result = service.daily_jobs(as_of)
+    with db.engine.begin() as conn:
+        conn.execute(
+            update(runs).where(runs.c.job == JOB, runs.c.as_of == as_of)
+            .values(finished_at=utcnow(), result=result)
+        )
+    log.info("daily jobs for %s done: %s", as_of, result)
+    return result

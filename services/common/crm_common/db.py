@@ -1,0 +1,445 @@
+"""Database access shared by every service.
+
+* :func:`make_engine` — SQLite (the embedded default, one file per service) or PostgreSQL
+  (``<SERVICE>_DATABASE_URL``), configured for running under eventlet.
+* :func:`define_infra_tables` — the outbox, processed-event, audit and job-run tables every
+  service keeps in its own database next to its own tables.
+* :class:`UnitOfWork` — one transaction that commits the state change, the events announcing it
+  (outbox rows) and the audit trail together, and wakes the outbox relay after the commit.
+* :class:`Database` — the Nameko dependency: ``with self.db.transaction() as uow`` and
+  ``with self.db.read() as session``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import uuid
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any, Callable, Iterator
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    insert,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import config
+from .context import CallerContext, caller_of
+
+log = logging.getLogger(__name__)
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC timestamps, on SQLite too (which stores naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: timestamps must be timezone-aware")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+# --------------------------------------------------------------------------------------
+# Engines
+# --------------------------------------------------------------------------------------
+
+
+def is_sqlite(engine_or_url: Engine | str) -> bool:
+    url = engine_or_url if isinstance(engine_or_url, str) else str(engine_or_url.url)
+    return url.startswith("sqlite")
+
+
+def _green() -> bool:
+    try:
+        from eventlet import patcher
+
+        return patcher.is_monkey_patched("socket")
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url``.
+
+    SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` so a write
+    transaction takes the database lock up front (no lock-upgrade deadlocks between replicas
+    sharing the file). PostgreSQL: psycopg2 made cooperative with psycogreen under eventlet.
+    """
+    if is_sqlite(url):
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False, "isolation_level": None},
+            **kwargs,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+
+    if url.startswith("postgresql") and _green():
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    return create_engine(url, **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# Infrastructure tables, kept in every service's own database
+# --------------------------------------------------------------------------------------
+
+
+class InfraTables:
+    def __init__(self, metadata: MetaData):
+        self.outbox = Table(
+            "outbox",
+            metadata,
+            Column("id", BigId, primary_key=True, autoincrement=True),
+            Column("event_id", String(36), nullable=False, unique=True),
+            Column("type", String(100), nullable=False),
+            Column("body", Text, nullable=False),
+            Column("created_at", UTCDateTime(), nullable=False),
+            Column("published_at", UTCDateTime(), nullable=True, index=True),
+            Column("attempts", Integer, nullable=False, default=0),
+            Column("last_error", Text, nullable=True),
+        )
+        self.processed_events = Table(
+            "processed_events",
+            metadata,
+            Column("event_id", String(36), primary_key=True),
+            Column("handler", String(200), primary_key=True),
+            Column("processed_at", UTCDateTime(), nullable=False),
+        )
+        self.audit_log = Table(
+            "audit_log",
+            metadata,
+            Column("id", BigId, primary_key=True, autoincrement=True),
+            Column("at", UTCDateTime(), nullable=False, index=True),
+            Column("actor", String(100), nullable=False),
+            Column("request_id", String(64), nullable=True),
+            Column("entity", String(50), nullable=False),
+            Column("entity_id", String(64), nullable=False),
+            Column("action", String(50), nullable=False),
+            Column("changes", JSON, nullable=True),
+        )
+        self.job_runs = Table(
+            "job_runs",
+            metadata,
+            Column("job", String(100), primary_key=True),
+            Column("as_of", Date, primary_key=True),
+            Column("started_at", UTCDateTime(), nullable=False),
+            Column("finished_at", UTCDateTime(), nullable=True),
+            Column("result", JSON, nullable=True),
+        )
+
+
+def define_infra_tables(metadata: MetaData) -> InfraTables:
+    """Add the outbox, processed_events, audit_log and job_runs tables to a service's metadata."""
+    existing = getattr(metadata, "_crm_infra", None)
+    if existing is None:
+        existing = InfraTables(metadata)
+        metadata._crm_infra = existing  # type: ignore[attr-defined]
+    return existing
+
+
+def changes_between(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for every field whose value differs (for the audit trail)."""
+    out = {}
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            out[key] = [old.get(key), new.get(key)]
+    return json.loads(dumps(out))
+
+
+# --------------------------------------------------------------------------------------
+# Event envelopes
+# --------------------------------------------------------------------------------------
+
+
+def make_envelope(
+    source: str, event_type: str, payload: dict[str, Any], version: int = 1,
+    request_id: str | None = None, event_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id or str(uuid.uuid4()),
+        "type": event_type,
+        "version": version,
+        "occurred_at": utcnow().isoformat(),
+        "source": source,
+        "request_id": request_id,
+        "payload": json.loads(dumps(payload)),
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Unit of work
+# --------------------------------------------------------------------------------------
+
+
+class DatabaseHandle:
+    """Engine, session factory and infra tables of one service; usable outside Nameko too
+    (the gateway, CLIs, tests)."""
+
+    def __init__(self, service: str, metadata: MetaData, url: str | None = None):
+        self.service = service
+        self.metadata = metadata
+        self.infra = define_infra_tables(metadata)
+        self.url = url or config.database_url(service)
+        self.engine = make_engine(self.url)
+        self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
+        # SQLite allows one writer: serialise this process's write transactions (green-thread
+        # aware under eventlet) so a writer never spins in sqlite's busy handler while another
+        # green thread of the same process holds the lock.
+        self.write_lock = threading.RLock() if is_sqlite(self.url) else None
+        self.after_commit_hooks: list[Callable[[], None]] = []
+
+    def create_all(self) -> None:
+        """Create missing tables (tests and throwaway databases; services use Alembic)."""
+        self.metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        session = self.sessionmaker()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def transaction(
+        self, caller: CallerContext | None = None, processed: tuple[str, str] | None = None
+    ) -> "UnitOfWork":
+        return UnitOfWork(self, caller or CallerContext.system(self.service), processed)
+
+
+class UnitOfWork:
+    """``with db.transaction() as uow:`` — commits at the end of the block (rolls back on an
+    exception). ``uow.publish`` adds events to the outbox in the same transaction;
+    ``uow.audit`` records who changed what."""
+
+    def __init__(self, db: DatabaseHandle, caller: CallerContext, processed: tuple[str, str] | None):
+        self.db = db
+        self.caller = caller
+        self.processed = processed
+        self.session: Session = None  # type: ignore[assignment]
+        self.events: list[dict[str, Any]] = []
+        self._locked = False
+
+    def __enter__(self) -> "UnitOfWork":
+        if self.db.write_lock is not None:
+            self.db.write_lock.acquire()
+            self._locked = True
+        try:
+            self.session = self.db.sessionmaker()
+        except Exception:
+            self._release()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+            self._release()
+        if exc_type is None and self.events:
+            for hook in self.db.after_commit_hooks:
+                try:
+                    hook()
+                except Exception:  # pragma: no cover - a wake-up must never fail a commit
+                    log.exception("after-commit hook failed")
+
+    def _release(self) -> None:
+        if self._locked:
+            self._locked = False
+            self.db.write_lock.release()  # type: ignore[union-attr]
+
+    def commit(self) -> None:
+        if self.processed is not None:
+            event_id, handler = self.processed
+            self.session.execute(
+                insert(self.db.infra.processed_events).values(
+                    event_id=event_id, handler=handler, processed_at=utcnow()
+                )
+            )
+            self.processed = None
+        self.session.commit()
+
+    def publish(self, event_type: str, payload: dict[str, Any], version: int = 1) -> str:
+        env = make_envelope(
+            self.db.service, event_type, payload, version, request_id=self.caller.request_id
+        )
+        self.session.execute(
+            insert(self.db.infra.outbox).values(
+                event_id=env["event_id"],
+                type=event_type,
+                body=dumps(env),
+                created_at=utcnow(),
+                attempts=0,
+            )
+        )
+        self.events.append(env)
+        return env["event_id"]
+
+    def audit(
+        self, entity: str, entity_id: Any, action: str, changes: dict[str, Any] | None = None
+    ) -> None:
+        self.session.execute(
+            insert(self.db.infra.audit_log).values(
+                at=utcnow(),
+                actor=self.caller.actor,
+                request_id=self.caller.request_id,
+                entity=entity,
+                entity_id=str(entity_id),
+                action=action,
+                changes=json.loads(dumps(changes)) if changes is not None else None,
+            )
+        )
+
+
+def already_processed(db: DatabaseHandle, event_id: str, handler: str) -> bool:
+    with db.read() as s:
+        return (
+            s.execute(
+                select(db.infra.processed_events.c.event_id).where(
+                    db.infra.processed_events.c.event_id == event_id,
+                    db.infra.processed_events.c.handler == handler,
+                )
+            ).first()
+            is not None
+        )
+
+
+def is_duplicate_marker_error(exc: BaseException) -> bool:
+    """True when a commit failed because another delivery of the same event won the race."""
+    return isinstance(exc, IntegrityError) and "processed_events" in str(exc)
+
+
+# --------------------------------------------------------------------------------------
+# Nameko dependency
+# --------------------------------------------------------------------------------------
+
+
+class Database(DependencyProvider):
+    """``db = Database(models.Base.metadata)`` on a service class.
+
+    In a worker, ``self.db.transaction()`` opens a :class:`UnitOfWork` carrying the caller
+    (for the audit trail) and, in an idempotent event handler, the ``(event_id, handler)``
+    marker committed with the handler's effect; ``self.db.read()`` a read-only session.
+    """
+
+    def __init__(self, metadata: MetaData, service: str | None = None):
+        self.metadata = metadata
+        self.service = service
+        self.handle: DatabaseHandle | None = None
+
+    def setup(self) -> None:
+        service = self.service or self.container.service_name
+        url = self.container.config.get("DATABASE_URL") or config.database_url(service)
+        self.handle = DatabaseHandle(service, self.metadata, url)
+
+    def stop(self) -> None:
+        if self.handle is not None:
+            self.handle.dispose()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx) -> "WorkerDatabase":
+        assert self.handle is not None
+        marker = None
+        entrypoint = worker_ctx.entrypoint
+        if getattr(entrypoint, "crm_idempotent", False) and worker_ctx.args:
+            marker = (worker_ctx.args[0]["event_id"], entrypoint.handler_key)
+        return WorkerDatabase(self.handle, caller_of(worker_ctx), marker)
+
+
+class WorkerDatabase:
+    def __init__(self, handle: DatabaseHandle, caller: CallerContext, marker: tuple[str, str] | None):
+        self.handle = handle
+        self.caller = caller
+        self._marker = marker
+
+    def transaction(self) -> UnitOfWork:
+        marker, self._marker = self._marker, None  # the first transaction carries the marker
+        return self.handle.transaction(self.caller, marker)
+
+    def read(self):
+        return self.handle.read()
+
+    @property
+    def infra(self) -> InfraTables:
+        return self.handle.infra

@@ -1,0 +1,195 @@
+"""Idempotent, retried, dead-lettered event handlers.
+
+``@event_handler("customers", "customer_created")`` on a service method consumes the events a
+service published through its outbox. Each handler has its own durable queue
+``evt-<source>-<type>--<service>.<method>`` (Nameko's naming) plus two more:
+
+* ``<queue>.retry`` — a failed delivery waits here (per-message TTL, exponential backoff) and
+  then dead-letters back into the handler's queue;
+* ``<queue>.dlq`` — after ``CRM_EVENT_MAX_ATTEMPTS`` attempts (default 5), or at once for a
+  malformed message, the message is parked here with its error, attempts and original queue in
+  headers; ``crm-dlq`` lists and replays them.
+
+The handler receives the event envelope ``{"event_id", "type", "version", "occurred_at",
+"source", "request_id", "payload"}``. A handler that opens ``self.db.transaction()`` commits
+``(event_id, handler)`` in ``processed_events`` together with its effect; a delivery whose
+event was already processed is acked without running the handler again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import partial
+
+from kombu import Connection, Queue
+from kombu.pools import producers
+from nameko.exceptions import ContainerBeingKilled
+from nameko.extensions import Entrypoint
+
+from .config import env_float, env_int
+from .consumer import SafeQueueConsumer, park
+from .context import CallerContext
+from .db import Database, already_processed, is_duplicate_marker_error
+from .outbox import event_exchange
+
+log = logging.getLogger(__name__)
+
+ENVELOPE_KEYS = ("event_id", "type", "payload")
+
+
+def queue_name(source: str, event_type: str, service: str, method: str) -> str:
+    return f"evt-{source}-{event_type}--{service}.{method}"
+
+
+def queue_arguments() -> dict:
+    """``CRM_QUEUE_TYPE=quorum`` makes every durable queue a quorum queue (RabbitMQ cluster)."""
+    qtype = os.environ.get("CRM_QUEUE_TYPE", "classic")
+    return {"x-queue-type": qtype} if qtype == "quorum" else {}
+
+
+def handler_queues(source: str, event_type: str, service: str, method: str) -> tuple[Queue, Queue, Queue]:
+    name = queue_name(source, event_type, service, method)
+    args = queue_arguments()
+    main = Queue(
+        name, exchange=event_exchange(source), routing_key=event_type, durable=True,
+        queue_arguments=args or None,
+    )
+    retry = Queue(
+        f"{name}.retry", durable=True,
+        queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name, **args},
+    )
+    dlq = Queue(f"{name}.dlq", durable=True, queue_arguments=args or None)
+    return main, retry, dlq
+
+
+def validate_envelope(body) -> str | None:
+    if not isinstance(body, dict):
+        return "event body is not an object"
+    missing = [k for k in ENVELOPE_KEYS if k not in body]
+    if missing:
+        return f"event envelope lacks {', '.join(missing)}"
+    if not isinstance(body["event_id"], str) or not body["event_id"]:
+        return "event_id is not a string"
+    if not isinstance(body["payload"], dict):
+        return "payload is not an object"
+    return None
+
+
+class EventHandler(Entrypoint):
+    queue_consumer = SafeQueueConsumer()
+    crm_idempotent = True
+
+    def __init__(self, source_service: str, event_type: str, **kwargs):
+        self.source_service = source_service
+        self.event_type = event_type
+        super().__init__(**kwargs)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def setup(self) -> None:
+        self.queue, self.retry_queue, self.dlq = handler_queues(
+            self.source_service, self.event_type, self.container.service_name, self.method_name
+        )
+        self.handler_key = f"{self.container.service_name}.{self.method_name}"
+        self.amqp_uri = self.container.config["AMQP_URI"]
+        self.max_attempts = int(
+            self.container.config.get("EVENT_MAX_ATTEMPTS") or env_int("CRM_EVENT_MAX_ATTEMPTS", 5)
+        )
+        self.backoff_base = float(
+            self.container.config.get("EVENT_RETRY_BASE_SECONDS")
+            or env_float("CRM_EVENT_RETRY_BASE_SECONDS", 1.0)
+        )
+        with Connection(self.amqp_uri) as conn:
+            channel = conn.default_channel
+            for q in (self.queue, self.retry_queue, self.dlq):
+                q(channel).declare()
+        self.queue_consumer.register_provider(self)
+
+    def stop(self) -> None:
+        self.queue_consumer.unregister_provider(self)
+
+    @property
+    def _db(self):
+        for dep in self.container.dependencies:
+            if isinstance(dep, Database):
+                return dep.handle
+        return None
+
+    # -- messages ----------------------------------------------------------------------
+    def handle_undecodable(self, message, reason: str) -> None:
+        park(self.amqp_uri, self.dlq.name, message, reason, {"x-crm-original-queue": self.queue.name})
+
+    def handle_message(self, body, message) -> None:
+        problem = validate_envelope(body)
+        if problem is not None:
+            log.error("malformed event on %s: %s; dead-lettered", self.queue.name, problem)
+            self._dead_letter(message, f"malformed: {problem}", attempts=0)
+            return
+        db = self._db
+        if db is not None and already_processed(db, body["event_id"], self.handler_key):
+            log.info("event %s already processed by %s; skipped", body["event_id"], self.handler_key)
+            self.queue_consumer.ack_message(message)
+            return
+        caller = CallerContext.system(self.container.service_name, body.get("request_id"))
+        try:
+            self.container.spawn_worker(
+                self, (body,), {}, context_data=caller.to_context_data(),
+                handle_result=partial(self.handle_result, message),
+            )
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        exc = exc_info[1]
+        if is_duplicate_marker_error(exc):
+            log.info("concurrent duplicate of event %s in %s; acked", worker_ctx.args[0]["event_id"],
+                     self.handler_key)
+            self.queue_consumer.ack_message(message)
+            return None, None
+        attempts = int((message.headers or {}).get("x-crm-attempts", 0)) + 1
+        reason = f"{type(exc).__name__}: {exc}"
+        if attempts >= self.max_attempts:
+            log.error("%s failed %d times on event %s; dead-lettered: %s", self.handler_key,
+                      attempts, worker_ctx.args[0]["event_id"], reason)
+            self._dead_letter(message, reason, attempts)
+        else:
+            delay = min(self.backoff_base * (2 ** (attempts - 1)), 300.0)
+            log.warning("%s failed on event %s (attempt %d/%d), retry in %.1fs: %s",
+                        self.handler_key, worker_ctx.args[0]["event_id"], attempts,
+                        self.max_attempts, delay, reason)
+            self._retry(message, reason, attempts, delay)
+        return result, exc_info
+
+    def _retry(self, message, reason: str, attempts: int, delay: float) -> None:
+        headers = dict(message.headers or {})
+        headers.update({"x-crm-attempts": attempts, "x-crm-error": reason[:2000]})
+        try:
+            conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+            with producers[conn].acquire(block=True, timeout=10) as producer:
+                producer.publish(
+                    message.body, exchange="", routing_key=self.retry_queue.name,
+                    content_type=message.content_type, content_encoding=message.content_encoding,
+                    headers=headers, delivery_mode=2, expiration=max(delay, 0.001),
+                    retry=True, retry_policy={"max_retries": 3},
+                )
+        except Exception:
+            log.exception("could not schedule a retry; requeueing the event")
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+    def _dead_letter(self, message, reason: str, attempts: int) -> None:
+        try:
+            park(self.amqp_uri, self.dlq.name, message, reason,
+                 {"x-crm-attempts": attempts, "x-crm-original-queue": self.queue.name})
+        except Exception:
+            log.exception("could not dead-letter an event; requeueing it")
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+
+event_handler = EventHandler.decorator

@@ -1,0 +1,88 @@
+"""Money: ``Decimal`` amounts with an ISO 4217 currency, carried as strings in JSON."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from marshmallow import fields
+
+# Minor units of the currencies a customer of this CRM is likely to use; others default to 2.
+MINOR_UNITS = {
+    "BHD": 3, "CLP": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "OMR": 3,
+    "TND": 3, "UGX": 0, "VND": 0, "XAF": 0, "XOF": 0,
+}
+# ISO 4217 codes accepted as currencies.
+CURRENCIES = frozenset(
+    "AED ARS AUD BGN BHD BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR IQD ISK "
+    "JOD JPY KRW KWD KZT MAD MXN MYR NGN NOK NZD OMR PHP PLN QAR RON RSD RUB SAR SEK SGD THB TND "
+    "TRY TWD UAH UGX USD VND XAF XOF ZAR".split()
+)
+MAX_AMOUNT = Decimal("1e15")
+
+
+def minor_units(currency: str) -> int:
+    return MINOR_UNITS.get(currency.upper(), 2)
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit; only where a document is issued."""
+    exp = Decimal(1).scaleb(-minor_units(currency))
+    return amount.quantize(exp, rounding=ROUND_HALF_UP)
+
+
+def to_decimal(value) -> Decimal:
+    if isinstance(value, float):
+        raise ValueError("amounts are strings or integers, never floats")
+    try:
+        d = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise ValueError("not a decimal number") from None
+    if not d.is_finite():
+        raise ValueError("not a finite number")
+    if abs(d) >= MAX_AMOUNT:
+        raise ValueError("too large")
+    return d
+
+
+def fmt(amount: Decimal) -> str:
+    """A decimal as JSON carries it: plain notation, never exponent form."""
+    return format(amount, "f")
+
+
+class Money(fields.Field):
+    """A marshmallow field: a decimal amount as a string; refuses floats, NaN, infinities."""
+
+    default_error_messages = {
+        "invalid": "Not a valid amount.",
+        "negative": "Must not be negative.",
+    }
+
+    def __init__(self, *args, allow_negative: bool = False, **kwargs):
+        self.allow_negative = allow_negative
+        super().__init__(*args, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return fmt(Decimal(value))
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        try:
+            d = to_decimal(value)
+        except ValueError as exc:
+            raise self.make_error("invalid") from exc
+        if d < 0 and not self.allow_negative:
+            raise self.make_error("negative")
+        return d
+
+
+class Currency(fields.String):
+    default_error_messages = {"invalid_currency": "Not an ISO 4217 currency code."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        code = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        if code not in CURRENCIES:
+            raise self.make_error("invalid_currency")
+        return code

@@ -1,0 +1,146 @@
+"""Test fixtures shared by every service's tests (a pytest plugin: ``pytest_plugins =
+["crm_common.testing"]`` in a conftest).
+
+* ``amqp_uri`` — a throwaway RabbitMQ vhost for the test session, removed afterwards (made
+  with ``rabbitmqctl``, or the management API at ``RABBIT_MGMT_URL`` when given). The broker
+  is ``TEST_AMQP_URI`` (default ``amqp://guest:guest@127.0.0.1:5672/``).
+* ``pg_url`` — a throwaway PostgreSQL database for the session (``TEST_PG_URL``, default
+  ``postgresql://postgres@127.0.0.1:5432/postgres``), dropped afterwards; tests using it are
+  skipped when PostgreSQL is not reachable.
+* ``sqlite_url`` — a fresh SQLite file per test.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import urllib.parse
+import urllib.request
+import uuid
+
+import pytest
+
+BROKER = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
+PG_ADMIN = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _mgmt(method: str, path: str, body: dict | None = None) -> None:
+    base = os.environ["RABBIT_MGMT_URL"].rstrip("/")
+    parts = urllib.parse.urlsplit(base)
+    req = urllib.request.Request(
+        f"{parts.scheme}://{parts.hostname}:{parts.port}{parts.path}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"content-type": "application/json"},
+    )
+    cred = f"{parts.username or 'guest'}:{parts.password or 'guest'}".encode()
+    req.add_header("authorization", "Basic " + base64.b64encode(cred).decode())
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+def create_vhost(vhost: str) -> None:
+    user = urllib.parse.urlsplit(BROKER).username or "guest"
+    if os.environ.get("RABBIT_MGMT_URL"):
+        q = urllib.parse.quote(vhost, safe="")
+        _mgmt("PUT", f"/api/vhosts/{q}")
+        _mgmt("PUT", f"/api/permissions/{q}/{user}", {"configure": ".*", "write": ".*", "read": ".*"})
+        return
+    if not shutil.which("rabbitmqctl"):
+        raise RuntimeError(
+            "cannot make a test vhost: no rabbitmqctl here; set RABBIT_MGMT_URL to the broker's "
+            "management API (e.g. http://guest:guest@127.0.0.1:15672)"
+        )
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
+                   check=True, capture_output=True)
+
+
+def delete_vhost(vhost: str) -> None:
+    if os.environ.get("RABBIT_MGMT_URL"):
+        _mgmt("DELETE", f"/api/vhosts/{urllib.parse.quote(vhost, safe='')}")
+        return
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
+
+
+def vhost_uri(vhost: str) -> str:
+    parts = urllib.parse.urlsplit(BROKER)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + urllib.parse.quote(vhost, safe="")))
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    vhost = f"crm-test-{uuid.uuid4().hex[:12]}"
+    create_vhost(vhost)
+    try:
+        yield vhost_uri(vhost)
+    finally:
+        delete_vhost(vhost)
+
+
+def pg_available() -> bool:
+    try:
+        import psycopg2
+
+        psycopg2.connect(PG_ADMIN, connect_timeout=3).close()
+        return True
+    except Exception:
+        return False
+
+
+def create_pg_database(name: str) -> str:
+    import psycopg2
+
+    conn = psycopg2.connect(PG_ADMIN)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+    parts = urllib.parse.urlsplit(PG_ADMIN)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def drop_pg_database(name: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(PG_ADMIN)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    if not pg_available():
+        pytest.skip("PostgreSQL is not reachable at TEST_PG_URL")
+    name = f"crm_test_{uuid.uuid4().hex[:12]}"
+    url = create_pg_database(name)
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request, tmp_path):
+    """A fresh database of each kind: an SQLite file, and a PostgreSQL database (skipped when
+    PostgreSQL is not reachable)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    if not pg_available():
+        pytest.skip("PostgreSQL is not reachable at TEST_PG_URL")
+    name = f"crm_test_{uuid.uuid4().hex[:12]}"
+    url = create_pg_database(name)
+    try:
+        yield url
+    finally:
+        drop_pg_database(name)

@@ -1,7 +1,7 @@
 """Test fixtures shared by every service's tests (a pytest plugin: ``pytest_plugins =
 ["crm_common.testing"]`` in a conftest).
 
-* ``amqp_uri`` — a throwaway RabbitMQ vhost for the test session, removed afterwards (made
+* ``crm_amqp_uri`` — a throwaway RabbitMQ vhost for the test session, removed afterwards (made
   with ``rabbitmqctl``, or the management API at ``RABBIT_MGMT_URL`` when given). The broker
   is ``TEST_AMQP_URI`` (default ``amqp://guest:guest@127.0.0.1:5672/``).
 * ``pg_url`` — a throwaway PostgreSQL database for the session (``TEST_PG_URL``, default
@@ -71,7 +71,7 @@ def vhost_uri(vhost: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def amqp_uri():
+def crm_amqp_uri():
     vhost = f"crm-test-{uuid.uuid4().hex[:12]}"
     create_vhost(vhost)
     try:

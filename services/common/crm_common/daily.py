@@ -58,13 +58,13 @@ def run_daily_once(service, as_of: dt.date) -> dict | None:
     db = service.db.handle if hasattr(service.db, "handle") else service.db
     runs = db.infra.job_runs
     try:
-        with db.engine.begin() as conn:
+        with db.locked(), db.engine.begin() as conn:
             conn.execute(insert(runs).values(job=JOB, as_of=as_of, started_at=utcnow()))
     except IntegrityError:
         return None  # another replica (or an earlier tick) has it
     log.info("daily jobs for %s starting", as_of)
     result = service.daily_jobs(as_of)
-    with db.engine.begin() as conn:
+    with db.locked(), db.engine.begin() as conn:
         conn.execute(
             update(runs).where(runs.c.job == JOB, runs.c.as_of == as_of)
             .values(finished_at=utcnow(), result=result)

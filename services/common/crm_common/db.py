@@ -112,13 +112,23 @@ def _green() -> bool:
         return False
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def normalise_url(url: str) -> str:
+    """``postgresql://`` and ``postgres://`` mean psycopg2 here (made cooperative under eventlet
+    by psycogreen); SQLAlchemy 2.1 would otherwise pick psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def make_engine(url: str, immediate: bool = True, **kwargs: Any) -> Engine:
     """An engine for ``url``.
 
     SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` so a write
     transaction takes the database lock up front (no lock-upgrade deadlocks between replicas
-    sharing the file). PostgreSQL: psycopg2 made cooperative with psycogreen under eventlet.
+    sharing the file; ``immediate=False`` for a read-only engine). PostgreSQL: psycopg2 made cooperative with psycogreen under eventlet.
     """
+    url = normalise_url(url)
     if is_sqlite(url):
         engine = create_engine(
             url,
@@ -137,7 +147,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
 
@@ -243,6 +253,18 @@ def make_envelope(
 # --------------------------------------------------------------------------------------
 
 
+_SQLITE_LOCKS: dict[str, threading.RLock] = {}
+_SQLITE_LOCKS_GUARD = threading.Lock()
+
+
+def _sqlite_lock(url: str) -> threading.RLock:
+    import os
+
+    key = os.path.realpath(url.split("///", 1)[-1]) if "///" in url else url
+    with _SQLITE_LOCKS_GUARD:
+        return _SQLITE_LOCKS.setdefault(key, threading.RLock())
+
+
 class DatabaseHandle:
     """Engine, session factory and infra tables of one service; usable outside Nameko too
     (the gateway, CLIs, tests)."""
@@ -254,10 +276,18 @@ class DatabaseHandle:
         self.url = url or config.database_url(service)
         self.engine = make_engine(self.url)
         self.sessionmaker = sessionmaker(bind=self.engine, expire_on_commit=False)
-        # SQLite allows one writer: serialise this process's write transactions (green-thread
-        # aware under eventlet) so a writer never spins in sqlite's busy handler while another
-        # green thread of the same process holds the lock.
-        self.write_lock = threading.RLock() if is_sqlite(self.url) else None
+        if is_sqlite(self.url):
+            # SQLite allows one writer. Readers get their own engine with a deferred BEGIN
+            # (in WAL mode they never wait for the writer); this process's write transactions
+            # are serialised by a lock per database file (green-thread aware under eventlet),
+            # so a writer never spins in sqlite's busy handler, blocking the whole process,
+            # while another thread of the same process holds the database lock.
+            self.read_engine = make_engine(self.url, immediate=False)
+            self.write_lock: threading.RLock | None = _sqlite_lock(self.url)
+        else:
+            self.read_engine = self.engine
+            self.write_lock = None
+        self.read_sessionmaker = sessionmaker(bind=self.read_engine, expire_on_commit=False)
         self.after_commit_hooks: list[Callable[[], None]] = []
 
     def create_all(self) -> None:
@@ -266,10 +296,21 @@ class DatabaseHandle:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold this process's SQLite write lock (no-op on PostgreSQL)."""
+        if self.write_lock is None:
+            yield
+            return
+        with self.write_lock:
+            yield
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        session = self.sessionmaker()
+        session = self.read_sessionmaker()
         try:
             yield session
         finally:

@@ -97,43 +97,45 @@ class OutboxRelay:
         )
         if not is_sqlite(self.db.url):
             query = query.with_for_update(skip_locked=True)
-        lock = self.db.write_lock
-        if lock is not None:
-            lock.acquire()
-        try:
-            with self.db.engine.begin() as conn:
-                rows = conn.execute(query).all()
-                if not rows:
-                    return 0
-                self._connect()
-                published = []
-                try:
-                    for row in rows:
-                        self._producer.publish(
-                            row.body,
-                            exchange=self.exchange,
-                            routing_key=row.type,
-                            content_type="application/json",
-                            content_encoding="utf-8",
-                            delivery_mode=PERSISTENT,
-                            message_id=row.event_id,
-                            headers={"event_id": row.event_id, "event_type": row.type},
-                            retry=False,
-                        )
-                        published.append(row.id)
-                finally:
-                    # rows confirmed before a failure are marked, so they are not sent again
-                    if published:
-                        conn.execute(
-                            update(outbox)
-                            .where(outbox.c.id.in_(published))
-                            .values(published_at=utcnow())
-                        )
-                self.published_total += len(published)
-                return len(published)
-        finally:
-            if lock is not None:
-                lock.release()
+        if not self.has_pending():
+            return 0  # an idle relay does not take the write lock
+        with self.db.locked(), self.db.engine.begin() as conn:
+            rows = conn.execute(query).all()
+            if not rows:
+                return 0
+            self._connect()
+            published = []
+            try:
+                for row in rows:
+                    self._producer.publish(
+                        row.body,
+                        exchange=self.exchange,
+                        routing_key=row.type,
+                        content_type="application/json",
+                        content_encoding="utf-8",
+                        delivery_mode=PERSISTENT,
+                        message_id=row.event_id,
+                        headers={"event_id": row.event_id, "event_type": row.type},
+                        retry=False,
+                    )
+                    published.append(row.id)
+            finally:
+                # rows confirmed before a failure are marked, so they are not sent again
+                if published:
+                    conn.execute(
+                        update(outbox)
+                        .where(outbox.c.id.in_(published))
+                        .values(published_at=utcnow())
+                    )
+            self.published_total += len(published)
+            return len(published)
+
+    def has_pending(self) -> bool:
+        outbox = self.db.infra.outbox
+        with self.db.read() as s:
+            return s.execute(
+                select(outbox.c.id).where(outbox.c.published_at.is_(None)).limit(1)
+            ).first() is not None
 
     # -- loop --------------------------------------------------------------------------
     def wake(self) -> None:

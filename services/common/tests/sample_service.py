@@ -1,0 +1,59 @@
+"""A small real service exercising the common infrastructure in tests."""
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
+
+from crm_common.db import Database, define_infra_tables
+from crm_common.events import event_handler
+from crm_common.outbox import OutboxRelayProvider
+from crm_common.rpc import rpc
+from crm_common.service import ServiceBase
+
+metadata = MetaData()
+infra = define_infra_tables(metadata)
+items = Table("items", metadata, Column("id", Integer, primary_key=True), Column("name", String(100)))
+seen = Table(
+    "seen", metadata, Column("id", Integer, primary_key=True),
+    Column("event_id", String(36)), Column("name", String(100)),
+)
+attempts = Table("attempts", metadata, Column("id", Integer, primary_key=True), Column("event_id", String(36)))
+
+
+POISON_CALLS: list[str] = []  # in-process record of handler runs (the DB effect rolls back)
+
+
+class SampleService(ServiceBase):
+    name = "sample"
+    db = Database(metadata)
+    relay = OutboxRelayProvider()
+
+    @rpc
+    def create_item(self, name):
+        with self.db.transaction() as uow:
+            item_id = uow.session.execute(insert(items).values(name=name)).inserted_primary_key[0]
+            uow.publish("item_created", {"id": item_id, "name": name})
+            uow.audit("item", item_id, "create", {"name": [None, name]})
+        return item_id
+
+    @rpc
+    def whoami(self):
+        c = self.caller
+        return {"user_id": c.user_id, "roles": list(c.roles), "request_id": c.request_id}
+
+    @rpc
+    def seen_count(self):
+        with self.db.read() as s:
+            return s.execute(select(func.count()).select_from(seen)).scalar()
+
+    @event_handler("sample", "item_created")
+    def handle_item_created(self, event):
+        with self.db.transaction() as uow:
+            uow.session.execute(
+                insert(seen).values(event_id=event["event_id"], name=event["payload"]["name"])
+            )
+
+    @event_handler("sample", "poison")
+    def handle_poison(self, event):
+        POISON_CALLS.append(event["event_id"])
+        with self.db.transaction() as uow:
+            uow.session.execute(insert(attempts).values(event_id=event["event_id"]))
+            raise RuntimeError("cannot handle this event")

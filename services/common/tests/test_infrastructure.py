@@ -220,3 +220,41 @@ def test_concurrent_relays_publish_every_event_exactly_once(vhost_uri_fresh, pg_
         while (msg := q.get(no_ack=True)) is not None:
             ids.add(json.loads(msg.body)["event_id"])
     assert len(ids) == total
+
+
+def test_event_published_before_the_consumer_ever_started_is_not_lost(
+    container_factory, vhost_uri_fresh, sqlite_url
+):
+    from crm_common.topology import declare, event_subscriptions
+
+    assert ("sample", "item_created", "handle_item_created") in event_subscriptions(SampleService)
+    declare([SampleService], vhost_uri_fresh)  # the setup step, run before any service starts
+    handle = make_handle(sqlite_url)
+    envelope = make_envelope("sample", "item_created", {"id": 1, "name": "early bird"})
+    with Connection(vhost_uri_fresh) as conn:
+        conn.Producer().publish(json.dumps(envelope), exchange=event_exchange("sample"),
+                                routing_key="item_created", content_type="application/json",
+                                delivery_mode=2)
+    container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
+    container.start()
+    wait_for(lambda: count(handle, seen) == 1)
+
+
+def test_dead_lettered_events_can_be_replayed(container_factory, vhost_uri_fresh, sqlite_url, capsys):
+    from crm_common import dlq as dlq_cli
+
+    make_handle(sqlite_url)
+    container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
+    container.start()
+    envelope = make_envelope("sample", "poison", {"why": "replay"})
+    with Connection(vhost_uri_fresh) as conn:
+        conn.Producer().publish(json.dumps(envelope), exchange=event_exchange("sample"),
+                                routing_key="poison", content_type="application/json")
+    dlq = "evt-sample-poison--sample.handle_poison.dlq"
+    wait_for(lambda: queue_depth(vhost_uri_fresh, dlq) == 1)
+    runs_before = POISON_CALLS.count(envelope["event_id"])
+    assert dlq_cli.main(["--amqp-uri", vhost_uri_fresh, "replay", dlq]) == 0
+    assert "replayed 1 messages" in capsys.readouterr().out
+    # the handler runs again from attempt 1 and, still failing, parks it again after 3 tries
+    wait_for(lambda: POISON_CALLS.count(envelope["event_id"]) == runs_before + 3)
+    wait_for(lambda: queue_depth(vhost_uri_fresh, dlq) == 1)

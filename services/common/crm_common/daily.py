@@ -30,7 +30,10 @@ class DailyTimer(Timer):
         caller = CallerContext.system(self.container.service_name)
         self.worker_complete.reset()
         self.container.spawn_worker(
-            self, (), {}, context_data=caller.to_context_data(),
+            self,
+            (),
+            {},
+            context_data=caller.to_context_data(),
             handle_result=partial(self.handle_result),
         )
         self.worker_complete.wait()
@@ -53,7 +56,7 @@ def due(now: dt.datetime) -> bool:
 
 def run_daily_once(service, as_of: dt.date) -> dict | None:
     """Run ``service.daily_jobs(as_of)`` if no replica has claimed ``as_of`` yet."""
-    if os.environ.get("CRM_DAILY_DISABLED") == "1" or not due(dt.datetime.now(dt.timezone.utc)):
+    if os.environ.get("CRM_DAILY_DISABLED") == "1" or not due(dt.datetime.now(dt.UTC)):
         return None
     db = service.db.handle if hasattr(service.db, "handle") else service.db
     runs = db.infra.job_runs
@@ -66,7 +69,8 @@ def run_daily_once(service, as_of: dt.date) -> dict | None:
     result = service.daily_jobs(as_of)
     with db.locked(), db.engine.begin() as conn:
         conn.execute(
-            update(runs).where(runs.c.job == JOB, runs.c.as_of == as_of)
+            update(runs)
+            .where(runs.c.job == JOB, runs.c.as_of == as_of)
             .values(finished_at=utcnow(), result=result)
         )
     log.info("daily jobs for %s done: %s", as_of, result)

@@ -17,9 +17,10 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import (
@@ -52,7 +53,7 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class UTCDateTime(TypeDecorator):
@@ -66,15 +67,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: timestamps must be timezone-aware")
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 def json_default(value: Any) -> Any:
@@ -117,7 +118,7 @@ def normalise_url(url: str) -> str:
     by psycogreen); SQLAlchemy 2.1 would otherwise pick psycopg 3."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            return "postgresql+psycopg2://" + url[len(prefix) :]
     return url
 
 
@@ -234,8 +235,12 @@ def changes_between(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[
 
 
 def make_envelope(
-    source: str, event_type: str, payload: dict[str, Any], version: int = 1,
-    request_id: str | None = None, event_id: str | None = None,
+    source: str,
+    event_type: str,
+    payload: dict[str, Any],
+    version: int = 1,
+    request_id: str | None = None,
+    event_id: str | None = None,
 ) -> dict[str, Any]:
     return {
         "event_id": event_id or str(uuid.uuid4()),
@@ -380,9 +385,7 @@ class UnitOfWork:
         self.session.commit()
 
     def publish(self, event_type: str, payload: dict[str, Any], version: int = 1) -> str:
-        env = make_envelope(
-            self.db.service, event_type, payload, version, request_id=self.caller.request_id
-        )
+        env = make_envelope(self.db.service, event_type, payload, version, request_id=self.caller.request_id)
         self.session.execute(
             insert(self.db.infra.outbox).values(
                 event_id=env["event_id"],
@@ -395,9 +398,7 @@ class UnitOfWork:
         self.events.append(env)
         return env["event_id"]
 
-    def audit(
-        self, entity: str, entity_id: Any, action: str, changes: dict[str, Any] | None = None
-    ) -> None:
+    def audit(self, entity: str, entity_id: Any, action: str, changes: dict[str, Any] | None = None) -> None:
         self.session.execute(
             insert(self.db.infra.audit_log).values(
                 at=utcnow(),

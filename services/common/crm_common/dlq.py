@@ -1,9 +1,9 @@
 """``crm-dlq``: look at and replay dead-lettered messages.
 
-    crm-dlq list   --services-dir services       # every .dlq queue and crm.malformed, with counts
-    crm-dlq show   QUEUE [--limit 10]            # headers (error, attempts) and bodies
-    crm-dlq replay QUEUE [--limit N]             # back into the handler's queue, attempts reset
-    crm-dlq purge  QUEUE                         # drop them (after reading them)
+crm-dlq list   --services-dir services       # every .dlq queue and crm.malformed, with counts
+crm-dlq show   QUEUE [--limit 10]            # headers (error, attempts) and bodies
+crm-dlq replay QUEUE [--limit N]             # back into the handler's queue, attempts reset
+crm-dlq purge  QUEUE                         # drop them (after reading them)
 """
 
 from __future__ import annotations
@@ -33,7 +33,9 @@ def _depth(conn, name: str) -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="crm-dlq", description="Dead-letter queues: list, show, replay, purge")
+    parser = argparse.ArgumentParser(
+        prog="crm-dlq", description="Dead-letter queues: list, show, replay, purge"
+    )
     parser.add_argument("--amqp-uri", default=None)
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_list = sub.add_parser("list")
@@ -83,11 +85,20 @@ def main(argv: list[str] | None = None) -> int:
                     msg.reject(requeue=True)
                     print(f"message without x-crm-original-queue left in {args.queue}", file=sys.stderr)
                     break
-                headers = {k: v for k, v in (msg.headers or {}).items()
-                           if not k.startswith("x-crm") and k != "x-death"}
-                producer.publish(msg.body, exchange="", routing_key=target, headers=headers,
-                                 content_type=msg.content_type, content_encoding=msg.content_encoding,
-                                 delivery_mode=2)
+                headers = {
+                    k: v
+                    for k, v in (msg.headers or {}).items()
+                    if not k.startswith("x-crm") and k != "x-death"
+                }
+                producer.publish(
+                    msg.body,
+                    exchange="",
+                    routing_key=target,
+                    headers=headers,
+                    content_type=msg.content_type,
+                    content_encoding=msg.content_encoding,
+                    delivery_mode=2,
+                )
                 msg.ack()
                 moved += 1
             print(f"replayed {moved} messages from {args.queue}")

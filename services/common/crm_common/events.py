@@ -52,11 +52,15 @@ def handler_queues(source: str, event_type: str, service: str, method: str) -> t
     name = queue_name(source, event_type, service, method)
     args = queue_arguments()
     main = Queue(
-        name, exchange=event_exchange(source), routing_key=event_type, durable=True,
+        name,
+        exchange=event_exchange(source),
+        routing_key=event_type,
+        durable=True,
         queue_arguments=args or None,
     )
     retry = Queue(
-        f"{name}.retry", durable=True,
+        f"{name}.retry",
+        durable=True,
         queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name, **args},
     )
     dlq = Queue(f"{name}.dlq", durable=True, queue_arguments=args or None)
@@ -133,7 +137,10 @@ class EventHandler(Entrypoint):
         caller = CallerContext.system(self.container.service_name, body.get("request_id"))
         try:
             self.container.spawn_worker(
-                self, (body,), {}, context_data=caller.to_context_data(),
+                self,
+                (body,),
+                {},
+                context_data=caller.to_context_data(),
                 handle_result=partial(self.handle_result, message),
             )
         except ContainerBeingKilled:
@@ -145,21 +152,35 @@ class EventHandler(Entrypoint):
             return result, exc_info
         exc = exc_info[1]
         if is_duplicate_marker_error(exc):
-            log.info("concurrent duplicate of event %s in %s; acked", worker_ctx.args[0]["event_id"],
-                     self.handler_key)
+            log.info(
+                "concurrent duplicate of event %s in %s; acked",
+                worker_ctx.args[0]["event_id"],
+                self.handler_key,
+            )
             self.queue_consumer.ack_message(message)
             return None, None
         attempts = int((message.headers or {}).get("x-crm-attempts", 0)) + 1
         reason = f"{type(exc).__name__}: {exc}"
         if attempts >= self.max_attempts:
-            log.error("%s failed %d times on event %s; dead-lettered: %s", self.handler_key,
-                      attempts, worker_ctx.args[0]["event_id"], reason)
+            log.error(
+                "%s failed %d times on event %s; dead-lettered: %s",
+                self.handler_key,
+                attempts,
+                worker_ctx.args[0]["event_id"],
+                reason,
+            )
             self._dead_letter(message, reason, attempts)
         else:
             delay = min(self.backoff_base * (2 ** (attempts - 1)), 300.0)
-            log.warning("%s failed on event %s (attempt %d/%d), retry in %.1fs: %s",
-                        self.handler_key, worker_ctx.args[0]["event_id"], attempts,
-                        self.max_attempts, delay, reason)
+            log.warning(
+                "%s failed on event %s (attempt %d/%d), retry in %.1fs: %s",
+                self.handler_key,
+                worker_ctx.args[0]["event_id"],
+                attempts,
+                self.max_attempts,
+                delay,
+                reason,
+            )
             self._retry(message, reason, attempts, delay)
         return result, exc_info
 
@@ -170,10 +191,16 @@ class EventHandler(Entrypoint):
             conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
             with producers[conn].acquire(block=True, timeout=10) as producer:
                 producer.publish(
-                    message.body, exchange="", routing_key=self.retry_queue.name,
-                    content_type=message.content_type, content_encoding=message.content_encoding,
-                    headers=headers, delivery_mode=2, expiration=max(delay, 0.001),
-                    retry=True, retry_policy={"max_retries": 3},
+                    message.body,
+                    exchange="",
+                    routing_key=self.retry_queue.name,
+                    content_type=message.content_type,
+                    content_encoding=message.content_encoding,
+                    headers=headers,
+                    delivery_mode=2,
+                    expiration=max(delay, 0.001),
+                    retry=True,
+                    retry_policy={"max_retries": 3},
                 )
         except Exception:
             log.exception("could not schedule a retry; requeueing the event")
@@ -183,8 +210,13 @@ class EventHandler(Entrypoint):
 
     def _dead_letter(self, message, reason: str, attempts: int) -> None:
         try:
-            park(self.amqp_uri, self.dlq.name, message, reason,
-                 {"x-crm-attempts": attempts, "x-crm-original-queue": self.queue.name})
+            park(
+                self.amqp_uri,
+                self.dlq.name,
+                message,
+                reason,
+                {"x-crm-attempts": attempts, "x-crm-original-queue": self.queue.name},
+            )
         except Exception:
             log.exception("could not dead-letter an event; requeueing it")
             self.queue_consumer.requeue_message(message)

@@ -55,8 +55,7 @@ class OutboxRelay:
         self.amqp_uri = amqp_uri or config.amqp_uri()
         self.batch_size = batch_size
         self.poll_interval = (
-            poll_interval if poll_interval is not None
-            else config.env_float("CRM_OUTBOX_POLL_SECONDS", 1.0)
+            poll_interval if poll_interval is not None else config.env_float("CRM_OUTBOX_POLL_SECONDS", 1.0)
         )
         self.exchange = event_exchange(db.service)
         self._wake = threading.Event()
@@ -123,9 +122,7 @@ class OutboxRelay:
                 # rows confirmed before a failure are marked, so they are not sent again
                 if published:
                     conn.execute(
-                        update(outbox)
-                        .where(outbox.c.id.in_(published))
-                        .values(published_at=utcnow())
+                        update(outbox).where(outbox.c.id.in_(published)).values(published_at=utcnow())
                     )
             self.published_total += len(published)
             return len(published)
@@ -133,9 +130,10 @@ class OutboxRelay:
     def has_pending(self) -> bool:
         outbox = self.db.infra.outbox
         with self.db.read() as s:
-            return s.execute(
-                select(outbox.c.id).where(outbox.c.published_at.is_(None)).limit(1)
-            ).first() is not None
+            return (
+                s.execute(select(outbox.c.id).where(outbox.c.published_at.is_(None)).limit(1)).first()
+                is not None
+            )
 
     # -- loop --------------------------------------------------------------------------
     def wake(self) -> None:
@@ -149,8 +147,7 @@ class OutboxRelay:
                 backoff = 0.5
             except Exception as exc:
                 self.failures += 1
-                log.warning("outbox relay of %s failed, retrying in %.1fs: %s",
-                            self.db.service, backoff, exc)
+                log.warning("outbox relay of %s failed, retrying in %.1fs: %s", self.db.service, backoff, exc)
                 self._disconnect()
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -179,16 +176,14 @@ class OutboxRelay:
         outbox = self.db.infra.outbox
         with self.db.read() as s:
             count, oldest = s.execute(
-                select(func.count(), func.min(outbox.c.created_at)).where(
-                    outbox.c.published_at.is_(None)
-                )
+                select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
             ).one()
         age = 0.0
         if oldest is not None:
             if oldest.tzinfo is None:
                 import datetime as dt
 
-                oldest = oldest.replace(tzinfo=dt.timezone.utc)
+                oldest = oldest.replace(tzinfo=dt.UTC)
             age = (utcnow() - oldest).total_seconds()
         return {"pending": count, "oldest_seconds": round(age, 3)}
 
@@ -207,9 +202,7 @@ class OutboxRelayProvider(DependencyProvider):
     def start(self) -> None:
         if self.container.config.get("OUTBOX_RELAY", True) is False:
             return
-        database = next(
-            d for d in self.container.dependencies if d.attr_name == self.database_attr
-        )
+        database = next(d for d in self.container.dependencies if d.attr_name == self.database_attr)
         self.relay = OutboxRelay(database.handle, self.container.config["AMQP_URI"])
         self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
 

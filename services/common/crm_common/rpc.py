@@ -6,7 +6,6 @@ a well-formed request to an unknown method still gets Nameko's ``MethodNotFound`
 from __future__ import annotations
 
 import logging
-from functools import partial
 
 from nameko.rpc import Rpc as NamekoRpc
 from nameko.rpc import RpcConsumer
@@ -24,8 +23,10 @@ class SafeRpcConsumer(RpcConsumer):
         reason = None
         if not message.properties.get("reply_to"):
             reason = "RPC request without reply_to"
-        elif not isinstance(body, dict) or not isinstance(body.get("args", []), list) or not isinstance(
-            body.get("kwargs", {}), dict
+        elif (
+            not isinstance(body, dict)
+            or not isinstance(body.get("args", []), list)
+            or not isinstance(body.get("kwargs", {}), dict)
         ):
             reason = "RPC request body is not {args: [...], kwargs: {...}}"
         if reason is not None:

@@ -71,7 +71,7 @@ class ServiceBase:
 
     @daily_timer()
     def _daily_tick(self) -> None:
-        run_daily_once(self, dt.datetime.now(dt.timezone.utc).date())
+        run_daily_once(self, dt.datetime.now(dt.UTC).date())
 
     def daily_jobs(self, as_of: dt.date) -> dict:
         """Override: the service's daily work for ``as_of``, idempotent; returns what it did."""

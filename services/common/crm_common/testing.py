@@ -54,8 +54,11 @@ def create_vhost(vhost: str) -> None:
             "management API (e.g. http://guest:guest@127.0.0.1:15672)"
         )
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
 
 
 def delete_vhost(vhost: str) -> None:

@@ -20,6 +20,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from kombu import Connection, Queue
 
@@ -41,7 +42,7 @@ def discover_modules(services_dir: str | Path) -> list[str]:
     return out
 
 
-def service_classes(module_name: str) -> list[type]:
+def service_classes(module_name: str) -> list[Any]:
     module = importlib.import_module(module_name)
     found = []
     for _, obj in inspect.getmembers(module, inspect.isclass):
@@ -52,7 +53,7 @@ def service_classes(module_name: str) -> list[type]:
     return found
 
 
-def event_subscriptions(cls: type) -> list[tuple[str, str, str]]:
+def event_subscriptions(cls: Any) -> list[tuple[str, str, str]]:
     """``(source, event_type, method)`` for every event handler of a service class."""
     subs = []
     for attr, method in inspect.getmembers(cls):
@@ -62,7 +63,7 @@ def event_subscriptions(cls: type) -> list[tuple[str, str, str]]:
     return sorted(subs)
 
 
-def topology(classes: list[type]) -> tuple[set[str], list[Queue]]:
+def topology(classes: list[Any]) -> tuple[set[str], list[Queue]]:
     exchanges: set[str] = set()
     queues: list[Queue] = []
     for cls in classes:
@@ -73,7 +74,7 @@ def topology(classes: list[type]) -> tuple[set[str], list[Queue]]:
     return exchanges, queues
 
 
-def declare(classes: list[type], uri: str | None = None) -> dict[str, int]:
+def declare(classes: list[Any], uri: str | None = None) -> dict[str, int]:
     exchanges, queues = topology(classes)
     with Connection(uri or amqp_uri()) as conn:
         conn.ensure_connection(max_retries=5)
@@ -100,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("CRM_DAILY_DISABLED", "1")
     classes = [cls for m in modules for cls in service_classes(m)]
     counts = declare(classes, args.amqp_uri)
-    print(f"declared {counts['exchanges']} exchanges and {counts['queues']} queues "
-          f"for {', '.join(c.name for c in classes)}")
+    print(
+        f"declared {counts['exchanges']} exchanges and {counts['queues']} queues "
+        f"for {', '.join(c.name for c in classes)}"
+    )
     return 0
 
 

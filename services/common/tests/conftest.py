@@ -1,7 +1,6 @@
 import uuid
 
 import pytest
-
 from crm_common.testing import create_vhost, delete_vhost, vhost_uri
 
 

@@ -1,21 +1,25 @@
 """A small real service exercising the common infrastructure in tests."""
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
-
 from crm_common.db import Database, define_infra_tables
 from crm_common.events import event_handler
 from crm_common.outbox import OutboxRelayProvider
 from crm_common.rpc import rpc
 from crm_common.service import ServiceBase
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 metadata = MetaData()
 infra = define_infra_tables(metadata)
 items = Table("items", metadata, Column("id", Integer, primary_key=True), Column("name", String(100)))
 seen = Table(
-    "seen", metadata, Column("id", Integer, primary_key=True),
-    Column("event_id", String(36)), Column("name", String(100)),
+    "seen",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", String(36)),
+    Column("name", String(100)),
 )
-attempts = Table("attempts", metadata, Column("id", Integer, primary_key=True), Column("event_id", String(36)))
+attempts = Table(
+    "attempts", metadata, Column("id", Integer, primary_key=True), Column("event_id", String(36))
+)
 
 
 POISON_CALLS: list[str] = []  # in-process record of handler runs (the DB effect rolls back)

@@ -1,0 +1,59 @@
+# The two commands of the README: `make run` (the whole system on the embedded default) and
+# `make test` (the whole suite). Both set everything up on a fresh machine first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SERVICE_DIRS := $(sort $(filter-out services/common/,$(dir $(wildcard services/*/pyproject.toml))))
+PYTEST := $(BIN)/python -m pytest
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test test-unit test-services test-gateway test-e2e lint format lock clean
+
+help:
+	@echo "make run    - install, start RabbitMQ if needed, migrate, run every service and the gateway"
+	@echo "make test   - install and run the whole test suite (lint, services, gateway, end to end)"
+	@echo "make lint   - ruff check, ruff format --check, mypy on domain code and common"
+	@echo "make lock   - rewrite constraints.txt from the virtualenv"
+
+$(STAMP): constraints.txt services/common/pyproject.toml $(wildcard services/*/pyproject.toml) gateway/pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found %s); apt-get install python3.11 python3.11-venv" % sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "cannot create a virtualenv: apt-get install python3.11-venv"; exit 1; }
+	$(BIN)/python -m pip install -q -c constraints.txt pip setuptools wheel
+	$(BIN)/python -m pip install -q -c constraints.txt --no-build-isolation \
+		-e services/common $(foreach d,$(SERVICE_DIRS),-e $(d)) -e gateway \
+		pytest pytest-timeout pytest-asyncio ruff mypy
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python deploy/local/run.py
+
+test: install lint
+	$(BIN)/python deploy/local/run.py --broker-only
+	$(MAKE) --no-print-directory test-services test-gateway test-e2e
+
+test-services: install
+	$(PYTEST) services -q --suppress-nameko-eventlet-notification
+
+test-gateway: install
+	$(PYTEST) gateway/tests -q -p no:nameko
+
+test-e2e: install
+	$(PYTEST) tests -q -p no:nameko
+
+lint: install
+	$(BIN)/ruff check services gateway tests deploy bench
+	$(BIN)/ruff format --check services gateway tests deploy bench
+	$(BIN)/mypy services/common/crm_common $(foreach d,$(SERVICE_DIRS),$(d)$(notdir $(d:/=))/domain.py)
+
+format: install
+	$(BIN)/ruff format services gateway tests deploy bench
+	$(BIN)/ruff check --fix services gateway tests deploy bench
+
+lock:
+	{ head -3 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e'; } > constraints.tmp && mv constraints.tmp constraints.txt
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

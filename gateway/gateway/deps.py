@@ -1,0 +1,151 @@
+"""Dependencies of the routes: ``CurrentUser``, ``AdminUser``, ``Caller``, ``Rpc``, ``Db``,
+``Pagination``, ``Settings``, plus :func:`path_id`."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Callable
+
+from crm_common.context import CallerContext
+from crm_common.db import DatabaseHandle
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
+
+from . import users
+from .auth import InvalidToken, Passwords, decode_access_token
+from .errors import ApiError, forbidden, unauthorized
+from .middleware import current_request_id
+from .rpc import BoundRpc, RpcClient
+from .settings import Settings as GatewaySettings
+
+TOKEN_URL = "/api/v1/auth/token"
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+@dataclass
+class GatewayState:
+    """Everything a gateway process holds (on ``app.state.gateway``)."""
+
+    settings: GatewaySettings
+    db: DatabaseHandle
+    rpc: RpcClient
+    passwords: Passwords
+    relay: Any = None
+    _users: dict[int, tuple[float, users.UserInfo]] = field(default_factory=dict)
+
+    async def load_user(self, user_id: int) -> users.UserInfo | None:
+        """The user, from a short cache (``CRM_USER_CACHE_SECONDS``); a change made through
+        this process is seen at once, one made through another replica within the TTL."""
+        ttl = self.settings.crm_user_cache_seconds
+        now = time.monotonic()
+        hit = self._users.get(user_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        user = await run_in_threadpool(users.get_user_info, self.db, user_id)
+        if user is not None and ttl > 0:
+            if len(self._users) > 10_000:
+                self._users.clear()
+            self._users[user_id] = (now + ttl, user)
+        return user
+
+    def forget_user(self, user_id: int) -> None:
+        self._users.pop(user_id, None)
+
+
+def get_state(request: Request) -> GatewayState:
+    return request.app.state.gateway
+
+
+State = Annotated[GatewayState, Depends(get_state)]
+
+
+def get_settings(state: State) -> GatewaySettings:
+    return state.settings
+
+
+Settings = Annotated[GatewaySettings, Depends(get_settings)]
+
+
+def get_db(state: State) -> DatabaseHandle:
+    return state.db
+
+
+Db = Annotated[DatabaseHandle, Depends(get_db)]
+
+
+async def get_current_user(
+    request: Request, state: State, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> users.UserInfo:
+    if not token:
+        raise unauthorized("Not authenticated: send Authorization: Bearer <token>")
+    try:
+        claims = decode_access_token(state.settings.jwt_secret, token)
+    except InvalidToken as exc:
+        raise unauthorized(str(exc)) from None
+    user = await state.load_user(int(claims["sub"]))
+    if user is None or not user.active:
+        raise unauthorized("The token's user does not exist or is disabled")
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[users.UserInfo, Depends(get_current_user)]
+
+
+def require_roles(*roles: str) -> Callable[..., Any]:
+    async def dependency(user: CurrentUser) -> users.UserInfo:
+        if not user.has_any(roles):
+            raise forbidden(f"Requires one of the roles: {', '.join(roles)}",
+                            {"required_roles": list(roles), "roles": list(user.roles)})
+        return user
+
+    dependency.__name__ = f"require_{'_or_'.join(roles)}"
+    return dependency
+
+
+AdminUser = Annotated[users.UserInfo, Depends(require_roles("admin"))]
+
+
+def get_caller(user: CurrentUser) -> CallerContext:
+    return user.caller(current_request_id())
+
+
+Caller = Annotated[CallerContext, Depends(get_caller)]
+
+
+def get_rpc(state: State, caller: Caller) -> BoundRpc:
+    return BoundRpc(state.rpc, caller)
+
+
+Rpc = Annotated[BoundRpc, Depends(get_rpc)]
+
+
+@dataclass(frozen=True)
+class PageParams:
+    page: int
+    page_size: int
+
+
+def get_page(
+    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500, description="items per page (max 500)")] = 50,
+) -> PageParams:
+    return PageParams(page, page_size)
+
+
+Pagination = Annotated[PageParams, Depends(get_page)]
+
+
+def path_id(value: str, what: str = "Resource") -> int | str:
+    """A path id: a positive integer or a UUID; anything else cannot exist (404)."""
+    text = value.strip()
+    if text.isdigit() and text.isascii() and int(text) >= 1:
+        return int(text)
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise ApiError(404, f"{what} {value!r} not found", {"id": value}) from None

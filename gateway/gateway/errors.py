@@ -1,0 +1,188 @@
+"""Errors → HTTP. THE one table mapping remote exceptions (by ``exc_path``) to status and code,
+and the error body of API.md: ``{"error": {"code", "message", "details"}}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from crm_common.errors import CrmError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .rpc import RemoteError, RpcTimeout, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+# remote exception path → (HTTP status, error code, pass the remote message and details on?)
+REMOTE_ERRORS: dict[str, tuple[int, str, bool]] = {
+    "crm_common.errors.NotFound": (404, "NOT_FOUND", True),
+    "crm_common.errors.ValidationFailed": (422, "VALIDATION_FAILED", True),
+    "crm_common.errors.Conflict": (409, "CONFLICT", True),
+    "crm_common.errors.PermissionDenied": (403, "FORBIDDEN", True),
+    "nameko.exceptions.MethodNotFound": (501, "NOT_IMPLEMENTED", False),
+    "nameko.exceptions.IncorrectSignature": (500, "INTERNAL", False),
+    "nameko.exceptions.MalformedRequest": (500, "INTERNAL", False),
+}
+UNKNOWN_REMOTE_ERROR = (500, "INTERNAL", False)
+
+# HTTP status → default error code (errors raised by the gateway itself and by Starlette)
+STATUS_CODES: dict[int, str] = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_FAILED",
+    500: "INTERNAL",
+    501: "NOT_IMPLEMENTED",
+    503: "SERVICE_UNAVAILABLE",
+    504: "TIMEOUT",
+}
+
+GENERIC_MESSAGES = {
+    500: "Internal error",
+    501: "This operation is not implemented by the service",
+}
+
+
+class ApiError(Exception):
+    """An error the gateway answers with (its own checks)."""
+
+    def __init__(self, status: int, message: str, details: dict[str, Any] | None = None,
+                 code: str | None = None, headers: dict[str, str] | None = None):
+        self.status = status
+        self.code = code or STATUS_CODES.get(status, "ERROR")
+        self.message = message
+        self.details = details or {}
+        self.headers = headers
+        super().__init__(message)
+
+
+def unauthorized(message: str = "Not authenticated") -> ApiError:
+    return ApiError(401, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(message: str, details: dict[str, Any] | None = None) -> ApiError:
+    return ApiError(403, message, details)
+
+
+def not_found(message: str = "Not found", details: dict[str, Any] | None = None) -> ApiError:
+    return ApiError(404, message, details)
+
+
+def validation_failed(details: dict[str, list[str]], message: str | None = None) -> ApiError:
+    return ApiError(422, message or "Invalid input: " + ", ".join(sorted(details)), details)
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+def from_remote(exc: RemoteError) -> ApiError:
+    """THE mapping of a remote error to the gateway's answer."""
+    status, code, public = REMOTE_ERRORS.get(exc.exc_path, UNKNOWN_REMOTE_ERROR)
+    if public:
+        details = exc.details if isinstance(exc.details, dict) else {}
+        return ApiError(status, exc.message, details, code)
+    log.error("remote error from %s.%s: %s: %s (value %r)", exc.service, exc.method,
+              exc.exc_path, exc.message, exc.value)
+    return ApiError(status, GENERIC_MESSAGES.get(status, "Internal error"), {}, code)
+
+
+def from_local(exc: CrmError) -> ApiError:
+    """A crm_common error raised in the gateway itself (user rules) → the same table."""
+    cls = type(exc)
+    for klass in cls.__mro__:
+        entry = REMOTE_ERRORS.get(f"{klass.__module__}.{klass.__qualname__}")
+        if entry is not None:
+            return ApiError(entry[0], exc.message, exc.details, entry[1])
+    log.error("unmapped error %r", exc)
+    return ApiError(500, "Internal error")
+
+
+def from_rpc_error(exc: Exception) -> ApiError:
+    if isinstance(exc, CrmError):
+        return from_local(exc)
+    if isinstance(exc, RemoteError):
+        return from_remote(exc)
+    if isinstance(exc, ServiceUnavailable):
+        log.warning("%s", exc)
+        return ApiError(503, f"Service {exc.service!r} is unavailable, try again later",
+                        {"service": exc.service})
+    if isinstance(exc, RpcTimeout):
+        log.warning("%s", exc)
+        return ApiError(504, f"Service {exc.service!r} did not answer in time",
+                        {"service": exc.service, "timeout_seconds": exc.timeout})
+    log.error("unexpected error: %r", exc)
+    return ApiError(500, "Internal error")
+
+
+def as_body(exc: Exception) -> dict[str, Any]:
+    """``{"error": {...}}`` of an RPC failure (per-service results of aggregated calls)."""
+    err = exc if isinstance(exc, ApiError) else from_rpc_error(exc)
+    return {**error_body(err.code, err.message, err.details), "status": err.status}
+
+
+def validation_details(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """FastAPI/pydantic errors → ``{"field.path": [reason, ...]}``. The location part
+    (``body``, ``query``, ``path``, ``header``, ``form``) is dropped; a body that is missing or
+    not JSON at all is reported on ``body``."""
+    details: dict[str, list[str]] = {}
+    for err in errors:
+        loc = list(err.get("loc") or ())
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie", "form"):
+            where = loc.pop(0)
+        else:
+            where = "body"
+        if err.get("type") == "json_invalid":
+            loc = []  # the position inside the document is not a field
+        key = ".".join(str(p) for p in loc) or where
+        msg = str(err.get("msg") or "invalid")
+        if err.get("type") == "json_invalid":
+            ctx = err.get("ctx") or {}
+            msg = f"Malformed JSON: {ctx.get('error', msg)}"
+        details.setdefault(key, [])
+        if msg not in details[key]:
+            details[key].append(msg)
+    return details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(CrmError)
+    @app.exception_handler(RemoteError)
+    @app.exception_handler(ServiceUnavailable)
+    @app.exception_handler(RpcTimeout)
+    async def _rpc_error(request: Request, exc: Exception) -> JSONResponse:
+        err = from_rpc_error(exc)
+        return error_response(err.status, err.code, err.message, err.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = validation_details(list(exc.errors()))
+        return error_response(422, "VALIDATION_FAILED", "Invalid input: " + ", ".join(sorted(details)),
+                              details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status = exc.status_code
+        message = exc.detail if isinstance(exc.detail, str) else STATUS_CODES.get(status, "Error")
+        if status == 404 and message == "Not Found":
+            message = f"No route {request.method} {request.url.path}"
+        return error_response(status, STATUS_CODES.get(status, "ERROR"), message, {},
+                              getattr(exc, "headers", None))

@@ -1,0 +1,136 @@
+"""The app factory and its lifespan; ``crm-gateway`` runs it with uvicorn.
+
+    crm-gateway                                   # GATEWAY_HOST:GATEWAY_PORT (127.0.0.1:8000)
+    uvicorn --factory gateway.main:app_factory    # the same app, your uvicorn options
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+from crm_common.db import DatabaseHandle
+from crm_common.outbox import OutboxRelay
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from . import __version__, users
+from .auth import Passwords
+from .deps import GatewayState
+from .errors import install_error_handlers
+from .middleware import RequestContextMiddleware, configure_logging
+from .models import Base
+from .routes import api_router, health_router
+from .rpc import RpcClient
+from .settings import Settings
+
+log = logging.getLogger("gateway")
+
+DESCRIPTION = """REST gateway of the contract-centred CRM. Authenticate with
+`POST /api/v1/auth/token` (form `username`, `password`) and send `Authorization: Bearer <token>`.
+Errors: `{"error": {"code", "message", "details"}}`; every response carries `X-Request-ID`."""
+
+
+def gateway_dir() -> Path:
+    """The directory holding ``alembic.ini`` and ``migrations/`` (the package's parent in a
+    checkout or an image; else the working directory)."""
+    for candidate in (Path(__file__).resolve().parent.parent, Path.cwd()):
+        if (candidate / "alembic.ini").is_file() and (candidate / "migrations").is_dir():
+            return candidate
+    raise RuntimeError("cannot find the gateway's alembic.ini and migrations/ "
+                       "(run from the gateway directory)")
+
+
+def migrate(url: str) -> None:
+    from crm_common.migrations import upgrade
+
+    upgrade(str(gateway_dir()), url)
+
+
+async def bootstrap_admin(state: GatewayState) -> None:
+    settings = state.settings
+    if await run_in_threadpool(users.admin_exists, state.db):
+        return
+    password = settings.admin_password_for_bootstrap()  # refuses to start without one
+    password_hash = await state.passwords.hash(password)
+    await run_in_threadpool(users.bootstrap_admin, state.db, settings.crm_admin_username,
+                            password_hash)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    settings.warn_about_development_defaults()
+    db = DatabaseHandle("gateway", Base.metadata, settings.database_url)
+    relay = None
+    rpc = RpcClient(settings.amqp_uri, timeout=settings.crm_rpc_timeout, name="gateway")
+    state = GatewayState(settings=settings, db=db, rpc=rpc, passwords=Passwords())
+    try:
+        if settings.gateway_migrate_on_start:
+            await run_in_threadpool(migrate, settings.database_url)
+        await bootstrap_admin(state)
+        if settings.gateway_run_outbox_relay:
+            relay = OutboxRelay(db, settings.amqp_uri)
+            relay.start_thread()
+            state.relay = relay
+        await rpc.start(wait=5.0)
+        app.state.gateway = state
+        log.info("gateway %s ready: services %s, database %s", __version__,
+                 ",".join(settings.crm_services), "embedded SQLite" if settings.embedded else "external")
+        yield
+    finally:
+        await rpc.close()
+        if relay is not None:
+            await run_in_threadpool(relay.stop)
+        db.dispose()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="CRM gateway",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app
+
+
+def app_factory() -> FastAPI:
+    """For ``uvicorn --factory gateway.main:app_factory``: settings from the environment and
+    JSON logging."""
+    configure_logging()
+    return create_app(Settings())
+
+
+def run() -> None:
+    """``crm-gateway``: serve on GATEWAY_HOST (127.0.0.1) : GATEWAY_PORT (8000)."""
+    import uvicorn
+
+    configure_logging()
+    settings = Settings()  # fail fast on bad settings, before binding the port
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=os.environ.get("GATEWAY_HOST", "127.0.0.1"),
+        port=int(os.environ.get("GATEWAY_PORT", "8000")),
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -1,0 +1,36 @@
+"""The gateway's own tables: users (+ the crm_common infrastructure tables: outbox, audit...)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from crm_common.db import BigId, UTCDateTime, define_infra_tables, utcnow
+from sqlalchemy import JSON, BigInteger, Boolean, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+infra = define_infra_tables(Base.metadata)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(100))
+    # casefolded username: the unique key (``Alice`` and ``alice`` are one user)
+    username_key: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    full_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    department: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    is_department_head: Mapped[bool] = mapped_column(Boolean, default=False)
+    customer_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

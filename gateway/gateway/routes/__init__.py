@@ -1,0 +1,17 @@
+"""One APIRouter per resource, collected in :data:`api_router` (under /api/v1) and
+:data:`health_router` (at the root)."""
+
+from fastapi import APIRouter
+
+from . import admin, auth, customers, health, opportunities, users
+
+api_router = APIRouter(prefix="/api/v1")
+api_router.include_router(auth.router)
+api_router.include_router(users.router)
+api_router.include_router(customers.router)
+api_router.include_router(opportunities.router)
+api_router.include_router(admin.router)
+
+health_router = health.router
+
+__all__ = ["api_router", "health_router"]

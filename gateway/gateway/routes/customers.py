@@ -1,0 +1,152 @@
+"""Customers, their contacts and follow-ups, and the CSV import — all owned by the ``customers``
+service; each route is named after the RPC it calls and passes the service's JSON through."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from .. import imports
+from ..deps import Pagination, Rpc, Settings, path_id
+from ..schemas import (
+    ContactCreate,
+    CustomerCreate,
+    CustomerUpdate,
+    ErrorBody,
+    FollowUpCreate,
+    ImportAccepted,
+    ResourceId,
+)
+
+SERVICE = "customers"
+
+router = APIRouter(
+    prefix="/customers", tags=["customers"],
+    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody},
+               503: {"model": ErrorBody}, 504: {"model": ErrorBody}},
+)
+NOT_FOUND = {404: {"model": ErrorBody}}
+
+# multipart body documented by hand: the upload is parsed as a stream, not by FastAPI
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary",
+                                    "description": "CSV with a header row, UTF-8 (BOM allowed)"}},
+        }}},
+    }
+}
+
+
+def _filters(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+# -- import (declared before /{customer_id} routes) --------------------------------------
+
+@router.post("/import", openapi_extra=IMPORT_BODY,
+             responses={202: {"model": ImportAccepted}, 413: {"model": ErrorBody}})
+async def import_customers(
+    request: Request, rpc: Rpc, settings: Settings, background: BackgroundTasks,
+    mode: Literal["all_or_nothing", "skip_bad"] = "all_or_nothing",
+    run_async: Annotated[bool, Query(alias="async", description="202 at once; poll the job")] = False,
+) -> Any:
+    """Stream a CSV upload to customers.start_import / import_batch (1000 rows each) /
+    finish_import. 200 with ``{"created", "updated", "errors", "job_id", "status"}``; with
+    ``?async=true`` 202 ``{"job_id"}`` and ``GET /customers/import/{job_id}`` for progress."""
+    run = imports.ImportRun(rpc, SERVICE, mode, None, settings.crm_import_timeout)
+    if not run_async:
+        return await imports.run_streaming(run, request, settings.max_upload_bytes)
+    path, filename = await imports.spool_upload(request, settings.max_upload_bytes)
+    run.filename = filename or run.filename
+    try:
+        position = await imports.prepare_from_file(run, path)
+    except BaseException:
+        os.unlink(path)
+        raise
+    background.add_task(imports.finish_from_file, run, path, position)
+    return JSONResponse(
+        {"job_id": run.job_id, "status": "accepted"}, status_code=202,
+        headers={"Location": f"/api/v1/customers/import/{run.job_id}"}, background=background,
+    )
+
+
+@router.get("/import/{job_id}", responses=NOT_FOUND)
+async def get_import(job_id: str, rpc: Rpc) -> Any:
+    """Progress of an import: status, rows_received, rows_processed, created, updated,
+    error_count (and the errors once finished)."""
+    return await rpc.customers.get_import(path_id(job_id, "Import job"))
+
+
+# -- customers -------------------------------------------------------------------------
+
+@router.post("", status_code=201, responses={409: {"model": ErrorBody}})
+async def create_customer(body: CustomerCreate, rpc: Rpc) -> Any:
+    """A likely duplicate → 409 with ``details.candidates`` unless ``allow_duplicate``."""
+    return await rpc.customers.create_customer(body.data())
+
+
+@router.get("")
+async def list_customers(
+    rpc: Rpc, page: Pagination,
+    q: Annotated[str | None, Query(max_length=200, description="any part of a name, code, "
+                                                              "e-mail, phone, tax id")] = None,
+    level: Literal["A", "B", "C"] | None = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    owner_id: Annotated[int | None, Query(ge=1)] = None,
+    region: Annotated[str | None, Query(max_length=200)] = None,
+    industry: Annotated[str | None, Query(max_length=200)] = None,
+    kind: Literal["company", "person"] | None = None,
+) -> Any:
+    filters = _filters(q=q, level=level, tag=tag, owner_id=owner_id, region=region,
+                       industry=industry, kind=kind)
+    return await rpc.customers.list_customers(filters, page.page, page.page_size)
+
+
+@router.get("/{customer_id}", responses=NOT_FOUND)
+async def get_customer(customer_id: str, rpc: Rpc) -> Any:
+    return await rpc.customers.get_customer(path_id(customer_id, "Customer"))
+
+
+@router.patch("/{customer_id}", responses={**NOT_FOUND, 409: {"model": ErrorBody}})
+async def update_customer(customer_id: str, body: CustomerUpdate, rpc: Rpc) -> Any:
+    return await rpc.customers.update_customer(path_id(customer_id, "Customer"), body.data())
+
+
+@router.delete("/{customer_id}", status_code=204, responses={**NOT_FOUND, 409: {"model": ErrorBody}})
+async def delete_customer(customer_id: str, rpc: Rpc) -> Response:
+    """204 No Content once the service has deleted it."""
+    await rpc.customers.delete_customer(path_id(customer_id, "Customer"))
+    return Response(status_code=204)
+
+
+# -- contacts and follow-ups ------------------------------------------------------------
+
+@router.post("/{customer_id}/contacts", status_code=201, responses=NOT_FOUND)
+async def add_contact(customer_id: str, body: ContactCreate, rpc: Rpc) -> Any:
+    return await rpc.customers.add_contact(path_id(customer_id, "Customer"), body.data())
+
+
+@router.get("/{customer_id}/contacts", responses=NOT_FOUND)
+async def list_contacts(customer_id: str, rpc: Rpc, page: Pagination) -> Any:
+    return await rpc.customers.list_contacts(path_id(customer_id, "Customer"), page.page,
+                                             page.page_size)
+
+
+@router.post("/{customer_id}/follow-ups", status_code=201, responses=NOT_FOUND)
+async def add_follow_up(customer_id: str, body: FollowUpCreate, rpc: Rpc) -> Any:
+    return await rpc.customers.add_follow_up(path_id(customer_id, "Customer"), body.data())
+
+
+@router.get("/{customer_id}/follow-ups", responses=NOT_FOUND)
+async def list_follow_ups(customer_id: str, rpc: Rpc, page: Pagination) -> Any:
+    return await rpc.customers.list_follow_ups(path_id(customer_id, "Customer"), page.page,
+                                               page.page_size)
+
+
+__all__ = ["router", "ResourceId"]

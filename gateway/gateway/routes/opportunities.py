@@ -1,0 +1,50 @@
+"""Opportunities (the sales funnel), owned by the ``customers`` service."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from ..deps import Pagination, Rpc, path_id
+from ..schemas import ErrorBody, OpportunityCreate, OpportunityUpdate, Stage
+
+router = APIRouter(
+    prefix="/opportunities", tags=["opportunities"],
+    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody},
+               503: {"model": ErrorBody}, 504: {"model": ErrorBody}},
+)
+NOT_FOUND = {404: {"model": ErrorBody}}
+
+
+@router.post("", status_code=201, responses=NOT_FOUND)
+async def create_opportunity(body: OpportunityCreate, rpc: Rpc) -> Any:
+    return await rpc.customers.create_opportunity(body.data())
+
+
+@router.get("")
+async def list_opportunities(
+    rpc: Rpc, page: Pagination,
+    stage: Stage | None = None,
+    owner_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    filters: dict[str, Any] = {}
+    if stage is not None:
+        filters["stage"] = stage
+    if owner_id is not None:
+        filters["owner_id"] = owner_id
+    if customer_id is not None:
+        filters["customer_id"] = path_id(customer_id, "Customer")
+    return await rpc.customers.list_opportunities(filters, page.page, page.page_size)
+
+
+@router.get("/{opportunity_id}", responses=NOT_FOUND)
+async def get_opportunity(opportunity_id: str, rpc: Rpc) -> Any:
+    return await rpc.customers.get_opportunity(path_id(opportunity_id, "Opportunity"))
+
+
+@router.patch("/{opportunity_id}", responses={**NOT_FOUND, 409: {"model": ErrorBody}})
+async def update_opportunity(opportunity_id: str, body: OpportunityUpdate, rpc: Rpc) -> Any:
+    return await rpc.customers.update_opportunity(path_id(opportunity_id, "Opportunity"),
+                                                  body.data())

@@ -1,0 +1,324 @@
+"""Request and response shapes. The gateway checks shape and types (unknown fields, wrong types,
+floats for money → 422 naming the field); the services check business rules.
+
+Conventions: ``*Create`` / ``*Update`` (every field optional; only the fields sent reach the
+service) / ``*Public``. Money is a string with a decimal point (or an integer), never a float;
+dates are ISO 8601; a timestamp without a zone is taken as UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from crm_common.context import ROLES
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from .users import LANGUAGES
+
+T = TypeVar("T")
+
+# --------------------------------------------------------------------------------------
+# Field types
+# --------------------------------------------------------------------------------------
+
+_MONEY = re.compile(r"^-?\d{1,15}(\.\d{1,6})?$")
+
+
+def _money(value: Any) -> str:
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValueError('money must be a string with a decimal point (e.g. "1250.00") or an '
+                         "integer, never a float")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal):
+        value = format(value, "f")
+    if not isinstance(value, str):
+        raise ValueError('money must be a string such as "1250.00"')
+    text = value.strip()
+    if not _MONEY.match(text):
+        raise ValueError('not an amount: use digits with an optional decimal point, e.g. "1250.00"')
+    try:
+        Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern already excludes it
+        raise ValueError("not an amount") from None
+    return text
+
+
+def _id(value: Any) -> int | str:
+    """Ids are positive integers or UUID strings (the service's choice); "42" is 42."""
+    if isinstance(value, bool):
+        raise ValueError("must be an integer or a UUID")
+    if isinstance(value, int):
+        if value < 1:
+            raise ValueError("must be a positive integer or a UUID")
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit() and text.isascii():
+            n = int(text)
+            if n >= 1:
+                return n
+        try:
+            return str(uuid.UUID(text))
+        except ValueError:
+            pass
+    raise ValueError("must be a positive integer or a UUID")
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        raise ValueError("must be an ISO 8601 date (YYYY-MM-DD)")
+    return value.strip()
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if not _EMAIL.match(value):
+        raise ValueError("not an e-mail address")
+    return value
+
+
+Money = Annotated[str, BeforeValidator(_money), Field(examples=["1250.00"])]
+ResourceId = Annotated[int | str, BeforeValidator(_id), Field(examples=[42])]
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+Timestamp = Annotated[dt.datetime, AfterValidator(_aware)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Language = Literal["en", "zh", "tr", "bg"]
+Role = Literal["admin", "sales_manager", "sales_rep", "finance", "approver", "warehouse",
+               "readonly", "portal"]
+assert set(Role.__args__) == set(ROLES) and set(Language.__args__) == set(LANGUAGES)  # type: ignore[attr-defined]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
+                                            pattern=r"^[^\s/\\:]+$")]
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused (422), so a typo never passes silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def data(self) -> dict[str, Any]:
+        """The fields the client sent, JSON-ready (what the service receives)."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = {}
+
+
+class ErrorBody(BaseModel):
+    error: ErrorInfo
+
+
+# --------------------------------------------------------------------------------------
+# Auth and users
+# --------------------------------------------------------------------------------------
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class UserCreate(Strict):
+    username: Username
+    password: Password
+    roles: list[Role] = Field(min_length=1)
+    full_name: ShortText | None = None
+    email: Email | None = None
+    department: ShortText | None = None
+    is_department_head: bool = False
+    customer_id: int | None = Field(None, ge=1)
+    active: bool = True
+    language: Language = "en"
+
+
+class UserUpdate(Strict):
+    roles: list[Role] | None = Field(None, min_length=1)
+    full_name: ShortText | None = None
+    email: Email | None = None
+    department: ShortText | None = None
+    is_department_head: bool | None = None
+    customer_id: int | None = Field(None, ge=1)
+    active: bool | None = None
+    language: Language | None = None
+    password: Password | None = None
+
+
+class UserPublic(BaseModel):
+    id: int
+    username: str
+    roles: list[str]
+    full_name: str | None
+    email: str | None
+    department: str | None
+    is_department_head: bool
+    customer_id: int | None
+    active: bool
+    language: str
+    created_at: str | None
+    updated_at: str | None
+
+
+class PasswordChange(Strict):
+    old_password: str = Field(max_length=1024)
+    new_password: Password
+
+
+# --------------------------------------------------------------------------------------
+# Customers, contacts, follow-ups, opportunities
+# --------------------------------------------------------------------------------------
+
+
+class ContactCreate(Strict):
+    name: Name
+    email: Email | None = None
+    phone: Phone | None = None
+    title: ShortText | None = None
+    notes: Text | None = None
+    is_primary: bool | None = None
+
+
+class CustomerCreate(Strict):
+    name: Name
+    kind: Literal["company", "person"]
+    tax_id: ShortText | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    industry: ShortText | None = None
+    region: ShortText | None = None
+    size: ShortText | None = None
+    level: Literal["A", "B", "C"] | None = None
+    tags: list[Tag] | None = Field(None, max_length=100)
+    owner_id: ResourceId | None = None
+    language: Language | None = None
+    red_list: bool | None = None
+    address: Text | None = None
+    notes: Text | None = None
+    contacts: list[ContactCreate] | None = Field(None, max_length=100)
+    allow_duplicate: bool = False
+
+
+class CustomerUpdate(Strict):
+    name: Name | None = None
+    kind: Literal["company", "person"] | None = None
+    tax_id: ShortText | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    industry: ShortText | None = None
+    region: ShortText | None = None
+    size: ShortText | None = None
+    level: Literal["A", "B", "C"] | None = None
+    tags: list[Tag] | None = Field(None, max_length=100)
+    owner_id: ResourceId | None = None
+    language: Language | None = None
+    red_list: bool | None = None
+    address: Text | None = None
+    notes: Text | None = None
+    allow_duplicate: bool | None = None
+
+
+class FollowUpCreate(Strict):
+    method: Literal["call", "visit", "email", "meeting", "other"]
+    occurred_at: Timestamp
+    result: Text
+    contact_id: ResourceId | None = None
+    notes: Text | None = None
+    next_action: Text | None = None
+    next_action_at: Timestamp | None = None
+
+
+Stage = Literal["lead", "qualified", "proposal", "negotiation", "won", "lost"]
+
+
+class OpportunityCreate(Strict):
+    customer_id: ResourceId
+    title: Name
+    amount: Money
+    currency: Currency
+    stage: Stage
+    expected_close: IsoDate | None = None
+    probability: int | None = Field(None, ge=0, le=100)
+    needs: Text | None = None
+    competitors: Text | list[ShortText] | None = None
+    owner_id: ResourceId | None = None
+    notes: Text | None = None
+
+
+class OpportunityUpdate(Strict):
+    title: Name | None = None
+    amount: Money | None = None
+    currency: Currency | None = None
+    stage: Stage | None = None
+    expected_close: IsoDate | None = None
+    probability: int | None = Field(None, ge=0, le=100)
+    needs: Text | None = None
+    competitors: Text | list[ShortText] | None = None
+    owner_id: ResourceId | None = None
+    notes: Text | None = None
+    lost_reason: Text | None = None
+
+
+class ImportAccepted(BaseModel):
+    job_id: Any
+    status: str = "accepted"
+
+
+# --------------------------------------------------------------------------------------
+# Admin and health
+# --------------------------------------------------------------------------------------
+
+
+class DailyJobRequest(Strict):
+    as_of: IsoDate
+
+
+class DailyJobResult(BaseModel):
+    as_of: dt.date
+    results: dict[str, Any]
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    broker: str
+    services: dict[str, str]

@@ -1,0 +1,262 @@
+"""User rules and storage (the gateway's own database). Synchronous: routes run these in a
+worker thread. Every change commits with its ``user_created``/``user_updated`` event (outbox) and
+its audit record in one transaction (crm_common's unit of work)."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from crm_common.context import ROLES, CallerContext
+from crm_common.db import DatabaseHandle, changes_between, utcnow
+from crm_common.errors import Conflict, NotFound, ValidationFailed
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from .models import User
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("en", "zh", "tr", "bg")
+PUBLIC_FIELDS = (
+    "id", "username", "roles", "full_name", "email", "department", "is_department_head",
+    "customer_id", "active", "language",
+)
+UPDATABLE_FIELDS = (
+    "roles", "full_name", "email", "department", "is_department_head", "customer_id", "active",
+    "language",
+)
+
+
+def username_key(username: str) -> str:
+    """The unique key of a username: NFKC-normalised and casefolded (``Ａlice`` = ``alice``)."""
+    return unicodedata.normalize("NFKC", username).strip().casefold()
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """What a request needs to know about its authenticated user."""
+
+    id: int
+    username: str
+    roles: tuple[str, ...]
+    department: str | None
+    customer_id: int | None
+    active: bool
+
+    def caller(self, request_id: str | None) -> CallerContext:
+        return CallerContext(
+            user_id=self.id, username=self.username, roles=self.roles,
+            department=self.department, customer_id=self.customer_id, request_id=request_id,
+        )
+
+    def has_any(self, roles) -> bool:
+        return bool(set(self.roles) & set(roles))
+
+
+def info(user: User) -> UserInfo:
+    return UserInfo(user.id, user.username, tuple(user.roles or ()), user.department,
+                    user.customer_id, bool(user.active))
+
+
+def public(user: User) -> dict[str, Any]:
+    out = {name: getattr(user, name) for name in PUBLIC_FIELDS}
+    out["roles"] = list(user.roles or [])
+    out["created_at"] = user.created_at.isoformat() if user.created_at else None
+    out["updated_at"] = user.updated_at.isoformat() if user.updated_at else None
+    return out
+
+
+def event_payload(user: User) -> dict[str, Any]:
+    """The payload of ``user_created``/``user_updated`` (never the password hash)."""
+    out = {name: getattr(user, name) for name in PUBLIC_FIELDS}
+    out["roles"] = list(user.roles or [])
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------------------
+
+
+def check_roles(roles: list[str], customer_id: int | None) -> None:
+    """Roles exist; ``portal`` users belong to one customer and have no internal role; only
+    portal users carry a customer."""
+    problems: dict[str, list[str]] = {}
+    unknown = [r for r in roles if r not in ROLES]
+    if not roles:
+        problems.setdefault("roles", []).append("at least one role is required")
+    if unknown:
+        problems.setdefault("roles", []).append(
+            f"unknown role(s) {', '.join(unknown)}; known: {', '.join(ROLES)}"
+        )
+    if "portal" in roles:
+        if len(set(roles)) > 1:
+            problems.setdefault("roles", []).append("a portal user has no other role")
+        if customer_id is None:
+            problems.setdefault("customer_id", []).append("required for a portal user")
+    elif customer_id is not None:
+        problems.setdefault("customer_id", []).append("only portal users belong to a customer")
+    if problems:
+        raise ValidationFailed("Invalid input: " + ", ".join(sorted(problems)), problems)
+
+
+def _active_admin_ids(session) -> list[int]:
+    rows = session.execute(
+        select(User.id, User.roles).where(User.active.is_(True))
+        .where(cast(User.roles, String).like('%"admin"%'))
+    ).all()
+    return [r.id for r in rows if "admin" in (r.roles or [])]
+
+
+# --------------------------------------------------------------------------------------
+# Queries
+# --------------------------------------------------------------------------------------
+
+
+def get_user(db: DatabaseHandle, user_id: int) -> dict[str, Any]:
+    with db.read() as s:
+        user = s.get(User, user_id)
+        if user is None:
+            raise NotFound(f"User {user_id} not found", {"id": user_id})
+        return public(user)
+
+
+def get_user_info(db: DatabaseHandle, user_id: int) -> UserInfo | None:
+    with db.read() as s:
+        user = s.get(User, user_id)
+        return info(user) if user is not None else None
+
+
+def find_for_login(db: DatabaseHandle, username: str) -> tuple[UserInfo, str] | None:
+    """The user and password hash for a login name (case-insensitive), or None."""
+    with db.read() as s:
+        user = s.execute(select(User).where(User.username_key == username_key(username))).scalar()
+        if user is None:
+            return None
+        return info(user), user.password_hash
+
+
+def password_hash_of(db: DatabaseHandle, user_id: int) -> str | None:
+    with db.read() as s:
+        return s.execute(select(User.password_hash).where(User.id == user_id)).scalar()
+
+
+def list_users(db: DatabaseHandle, page: int, page_size: int, q: str | None = None,
+               role: str | None = None, active: bool | None = None) -> dict[str, Any]:
+    query = select(User)
+    if q:
+        like = f"%{q.casefold()}%"
+        query = query.where(or_(User.username_key.like(like), func.lower(User.full_name).like(like),
+                                func.lower(User.email).like(like)))
+    if role:
+        # roles is a JSON list of known names: its text holds '"<role>"' exactly when it has it
+        query = query.where(cast(User.roles, String).like(f'%"{role}"%'))
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    with db.read() as s:
+        total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+        users = s.execute(
+            query.order_by(User.id).offset((page - 1) * page_size).limit(page_size)
+        ).scalars().all()
+        items = [public(u) for u in users]
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+def admin_exists(db: DatabaseHandle) -> bool:
+    with db.read() as s:
+        return bool(_active_admin_ids(s))
+
+
+# --------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------
+
+
+def create_user(db: DatabaseHandle, caller: CallerContext, data: dict[str, Any],
+                password_hash: str) -> dict[str, Any]:
+    """``data``: username, roles and the optional profile fields (already shape-checked)."""
+    roles = list(dict.fromkeys(data["roles"]))
+    check_roles(roles, data.get("customer_id"))
+    key = username_key(data["username"])
+    now = utcnow()
+    try:
+        with db.transaction(caller) as uow:
+            s = uow.session
+            if s.execute(select(User.id).where(User.username_key == key)).first() is not None:
+                raise Conflict(f"Username {data['username']!r} is taken",
+                               {"username": ["already taken"]})
+            user = User(
+                username=data["username"].strip(), username_key=key, password_hash=password_hash,
+                roles=roles, full_name=data.get("full_name"), email=data.get("email"),
+                department=data.get("department"),
+                is_department_head=bool(data.get("is_department_head", False)),
+                customer_id=data.get("customer_id"), active=bool(data.get("active", True)),
+                language=data.get("language") or "en", created_at=now, updated_at=now,
+            )
+            s.add(user)
+            s.flush()
+            uow.publish("user_created", event_payload(user))
+            uow.audit("user", user.id, "create", changes_between({}, event_payload(user)))
+            result = public(user)
+    except IntegrityError:
+        raise Conflict(f"Username {data['username']!r} is taken",
+                       {"username": ["already taken"]}) from None
+    log.info("user %s (%s) created with roles %s", result["id"], result["username"], roles)
+    return result
+
+
+def update_user(db: DatabaseHandle, caller: CallerContext, user_id: int, changes: dict[str, Any],
+                password_hash: str | None = None) -> dict[str, Any]:
+    """Apply ``changes`` (a subset of :data:`UPDATABLE_FIELDS`) and/or a new password hash."""
+    with db.transaction(caller) as uow:
+        s = uow.session
+        user = s.get(User, user_id)
+        if user is None:
+            raise NotFound(f"User {user_id} not found", {"id": user_id})
+        before = event_payload(user)
+        was_admin = user.active and "admin" in (user.roles or [])
+        for name, value in changes.items():
+            if name not in UPDATABLE_FIELDS:
+                raise ValidationFailed.field(name, "cannot be changed")
+            if name == "roles":
+                value = list(dict.fromkeys(value))
+            setattr(user, name, value)
+        check_roles(list(user.roles or []), user.customer_id)
+        if was_admin and not (user.active and "admin" in user.roles):
+            others = [i for i in _active_admin_ids(s) if i != user.id]
+            if not others:
+                raise Conflict("This change would leave no active administrator",
+                               {"roles": ["the last active administrator keeps the admin role"]})
+        after = event_payload(user)
+        diff = changes_between(before, after)
+        if password_hash is not None:
+            user.password_hash = password_hash
+            diff["password"] = ["***", "***"]
+        if diff:
+            user.updated_at = utcnow()
+            if after != before:
+                uow.publish("user_updated", after)
+            uow.audit("user", user.id, "update", diff)
+        result = public(user)
+    return result
+
+
+def bootstrap_admin(db: DatabaseHandle, username: str, password_hash: str) -> dict[str, Any] | None:
+    """Create the first administrator; None when one exists or another replica just made it
+    (the unique username decides)."""
+    if admin_exists(db):
+        return None
+    caller = CallerContext.system("gateway")
+    try:
+        user = create_user(db, caller, {"username": username, "roles": ["admin"],
+                                        "full_name": "Administrator"}, password_hash)
+    except Conflict:
+        if not admin_exists(db):
+            log.warning("no active administrator exists, and the user %r exists without the admin "
+                        "role: grant it by hand", username)
+        return None
+    log.info("administrator %r created", username)
+    return user

@@ -1,0 +1,99 @@
+"""Pure helpers of the common package: Unicode keys, money, errors, caller context."""
+
+from decimal import Decimal
+
+import pytest
+from crm_common.context import CallerContext
+from crm_common.errors import NotFound, PermissionDenied, ValidationFailed, load_or_raise
+from crm_common.money import Currency, Money, fmt, quantize, to_decimal
+from crm_common.text import email_key, fold, name_key, phone_key
+from marshmallow import Schema, ValidationError, fields
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("İstanbul", "istanbul"),
+        ("ISTANBUL", "istanbul"),
+        ("ＡＢＣ商事", "ABC商事"),  # full-width and half-width
+        ("Café", "Cafe\u0301"),  # composed and decomposed accents
+        ("Ivanov  Ltd.", "ivanov ltd"),
+    ],
+)
+def test_name_keys_match_across_case_width_and_composition(a, b):
+    assert name_key(a) == name_key(b)
+
+
+def test_name_keys_keep_different_names_apart():
+    assert name_key("Ivanov") != name_key("Ivanova")
+    assert name_key("北京") != name_key("南京")
+    assert fold("Ğüşçö") == "ğüşçö"
+
+
+def test_email_and_phone_keys():
+    assert email_key(" Sales@Example.COM ") == "sales@example.com"
+    assert phone_key("+90 (212) 555-01-02") == phone_key("0090 212 5550102") == "902125550102"
+    assert phone_key("٠١٢٣") == "0123"  # Arabic-Indic digits read as digits
+
+
+def test_money_is_exact_and_rounds_half_up_only_when_asked():
+    assert to_decimal("0.1") + to_decimal("0.2") == Decimal("0.3")
+    assert quantize(Decimal("2.675"), "EUR") == Decimal("2.68")
+    assert quantize(Decimal("1234.5"), "JPY") == Decimal("1235")
+    assert quantize(Decimal("1.0005"), "KWD") == Decimal("1.001")
+    assert fmt(Decimal("1E+3")) == "1000"
+    for bad in (0.1, "NaN", "Infinity", "abc", "1e20"):
+        with pytest.raises(ValueError):
+            to_decimal(bad)
+
+
+class _PriceSchema(Schema):
+    amount = Money(required=True)
+    currency = Currency(required=True)
+    note = fields.String()
+
+
+def test_money_fields_refuse_floats_nan_and_unknown_currencies():
+    assert _PriceSchema().load({"amount": "12.50", "currency": "try"}) == {
+        "amount": Decimal("12.50"),
+        "currency": "TRY",
+    }
+    with pytest.raises(ValidationError) as err:
+        _PriceSchema().load({"amount": 1.5, "currency": "XXX"})
+    assert set(err.value.messages) == {"amount", "currency"}
+    with pytest.raises(ValidationError):
+        _PriceSchema().load({"amount": "-1", "currency": "EUR"})
+
+
+def test_load_or_raise_names_every_bad_field():
+    with pytest.raises(ValidationFailed) as err:
+        load_or_raise(_PriceSchema(), {"amount": "NaN", "unknown": 1})
+    assert set(err.value.details) == {"amount", "currency", "unknown"}
+    with pytest.raises(ValidationFailed):
+        load_or_raise(_PriceSchema(), ["not", "an", "object"])
+
+
+def test_errors_carry_message_and_details_as_args():
+    exc = NotFound("Customer 5 not found", {"id": 5})
+    assert exc.args == ("Customer 5 not found", {"id": 5})
+    assert str(exc) == "Customer 5 not found"
+    assert ValidationFailed.field("name", "required").details == {"name": ["required"]}
+
+
+def test_caller_context_round_trips_through_context_data():
+    caller = CallerContext(
+        user_id=3, username="ayşe", roles=("sales_rep",), department="İzmir", request_id="r1"
+    )
+    back = CallerContext.from_context_data(caller.to_context_data())
+    assert back == caller
+    assert back.actor == "user:3"
+
+
+def test_caller_without_context_is_refused():
+    anonymous = CallerContext.from_context_data({})
+    with pytest.raises(PermissionDenied):
+        anonymous.require_any(("admin",))
+    rep = CallerContext(user_id=1, roles=("sales_rep",))
+    with pytest.raises(PermissionDenied):
+        rep.require_any(("admin", "sales_manager"))
+    CallerContext.system("billing").require_any(("admin",))  # the system may

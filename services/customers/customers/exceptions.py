@@ -1,0 +1,39 @@
+"""Errors this service raises.
+
+They are exactly :mod:`crm_common.errors`' classes, never subclasses: Nameko sends an error's
+class path (``crm_common.errors.Conflict``) to the caller and the gateway maps those paths to
+HTTP statuses in one table, so a subclass defined here would reach it as an unknown error (500).
+What differs per case is the message and the ``details``; the helpers below build them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from crm_common.errors import (
+    EXPECTED_EXCEPTIONS,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+
+__all__ = [
+    "EXPECTED_EXCEPTIONS", "Conflict", "NotFound", "PermissionDenied", "ValidationFailed",
+    "not_found", "duplicate_customer", "invalid",
+]
+
+
+def not_found(entity: str, entity_id: Any) -> NotFound:
+    return NotFound(f"{entity} {entity_id} not found", {"entity": entity, "id": entity_id})
+
+
+def duplicate_customer(candidates: Iterable[dict[str, Any]]) -> Conflict:
+    """409: a likely duplicate; ``details.candidates`` = ``[{id, code, name, owner_id,
+    reasons}]``; send ``allow_duplicate: true`` to create it anyway."""
+    return Conflict("Likely duplicate customer", {"candidates": list(candidates)})
+
+
+def invalid(details: dict[str, list[str]]) -> ValidationFailed:
+    fields = ", ".join(sorted(details))
+    return ValidationFailed(f"Invalid input: {fields}", details)

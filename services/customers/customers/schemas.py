@@ -1,0 +1,299 @@
+"""Marshmallow schemas of the RPC payloads: what comes in (Create / Update / Filters) and what
+goes out (the public shape of each entity). Unknown fields are refused (``RAISE``, marshmallow's
+default), so a misspelt field is a 422 naming it rather than silently ignored. Field rules come
+from :mod:`customers.domain`, the same rules the CSV import applies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+from crm_common.money import Currency, Money
+
+from . import domain
+
+
+def rule(check: Callable[[Any], str | None]) -> Callable[[Any], None]:
+    """A marshmallow validator from a domain rule (``value -> reason | None``)."""
+
+    def validator(value: Any) -> None:
+        problem = check(value)
+        if problem:
+            raise ValidationError(problem)
+
+    return validator
+
+
+def max_len(limit: int) -> Callable[[Any], None]:
+    return rule(lambda v: domain.too_long(v, limit) if v is not None else None)
+
+
+class Text(fields.String):
+    """A string, stripped; an empty one is ``None`` (not given / cleared)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        s = super()._deserialize(value, attr, data, **kwargs).strip()
+        return s or None
+
+
+class Choice(fields.String):
+    """One of a fixed set of words; ``upper`` / ``lower`` normalise the case first."""
+
+    def __init__(self, choices, case: str | None = None, **kwargs):
+        self.choices = tuple(choices)
+        self.case = case
+        super().__init__(validate=validate.OneOf(self.choices), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        s = super()._deserialize(value, attr, data, **kwargs).strip()
+        if self.case == "upper":
+            s = s.upper()
+        elif self.case == "lower":
+            s = s.lower()
+        return s
+
+
+def Id(**kwargs) -> fields.Integer:  # noqa: N802 - a field factory
+    return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+
+
+# --------------------------------------------------------------------------------------
+# Customers and contacts
+# --------------------------------------------------------------------------------------
+
+
+class ContactCreateSchema(Schema):
+    name = Text(required=True, validate=rule(
+        lambda v: domain.name_problem(v) or (v and domain.too_long(v, domain.LIMITS["contact_name"]))
+    ))
+    email = Text(allow_none=True, validate=rule(domain.email_problem))
+    phone = Text(allow_none=True, validate=rule(domain.phone_problem))
+    title = Text(allow_none=True, validate=max_len(domain.LIMITS["contact_title"]))
+
+
+class CustomerCreateSchema(Schema):
+    name = Text(required=True, validate=rule(domain.name_problem))
+    kind = Choice(domain.KINDS, case="lower", required=True)
+    tax_id = Text(allow_none=True, validate=rule(domain.tax_id_problem))
+    email = Text(allow_none=True, validate=rule(domain.email_problem))
+    phone = Text(allow_none=True, validate=rule(domain.phone_problem))
+    industry = Text(allow_none=True, validate=max_len(domain.LIMITS["industry"]))
+    region = Text(allow_none=True, validate=max_len(domain.LIMITS["region"]))
+    size = Text(allow_none=True, validate=max_len(domain.LIMITS["size"]))
+    level = Choice(domain.LEVELS, case="upper", allow_none=True)
+    tags = fields.List(fields.String(), allow_none=True, validate=rule(domain.tags_problem))
+    owner_id = Id(allow_none=True)
+    language = Choice(domain.LANGUAGES, case="lower", load_default=domain.DEFAULT_LANGUAGE)
+    address = Text(allow_none=True, validate=max_len(domain.LIMITS["address"]))
+    birthday = fields.Date(allow_none=True, validate=rule(
+        lambda d: domain.birthday_problem(d, dt.date.today())
+    ))
+    notes = Text(allow_none=True, validate=max_len(domain.LIMITS["notes"]))
+    red_listed = fields.Boolean(load_default=False)
+    contacts = fields.List(fields.Nested(ContactCreateSchema), load_default=list,
+                           validate=validate.Length(max=100))
+    allow_duplicate = fields.Boolean(load_default=False)
+
+
+class CustomerUpdateSchema(CustomerCreateSchema):
+    """A partial update: only the fields given change; ``null`` clears an optional one."""
+
+    class Meta:
+        exclude = ("contacts",)
+
+    name = Text(validate=rule(domain.name_problem))
+    kind = Choice(domain.KINDS, case="lower")
+    language = Choice(domain.LANGUAGES, case="lower")
+    red_listed = fields.Boolean()
+    allow_duplicate = fields.Boolean()
+
+
+class CustomerFiltersSchema(Schema):
+    q = Text(allow_none=True, validate=max_len(200))
+    level = Choice(domain.LEVELS, case="upper", allow_none=True)
+    tag = Text(allow_none=True, validate=max_len(domain.LIMITS["tag"]))
+    owner_id = fields.Integer(allow_none=True)
+    region = Text(allow_none=True)
+    industry = Text(allow_none=True)
+    kind = Choice(domain.KINDS, case="lower", allow_none=True)
+
+
+class ContactSchema(Schema):
+    id = fields.Integer()
+    customer_id = fields.Integer()
+    name = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class CustomerSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    tax_id = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    industry = fields.String(allow_none=True)
+    region = fields.String(allow_none=True)
+    size = fields.String(allow_none=True)
+    level = fields.String(allow_none=True)
+    tags = fields.List(fields.String())
+    owner_id = fields.Integer(allow_none=True)
+    language = fields.String()
+    address = fields.String(allow_none=True)
+    birthday = fields.Date(allow_none=True)
+    notes = fields.String(allow_none=True)
+    red_listed = fields.Boolean()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    contacts = fields.List(fields.Nested(ContactSchema))
+
+
+# --------------------------------------------------------------------------------------
+# Follow-ups
+# --------------------------------------------------------------------------------------
+
+
+class FollowUpCreateSchema(Schema):
+    method = Choice(domain.FOLLOW_UP_METHODS, case="lower", required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    result = Text(required=True, validate=rule(
+        lambda v: "must not be blank" if not v else domain.too_long(v, domain.LIMITS["result"])
+    ))
+    contact_id = Id(allow_none=True)
+    notes = Text(allow_none=True, validate=max_len(domain.LIMITS["notes"]))
+    next_action_at = fields.AwareDateTime(allow_none=True)
+
+    @validates_schema
+    def _order(self, data, **kwargs):
+        if "occurred_at" in data:
+            problems = domain.follow_up_problems(data["occurred_at"], data.get("next_action_at"))
+            if problems:
+                raise ValidationError(problems)
+
+
+class FollowUpSchema(Schema):
+    id = fields.Integer()
+    customer_id = fields.Integer()
+    method = fields.String()
+    occurred_at = fields.AwareDateTime()
+    result = fields.String()
+    contact_id = fields.Integer(allow_none=True)
+    notes = fields.String(allow_none=True)
+    next_action_at = fields.AwareDateTime(allow_none=True)
+    created_by = fields.Integer(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+# --------------------------------------------------------------------------------------
+# Opportunities
+# --------------------------------------------------------------------------------------
+
+
+class OpportunityCreateSchema(Schema):
+    customer_id = Id(required=True)
+    title = Text(required=True, validate=rule(
+        lambda v: "must not be blank" if not v else domain.too_long(v, domain.LIMITS["title"])
+    ))
+    amount = Money(required=True, validate=rule(domain.amount_problem))
+    currency = Currency(required=True)
+    stage = Choice(domain.STAGES, case="lower", load_default="lead")
+    expected_close = fields.Date(allow_none=True)
+    probability = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 100))
+    needs = Text(allow_none=True, validate=max_len(domain.LIMITS["needs"]))
+    competitors = Text(allow_none=True, validate=max_len(domain.LIMITS["competitors"]))
+    owner_id = Id(allow_none=True)
+
+
+class OpportunityUpdateSchema(OpportunityCreateSchema):
+    class Meta:
+        exclude = ("customer_id",)
+
+    title = Text(validate=rule(
+        lambda v: "must not be blank" if not v else domain.too_long(v, domain.LIMITS["title"])
+    ))
+    amount = Money(validate=rule(domain.amount_problem))
+    currency = Currency()
+    stage = Choice(domain.STAGES, case="lower")
+
+
+class OpportunityFiltersSchema(Schema):
+    stage = Choice(domain.STAGES, case="lower", allow_none=True)
+    owner_id = fields.Integer(allow_none=True)
+    customer_id = fields.Integer(allow_none=True)
+
+
+class OpportunitySchema(Schema):
+    id = fields.Integer()
+    customer_id = fields.Integer()
+    customer_code = fields.String()
+    customer_name = fields.String()
+    title = fields.String()
+    amount = Money()
+    currency = fields.String()
+    stage = fields.String()
+    expected_close = fields.Date(allow_none=True)
+    probability = fields.Integer(allow_none=True)
+    needs = fields.String(allow_none=True)
+    competitors = fields.String(allow_none=True)
+    owner_id = fields.Integer(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+# --------------------------------------------------------------------------------------
+# Imports
+# --------------------------------------------------------------------------------------
+
+
+class ImportStartSchema(Schema):
+    mode = Choice(domain.IMPORT_MODES, case="lower", required=True)
+    filename = Text(allow_none=True, validate=max_len(300))
+
+
+class ImportRowSchema(Schema):
+    line = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    data = fields.Dict(required=True)
+
+
+class ImportBatchSchema(Schema):
+    rows = fields.List(fields.Nested(ImportRowSchema), required=True,
+                       validate=validate.Length(max=domain.MAX_BATCH_ROWS))
+
+
+class ImportJobSchema(Schema):
+    id = fields.Integer()
+    job_id = fields.Integer(attribute="id")
+    mode = fields.String()
+    filename = fields.String(allow_none=True)
+    status = fields.String()
+    rows_received = fields.Integer()
+    rows_processed = fields.Integer()
+    created = fields.Integer()
+    updated = fields.Integer()
+    error_count = fields.Integer()
+    started_at = fields.AwareDateTime()
+    finished_at = fields.AwareDateTime(allow_none=True)
+
+
+class ImportErrorSchema(Schema):
+    line = fields.Integer()
+    field = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class ImportResultSchema(Schema):
+    job_id = fields.Integer()
+    status = fields.String()
+    created = fields.Integer()
+    updated = fields.Integer()
+    errors = fields.List(fields.Nested(ImportErrorSchema))
+
+
+__all__ = [name for name in dir() if name.endswith("Schema")] + ["EXCLUDE"]

@@ -101,7 +101,16 @@ class RemoteError(RpcError):
         args = error.get("exc_args") or []
         value = error.get("value")
         message = args[0] if args and isinstance(args[0], str) else (str(value) if value else exc_path)
-        details = args[1] if len(args) > 1 and isinstance(args[1], dict) else {}
+        details = args[1] if len(args) > 1 else {}
+        if isinstance(details, str):
+            # Nameko stringifies every non-string scalar inside exc_args ({"id": 7} arrives as
+            # {"id": "7"}); a service may send its details as a JSON string to keep the types
+            try:
+                details = json.loads(details)
+            except ValueError:
+                details = {"detail": details}
+        if not isinstance(details, dict):
+            details = {}
         return cls(exc_path, message, details, error.get("exc_type"), value, service, method)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from nameko.extensions import DependencyProvider
 
@@ -26,10 +27,22 @@ log = logging.getLogger(__name__)
 
 
 class RequestIdLogging(DependencyProvider):
-    """Puts the worker's request id where :mod:`crm_common.logs` finds it for every log line."""
+    """Puts the worker's request id where :mod:`crm_common.logs` finds it for every log line,
+    and logs one access line per worker (entrypoint, outcome, duration)."""
+
+    def __init__(self):
+        self._started: dict[int, float] = {}
 
     def worker_setup(self, worker_ctx):
         set_request_id(worker_ctx.context_data.get("request_id"))
+        self._started[id(worker_ctx)] = time.monotonic()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        started = self._started.pop(id(worker_ctx), None)
+        ms = (time.monotonic() - started) * 1000 if started is not None else -1
+        outcome = "ok" if exc_info is None else type(exc_info[1]).__name__
+        log.info("%s.%s %s in %.1f ms", worker_ctx.service_name,
+                 worker_ctx.entrypoint.method_name, outcome, ms)
 
     def worker_teardown(self, worker_ctx):
         set_request_id(None)

@@ -2,12 +2,16 @@
 
 Every error carries a message and a JSON-serialisable ``details`` dict as its two positional
 arguments, so that Nameko serialises both across RPC (``exc_args``) and the gateway can map the
-error by its path (``crm_common.errors.NotFound`` …) to an HTTP status in one table.
+error by its path (``crm_common.errors.NotFound`` …) to an HTTP status in one table. They are
+registered with Nameko, so a service calling another gets these classes back, not RemoteError.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from nameko.exceptions import deserialize_to_instance
 
 
 class CrmError(Exception):
@@ -15,7 +19,12 @@ class CrmError(Exception):
 
     code = "ERROR"
 
-    def __init__(self, message: str = "", details: dict[str, Any] | None = None):
+    def __init__(self, message: str = "", details: dict[str, Any] | str | None = None):
+        if isinstance(details, str):  # as it travels over RPC (see crm_common.rpc.Rpc)
+            try:
+                details = json.loads(details)
+            except ValueError:
+                details = {"detail": details}
         self.message = message or self.__class__.__name__
         self.details = details or {}
         super().__init__(self.message, self.details)
@@ -24,16 +33,18 @@ class CrmError(Exception):
         return self.message
 
 
+@deserialize_to_instance
 class NotFound(CrmError):
     code = "NOT_FOUND"
 
 
+@deserialize_to_instance
 class ValidationFailed(CrmError):
     """Bad input. ``details`` maps each bad field to a list of reasons."""
 
     code = "VALIDATION_FAILED"
 
-    def __init__(self, message: str = "", details: dict[str, Any] | None = None):
+    def __init__(self, message: str = "", details: dict[str, Any] | str | None = None):
         super().__init__(message or "Invalid input", details)
 
     @classmethod
@@ -41,12 +52,14 @@ class ValidationFailed(CrmError):
         return cls(f"{field}: {reason}", {field: [reason]})
 
 
+@deserialize_to_instance
 class Conflict(CrmError):
     """A state conflict: an illegal transition, a duplicate, a locked document."""
 
     code = "CONFLICT"
 
 
+@deserialize_to_instance
 class PermissionDenied(CrmError):
     code = "FORBIDDEN"
 

@@ -11,7 +11,8 @@ from nameko.rpc import Rpc as NamekoRpc
 from nameko.rpc import RpcConsumer
 
 from .consumer import MALFORMED_QUEUE, SafeQueueConsumer, park
-from .errors import EXPECTED_EXCEPTIONS
+from .db import dumps
+from .errors import EXPECTED_EXCEPTIONS, CrmError
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,18 @@ class SafeRpcConsumer(RpcConsumer):
 
 
 class Rpc(NamekoRpc):
+    """Nameko's ``@rpc`` with the CRM errors as expected exceptions. An error's ``details``
+    travel as a JSON string: Nameko would turn every non-string value inside an exception's
+    arguments into a string (``{"id": 7}`` would arrive as ``{"id": "7"}``); the gateway
+    decodes them. In-process, ``exc.details`` stays the dict."""
+
     rpc_consumer = SafeRpcConsumer()
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None and isinstance(exc_info[1], CrmError):
+            exc = exc_info[1]
+            exc.args = (exc.message, dumps(exc.details))
+        return super().handle_result(message, worker_ctx, result, exc_info)
 
     def __init__(self, expected_exceptions=EXPECTED_EXCEPTIONS, sensitive_arguments=(), **kwargs):
         super().__init__(

@@ -1,6 +1,7 @@
 """A small real service exercising the common infrastructure in tests."""
 
 from crm_common.db import Database, define_infra_tables
+from crm_common.errors import Conflict
 from crm_common.events import event_handler
 from crm_common.outbox import OutboxRelayProvider
 from crm_common.rpc import rpc
@@ -42,6 +43,10 @@ class SampleService(ServiceBase):
     def whoami(self):
         c = self.caller
         return {"user_id": c.user_id, "roles": list(c.roles), "request_id": c.request_id}
+
+    @rpc
+    def fail_typed(self):
+        raise Conflict("Likely duplicate", {"candidates": [{"id": 7, "owner_id": None, "ok": True}]})
 
     @rpc
     def seen_count(self):

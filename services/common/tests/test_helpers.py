@@ -76,6 +76,7 @@ def test_load_or_raise_names_every_bad_field():
 def test_errors_carry_message_and_details_as_args():
     exc = NotFound("Customer 5 not found", {"id": 5})
     assert exc.args == ("Customer 5 not found", {"id": 5})
+    assert exc.details == {"id": 5}
     assert str(exc) == "Customer 5 not found"
     assert ValidationFailed.field("name", "required").details == {"name": ["required"]}
 

@@ -309,3 +309,16 @@ def test_dead_lettered_events_can_be_replayed(container_factory, vhost_uri_fresh
     # the handler runs again from attempt 1 and, still failing, parks it again after 3 tries
     wait_for(lambda: POISON_CALLS.count(envelope["event_id"]) == runs_before + 3)
     wait_for(lambda: queue_depth(vhost_uri_fresh, dlq) == 1)
+
+
+def test_error_details_keep_their_types_over_rpc(container_factory, vhost_uri_fresh, sqlite_url):
+    from crm_common.errors import Conflict
+
+    make_handle(sqlite_url)
+    container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
+    container.start()
+    with ClusterRpcProxy({"AMQP_URI": vhost_uri_fresh}) as rpc:
+        with pytest.raises(Conflict) as err:
+            rpc.sample.fail_typed()
+    assert err.value.details == {"candidates": [{"id": 7, "owner_id": None, "ok": True}]}
+    assert str(err.value) == "Likely duplicate"

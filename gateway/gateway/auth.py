@@ -31,6 +31,12 @@ class Passwords:
             self._semaphore = asyncio.Semaphore(self._concurrency)
         return self._semaphore
 
+    async def warm_up(self) -> None:
+        """Compute the dummy hash unknown users are checked against (so the first unknown-user
+        login is not slower than the others)."""
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hash(os.urandom(16).hex())
+
     async def hash(self, password: str) -> str:
         async with self.semaphore:
             return await run_in_threadpool(self.hasher.hash, password)
@@ -39,8 +45,7 @@ class Passwords:
         """True when ``password`` matches. With ``password_hash=None`` (unknown user) a dummy hash
         is verified anyway, so both failures take about as long."""
         if password_hash is None:
-            if self._dummy_hash is None:
-                self._dummy_hash = await self.hash(os.urandom(16).hex())
+            await self.warm_up()
             password_hash = self._dummy_hash
             async with self.semaphore:
                 await run_in_threadpool(self._verify, password_hash, password)
@@ -61,9 +66,10 @@ class Passwords:
             return False
 
 
-def create_access_token(secret: str, user_id: int, username: str, roles: list[str],
-                        ttl_minutes: int) -> tuple[str, int]:
-    now = dt.datetime.now(dt.timezone.utc)
+def create_access_token(
+    secret: str, user_id: int, username: str, roles: list[str], ttl_minutes: int
+) -> tuple[str, int]:
+    now = dt.datetime.now(dt.UTC)
     expires_in = ttl_minutes * 60
     claims = {
         "sub": str(user_id),
@@ -81,8 +87,9 @@ class InvalidToken(Exception):
 
 def decode_access_token(secret: str, token: str) -> dict[str, Any]:
     try:
-        claims = jwt.decode(token, secret, algorithms=[JWT_ALGORITHM],
-                            options={"require": ["sub", "exp", "iat"]})
+        claims = jwt.decode(
+            token, secret, algorithms=[JWT_ALGORITHM], options={"require": ["sub", "exp", "iat"]}
+        )
     except jwt.ExpiredSignatureError:
         raise InvalidToken("Token expired") from None
     except jwt.PyJWTError:

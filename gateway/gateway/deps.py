@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle
@@ -99,8 +100,10 @@ CurrentUser = Annotated[users.UserInfo, Depends(get_current_user)]
 def require_roles(*roles: str) -> Callable[..., Any]:
     async def dependency(user: CurrentUser) -> users.UserInfo:
         if not user.has_any(roles):
-            raise forbidden(f"Requires one of the roles: {', '.join(roles)}",
-                            {"required_roles": list(roles), "roles": list(user.roles)})
+            raise forbidden(
+                f"Requires one of the roles: {', '.join(roles)}",
+                {"required_roles": list(roles), "roles": list(user.roles)},
+            )
         return user
 
     dependency.__name__ = f"require_{'_or_'.join(roles)}"

@@ -55,8 +55,14 @@ GENERIC_MESSAGES = {
 class ApiError(Exception):
     """An error the gateway answers with (its own checks)."""
 
-    def __init__(self, status: int, message: str, details: dict[str, Any] | None = None,
-                 code: str | None = None, headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        details: dict[str, Any] | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         self.status = status
         self.code = code or STATUS_CODES.get(status, "ERROR")
         self.message = message
@@ -85,8 +91,13 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
@@ -96,8 +107,14 @@ def from_remote(exc: RemoteError) -> ApiError:
     if public:
         details = exc.details if isinstance(exc.details, dict) else {}
         return ApiError(status, exc.message, details, code)
-    log.error("remote error from %s.%s: %s: %s (value %r)", exc.service, exc.method,
-              exc.exc_path, exc.message, exc.value)
+    log.error(
+        "remote error from %s.%s: %s: %s (value %r)",
+        exc.service,
+        exc.method,
+        exc.exc_path,
+        exc.message,
+        exc.value,
+    )
     return ApiError(status, GENERIC_MESSAGES.get(status, "Internal error"), {}, code)
 
 
@@ -119,12 +136,16 @@ def from_rpc_error(exc: Exception) -> ApiError:
         return from_remote(exc)
     if isinstance(exc, ServiceUnavailable):
         log.warning("%s", exc)
-        return ApiError(503, f"Service {exc.service!r} is unavailable, try again later",
-                        {"service": exc.service})
+        return ApiError(
+            503, f"Service {exc.service!r} is unavailable, try again later", {"service": exc.service}
+        )
     if isinstance(exc, RpcTimeout):
         log.warning("%s", exc)
-        return ApiError(504, f"Service {exc.service!r} did not answer in time",
-                        {"service": exc.service, "timeout_seconds": exc.timeout})
+        return ApiError(
+            504,
+            f"Service {exc.service!r} did not answer in time",
+            {"service": exc.service, "timeout_seconds": exc.timeout},
+        )
     log.error("unexpected error: %r", exc)
     return ApiError(500, "Internal error")
 
@@ -150,6 +171,8 @@ def validation_details(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
             loc = []  # the position inside the document is not a field
         key = ".".join(str(p) for p in loc) or where
         msg = str(err.get("msg") or "invalid")
+        if msg.startswith("Value error, "):  # pydantic's prefix for our validators' ValueErrors
+            msg = msg[len("Value error, ") :]
         if err.get("type") == "json_invalid":
             ctx = err.get("ctx") or {}
             msg = f"Malformed JSON: {ctx.get('error', msg)}"
@@ -175,8 +198,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = validation_details(list(exc.errors()))
-        return error_response(422, "VALIDATION_FAILED", "Invalid input: " + ", ".join(sorted(details)),
-                              details)
+        return error_response(
+            422, "VALIDATION_FAILED", "Invalid input: " + ", ".join(sorted(details)), details
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -184,5 +208,6 @@ def install_error_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else STATUS_CODES.get(status, "Error")
         if status == 404 and message == "Not Found":
             message = f"No route {request.method} {request.url.path}"
-        return error_response(status, STATUS_CODES.get(status, "ERROR"), message, {},
-                              getattr(exc, "headers", None))
+        return error_response(
+            status, STATUS_CODES.get(status, "ERROR"), message, {}, getattr(exc, "headers", None)
+        )

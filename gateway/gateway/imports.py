@@ -21,7 +21,8 @@ import logging
 import os
 import tempfile
 from collections import deque
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -44,8 +45,9 @@ def bad_file(reason: str) -> ApiError:
 
 def too_large(limit: int) -> ApiError:
     mb = limit // (1024 * 1024)
-    return ApiError(413, f"The file is larger than {mb} MB", {"file": [f"larger than {mb} MB"],
-                                                              "max_bytes": limit})
+    return ApiError(
+        413, f"The file is larger than {mb} MB", {"file": [f"larger than {mb} MB"], "max_bytes": limit}
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -53,15 +55,19 @@ def too_large(limit: int) -> ApiError:
 # --------------------------------------------------------------------------------------
 
 
-async def file_part_events(request: Request, max_bytes: int,
-                           field: str = "file") -> AsyncIterator[tuple[str, Any]]:
+async def file_part_events(
+    request: Request, max_bytes: int, field: str = "file"
+) -> AsyncIterator[tuple[str, Any]]:
     """Yield ``("start", filename)``, ``("data", bytes)``..., ``("end", None)`` for the first
     multipart part named ``field`` while the body streams in; 413 beyond ``max_bytes``."""
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
     boundary = params.get(b"boundary")
     if ctype != b"multipart/form-data" or not boundary:
-        raise ApiError(422, "Send the CSV file as multipart/form-data in a part named 'file'",
-                       {field: ["multipart/form-data upload with a 'file' part required"]})
+        raise ApiError(
+            422,
+            "Send the CSV file as multipart/form-data in a part named 'file'",
+            {field: ["multipart/form-data upload with a 'file' part required"]},
+        )
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > max_bytes + MULTIPART_OVERHEAD:
         raise too_large(max_bytes)
@@ -105,12 +111,18 @@ async def file_part_events(request: Request, max_bytes: int,
             state["target"] = False
             events.append(("end", None))
 
-    parser = MultipartParser(boundary, {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field,
-        "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_headers_finished": on_headers_finished, "on_part_data": on_part_data,
-        "on_part_end": on_part_end,
-    })
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
     total = 0
     try:
         async for chunk in request.stream():
@@ -125,7 +137,9 @@ async def file_part_events(request: Request, max_bytes: int,
             events.clear()
         parser.finalize()
     except MultipartParseError as exc:
-        raise ApiError(422, f"Malformed multipart body: {exc}", {"file": ["malformed multipart body"]})
+        raise ApiError(
+            422, f"Malformed multipart body: {exc}", {"file": ["malformed multipart body"]}
+        ) from None
     for event in events:
         yield event
     if not state["seen"]:
@@ -181,11 +195,14 @@ class CsvBatcher:
         self.closed = False
 
     def feed(self, data: bytes) -> list[list[dict[str, Any]]]:
+        if b"\x00" in data:
+            raise bad_file("binary content (NUL bytes); save the sheet as CSV in UTF-8")
         try:
             text = self._decoder.decode(bytes(data))
         except UnicodeDecodeError as exc:
-            raise bad_file(f"not UTF-8 text near line {self._line_no + len(self._lines.pending) + 1}"
-                           f" ({exc.reason})") from None
+            raise bad_file(
+                f"not UTF-8 text near line {self._line_no + len(self._lines.pending) + 1} ({exc.reason})"
+            ) from None
         self._take_text(text)
         return self._drain()
 
@@ -207,8 +224,6 @@ class CsvBatcher:
         return batches
 
     def _take_text(self, text: str) -> None:
-        if "\x00" in text:
-            raise bad_file("binary content (NUL bytes)")
         if not text:
             return
         buffered = self._partial + text
@@ -256,9 +271,9 @@ class CsvBatcher:
                 raise bad_file(f"duplicate column(s) in the header: {', '.join(dupes)}")
             self.header = names
             return
-        data = {name: value for name, value in zip(self.header, record) if name}
+        data = {name: value for name, value in zip(self.header, record, strict=False) if name}
         if len(record) > len(self.header):
-            extra = [v for v in record[len(self.header):] if v.strip()]
+            extra = [v for v in record[len(self.header) :] if v.strip()]
             if extra:
                 data["_extra"] = extra
         self.rows += 1
@@ -279,8 +294,15 @@ def job_id_of(job: Any) -> Any:
 class ImportRun:
     """Feeds a :class:`CsvBatcher` and ships its batches to ``<service>.import_batch``."""
 
-    def __init__(self, rpc: BoundRpc, service: str, mode: str, filename: str | None,
-                 timeout: float, batch_size: int = BATCH_SIZE):
+    def __init__(
+        self,
+        rpc: BoundRpc,
+        service: str,
+        mode: str,
+        filename: str | None,
+        timeout: float,
+        batch_size: int = BATCH_SIZE,
+    ):
         self.rpc = rpc
         self.service = service
         self.mode = mode
@@ -295,8 +317,9 @@ class ImportRun:
         if self.job_id is None:
             if self.batcher.header is None:
                 raise bad_file("empty: no header row")
-            job = await self.rpc.call(self.service, "start_import", self.mode, self.filename,
-                                      timeout=self.timeout)
+            job = await self.rpc.call(
+                self.service, "start_import", self.mode, self.filename, timeout=self.timeout
+            )
             self.job_id = job_id_of(job)
             if self.job_id is None:
                 raise ApiError(500, "Internal error")
@@ -306,8 +329,7 @@ class ImportRun:
     async def send(self, batches: list[list[dict[str, Any]]]) -> None:
         for batch in batches:
             await self.start()
-            await self.rpc.call(self.service, "import_batch", self.job_id, batch,
-                                timeout=self.timeout)
+            await self.rpc.call(self.service, "import_batch", self.job_id, batch, timeout=self.timeout)
             self.batches_sent += 1
 
     async def feed(self, data: bytes) -> None:
@@ -316,18 +338,17 @@ class ImportRun:
     async def finish(self) -> Any:
         await self.send(self.batcher.close())
         await self.start()
-        result = await self.rpc.call(self.service, "finish_import", self.job_id,
-                                     timeout=self.timeout)
-        log.info("import job %s finished: %d rows in %d batches", self.job_id, self.batcher.rows,
-                 self.batches_sent)
+        result = await self.rpc.call(self.service, "finish_import", self.job_id, timeout=self.timeout)
+        log.info(
+            "import job %s finished: %d rows in %d batches", self.job_id, self.batcher.rows, self.batches_sent
+        )
         return result
 
     async def abort(self, reason: str) -> None:
         if self.job_id is None:
             return
         try:
-            await self.rpc.call(self.service, "abort_import", self.job_id, reason,
-                                timeout=self.timeout)
+            await self.rpc.call(self.service, "abort_import", self.job_id, reason, timeout=self.timeout)
         except RpcError as exc:
             log.warning("could not abort import job %s (%s): %s", self.job_id, reason, exc)
 

@@ -1,16 +1,17 @@
 """The app factory and its lifespan; ``crm-gateway`` runs it with uvicorn.
 
-    crm-gateway                                   # GATEWAY_HOST:GATEWAY_PORT (127.0.0.1:8000)
-    uvicorn --factory gateway.main:app_factory    # the same app, your uvicorn options
+crm-gateway                                   # GATEWAY_HOST:GATEWAY_PORT (127.0.0.1:8000)
+uvicorn --factory gateway.main:app_factory    # the same app, your uvicorn options
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
 
 from crm_common.db import DatabaseHandle
 from crm_common.outbox import OutboxRelay
@@ -40,8 +41,9 @@ def gateway_dir() -> Path:
     for candidate in (Path(__file__).resolve().parent.parent, Path.cwd()):
         if (candidate / "alembic.ini").is_file() and (candidate / "migrations").is_dir():
             return candidate
-    raise RuntimeError("cannot find the gateway's alembic.ini and migrations/ "
-                       "(run from the gateway directory)")
+    raise RuntimeError(
+        "cannot find the gateway's alembic.ini and migrations/ (run from the gateway directory)"
+    )
 
 
 def migrate(url: str) -> None:
@@ -56,8 +58,7 @@ async def bootstrap_admin(state: GatewayState) -> None:
         return
     password = settings.admin_password_for_bootstrap()  # refuses to start without one
     password_hash = await state.passwords.hash(password)
-    await run_in_threadpool(users.bootstrap_admin, state.db, settings.crm_admin_username,
-                            password_hash)
+    await run_in_threadpool(users.bootstrap_admin, state.db, settings.crm_admin_username, password_hash)
 
 
 @asynccontextmanager
@@ -66,6 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings.warn_about_development_defaults()
     db = DatabaseHandle("gateway", Base.metadata, settings.database_url)
     relay = None
+    warm_up: asyncio.Task | None = None
     rpc = RpcClient(settings.amqp_uri, timeout=settings.crm_rpc_timeout, name="gateway")
     state = GatewayState(settings=settings, db=db, rpc=rpc, passwords=Passwords())
     try:
@@ -76,16 +78,24 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             relay = OutboxRelay(db, settings.amqp_uri)
             relay.start_thread()
             state.relay = relay
+        warm_up = asyncio.create_task(state.passwords.warm_up())
         await rpc.start(wait=5.0)
         app.state.gateway = state
-        log.info("gateway %s ready: services %s, database %s", __version__,
-                 ",".join(settings.crm_services), "embedded SQLite" if settings.embedded else "external")
+        log.info(
+            "gateway %s ready: services %s, database %s",
+            __version__,
+            ",".join(settings.crm_services),
+            "embedded SQLite" if settings.embedded else "external",
+        )
         yield
     finally:
+        if warm_up is not None and not warm_up.done():
+            warm_up.cancel()
         await rpc.close()
         if relay is not None:
             await run_in_threadpool(relay.stop)
         db.dispose()
+        log.info("gateway stopped")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

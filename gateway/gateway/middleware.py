@@ -59,6 +59,7 @@ def configure_logging(level: str | None = None) -> None:
         lg.handlers[:] = []
         lg.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # replaced by gateway.access lines
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 class RequestContextMiddleware:
@@ -104,15 +105,17 @@ class RequestContextMiddleware:
                 raise
             status = 500
             body = json.dumps(error_body("INTERNAL", "Internal error", {"request_id": rid})).encode()
-            await send({
-                "type": "http.response.start",
-                "status": 500,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    header,
-                ],
-            })
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                        header,
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000

@@ -36,8 +36,9 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import aiormq
 from aiormq.abc import DeliveredMessage
@@ -80,8 +81,14 @@ class RemoteError(RpcError):
     (``crm_common.errors.NotFound``); ``message``/``details`` are its two arguments."""
 
     def __init__(
-        self, exc_path: str, message: str, details: dict[str, Any] | None = None,
-        exc_type: str | None = None, value: Any = None, service: str = "", method: str = "",
+        self,
+        exc_path: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+        exc_type: str | None = None,
+        value: Any = None,
+        service: str = "",
+        method: str = "",
     ):
         self.exc_path = exc_path
         self.message = message
@@ -175,9 +182,10 @@ class RpcClient:
         if wait:
             try:
                 await asyncio.wait_for(self._ready.wait(), wait)
-            except asyncio.TimeoutError:
-                log.warning("broker not reachable yet (%s); RPC calls answer 503 until it is",
-                            self.last_error)
+            except TimeoutError:
+                log.warning(
+                    "broker not reachable yet (%s); RPC calls answer 503 until it is", self.last_error
+                )
         return self.connected
 
     async def close(self) -> None:
@@ -207,15 +215,14 @@ class RpcClient:
         backoff = 0.2
         while not self._closed:
             try:
-                await self._connect()
+                await asyncio.wait_for(self._connect(), 15)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 await self._teardown(ServiceUnavailable("*", "broker connection failed"))
                 delay = backoff * (1 + random.random() / 2)
-                log.warning("cannot connect to the broker (%s); retrying in %.1f s",
-                            self.last_error, delay)
+                log.warning("cannot connect to the broker (%s); retrying in %.1f s", self.last_error, delay)
                 await asyncio.sleep(delay)
                 backoff = min(backoff * 2, self.max_backoff)
                 continue
@@ -223,12 +230,17 @@ class RpcClient:
             self.connects += 1
             self._ready.set()
             log.info("RPC client connected (reply queue %s)", self._reply_routing_key)
+            # the connection closing, or the broker closing our channel, ends this session
+            watchers = [self._connection.closing, self._channel.closing]  # type: ignore[union-attr]
             try:
-                await self._connection.closing  # type: ignore[union-attr]
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"
+                done, _ = await asyncio.wait(watchers, return_when=asyncio.FIRST_COMPLETED)
+                for fut in done:
+                    if not fut.cancelled() and fut.exception() is not None:
+                        exc = fut.exception()
+                        self.last_error = f"{type(exc).__name__}: {exc}"
+            finally:
+                for fut in watchers:
+                    fut.cancel()
             if not self._closed:
                 log.warning("broker connection lost (%s); reconnecting", self.last_error)
             await self._teardown(ServiceUnavailable("*", "broker connection lost"))
@@ -258,7 +270,10 @@ class RpcClient:
             if not fut.done():
                 fut.set_exception(reason)
         conn, self._connection, self._channel, self._probe_channel = (
-            self._connection, None, None, None,
+            self._connection,
+            None,
+            None,
+            None,
         )
         if conn is not None and not conn.is_closed:
             try:
@@ -316,7 +331,7 @@ class RpcClient:
             except ChannelNotFoundEntity:
                 self._probe_channel = None  # the broker closed it
                 count = 0
-            except (AMQPError, ChannelInvalidStateError, asyncio.TimeoutError, RuntimeError) as exc:
+            except (TimeoutError, AMQPError, ChannelInvalidStateError, RuntimeError) as exc:
                 self._probe_channel = None
                 raise ServiceUnavailable(service, f"broker probe failed: {exc}") from None
         self._probe_cache[service] = (time.monotonic() + self.probe_ttl, count)
@@ -368,8 +383,11 @@ class RpcClient:
             async with asyncio.timeout(remaining):
                 try:
                     await channel.basic_publish(
-                        body, exchange=self.exchange, routing_key=f"{service}.{method}",
-                        properties=properties, mandatory=True,
+                        body,
+                        exchange=self.exchange,
+                        routing_key=f"{service}.{method}",
+                        properties=properties,
+                        mandatory=True,
                     )
                 except PublishError:
                     self._probe_cache[service] = (time.monotonic() + self.probe_ttl, 0)
@@ -413,10 +431,10 @@ class BoundRpc:
         self.client = client
         self.caller = caller
 
-    async def call(self, service: str, method: str, *args: Any, timeout: float | None = None,
-                   **kwargs: Any) -> Any:
-        return await self.client.call(service, method, *args, caller=self.caller, timeout=timeout,
-                                      **kwargs)
+    async def call(
+        self, service: str, method: str, *args: Any, timeout: float | None = None, **kwargs: Any
+    ) -> Any:
+        return await self.client.call(service, method, *args, caller=self.caller, timeout=timeout, **kwargs)
 
     async def call_many(self, calls: Iterable[Call]) -> list[Any]:
         return await self.client.call_many(calls, caller=self.caller)

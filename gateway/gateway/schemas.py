@@ -37,8 +37,9 @@ _MONEY = re.compile(r"^-?\d{1,15}(\.\d{1,6})?$")
 
 def _money(value: Any) -> str:
     if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError('money must be a string with a decimal point (e.g. "1250.00") or an '
-                         "integer, never a float")
+        raise ValueError(
+            'money must be a string with a decimal point (e.g. "1250.00") or an integer, never a float'
+        )
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
@@ -77,7 +78,7 @@ def _id(value: Any) -> int | str:
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _iso_date(value: Any) -> Any:
@@ -110,12 +111,14 @@ Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 Language = Literal["en", "zh", "tr", "bg"]
-Role = Literal["admin", "sales_manager", "sales_rep", "finance", "approver", "warehouse",
-               "readonly", "portal"]
+Role = Literal[
+    "admin", "sales_manager", "sales_rep", "finance", "approver", "warehouse", "readonly", "portal"
+]
 assert set(Role.__args__) == set(ROLES) and set(Language.__args__) == set(LANGUAGES)  # type: ignore[attr-defined]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
-Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100,
-                                            pattern=r"^[^\s/\\:]+$")]
+Username = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\s/\\:]+$")
+]
 
 
 class Strict(BaseModel):
@@ -228,8 +231,10 @@ class CustomerCreate(Strict):
     tags: list[Tag] | None = Field(None, max_length=100)
     owner_id: ResourceId | None = None
     language: Language | None = None
-    red_list: bool | None = None
+    red_listed: bool | None = None
+    red_list: bool | None = Field(None, description="another name of red_listed")
     address: Text | None = None
+    birthday: IsoDate | None = None
     notes: Text | None = None
     contacts: list[ContactCreate] | None = Field(None, max_length=100)
     allow_duplicate: bool = False
@@ -248,8 +253,10 @@ class CustomerUpdate(Strict):
     tags: list[Tag] | None = Field(None, max_length=100)
     owner_id: ResourceId | None = None
     language: Language | None = None
-    red_list: bool | None = None
+    red_listed: bool | None = None
+    red_list: bool | None = Field(None, description="another name of red_listed")
     address: Text | None = None
+    birthday: IsoDate | None = None
     notes: Text | None = None
     allow_duplicate: bool | None = None
 
@@ -272,13 +279,14 @@ class OpportunityCreate(Strict):
     title: Name
     amount: Money
     currency: Currency
-    stage: Stage
+    stage: Stage | None = Field(None, description="default: lead")
     expected_close: IsoDate | None = None
     probability: int | None = Field(None, ge=0, le=100)
     needs: Text | None = None
     competitors: Text | list[ShortText] | None = None
     owner_id: ResourceId | None = None
     notes: Text | None = None
+    lost_reason: Text | None = None
 
 
 class OpportunityUpdate(Strict):

@@ -97,8 +97,9 @@ class Settings(BaseSettings):
                 "(allowed only for the embedded default; set it in any real deployment)"
             )
         elif self.crm_jwt_secret in PLACEHOLDER_SECRETS or len(self.crm_jwt_secret) < MIN_SECRET_LENGTH:
-            log.warning("CRM_JWT_SECRET is weak (placeholder or shorter than %d characters)",
-                        MIN_SECRET_LENGTH)
+            log.warning(
+                "CRM_JWT_SECRET is weak (placeholder or shorter than %d characters)", MIN_SECRET_LENGTH
+            )
 
     def admin_password_for_bootstrap(self) -> str:
         """The password of the administrator created on a new installation."""
@@ -108,7 +109,8 @@ class Settings(BaseSettings):
             log.warning(
                 "CRM_ADMIN_PASSWORD is not set: creating administrator %r with the development "
                 "password %r (embedded default only; change it at once)",
-                self.crm_admin_username, DEV_ADMIN_PASSWORD,
+                self.crm_admin_username,
+                DEV_ADMIN_PASSWORD,
             )
             return DEV_ADMIN_PASSWORD
         raise RuntimeError(

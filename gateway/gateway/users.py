@@ -21,11 +21,25 @@ log = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "zh", "tr", "bg")
 PUBLIC_FIELDS = (
-    "id", "username", "roles", "full_name", "email", "department", "is_department_head",
-    "customer_id", "active", "language",
+    "id",
+    "username",
+    "roles",
+    "full_name",
+    "email",
+    "department",
+    "is_department_head",
+    "customer_id",
+    "active",
+    "language",
 )
 UPDATABLE_FIELDS = (
-    "roles", "full_name", "email", "department", "is_department_head", "customer_id", "active",
+    "roles",
+    "full_name",
+    "email",
+    "department",
+    "is_department_head",
+    "customer_id",
+    "active",
     "language",
 )
 
@@ -48,8 +62,12 @@ class UserInfo:
 
     def caller(self, request_id: str | None) -> CallerContext:
         return CallerContext(
-            user_id=self.id, username=self.username, roles=self.roles,
-            department=self.department, customer_id=self.customer_id, request_id=request_id,
+            user_id=self.id,
+            username=self.username,
+            roles=self.roles,
+            department=self.department,
+            customer_id=self.customer_id,
+            request_id=request_id,
         )
 
     def has_any(self, roles) -> bool:
@@ -57,8 +75,9 @@ class UserInfo:
 
 
 def info(user: User) -> UserInfo:
-    return UserInfo(user.id, user.username, tuple(user.roles or ()), user.department,
-                    user.customer_id, bool(user.active))
+    return UserInfo(
+        user.id, user.username, tuple(user.roles or ()), user.department, user.customer_id, bool(user.active)
+    )
 
 
 def public(user: User) -> dict[str, Any]:
@@ -105,7 +124,8 @@ def check_roles(roles: list[str], customer_id: int | None) -> None:
 
 def _active_admin_ids(session) -> list[int]:
     rows = session.execute(
-        select(User.id, User.roles).where(User.active.is_(True))
+        select(User.id, User.roles)
+        .where(User.active.is_(True))
         .where(cast(User.roles, String).like('%"admin"%'))
     ).all()
     return [r.id for r in rows if "admin" in (r.roles or [])]
@@ -144,13 +164,24 @@ def password_hash_of(db: DatabaseHandle, user_id: int) -> str | None:
         return s.execute(select(User.password_hash).where(User.id == user_id)).scalar()
 
 
-def list_users(db: DatabaseHandle, page: int, page_size: int, q: str | None = None,
-               role: str | None = None, active: bool | None = None) -> dict[str, Any]:
+def list_users(
+    db: DatabaseHandle,
+    page: int,
+    page_size: int,
+    q: str | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+) -> dict[str, Any]:
     query = select(User)
     if q:
         like = f"%{q.casefold()}%"
-        query = query.where(or_(User.username_key.like(like), func.lower(User.full_name).like(like),
-                                func.lower(User.email).like(like)))
+        query = query.where(
+            or_(
+                User.username_key.like(like),
+                func.lower(User.full_name).like(like),
+                func.lower(User.email).like(like),
+            )
+        )
     if role:
         # roles is a JSON list of known names: its text holds '"<role>"' exactly when it has it
         query = query.where(cast(User.roles, String).like(f'%"{role}"%'))
@@ -158,9 +189,9 @@ def list_users(db: DatabaseHandle, page: int, page_size: int, q: str | None = No
         query = query.where(User.active.is_(active))
     with db.read() as s:
         total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        users = s.execute(
-            query.order_by(User.id).offset((page - 1) * page_size).limit(page_size)
-        ).scalars().all()
+        users = (
+            s.execute(query.order_by(User.id).offset((page - 1) * page_size).limit(page_size)).scalars().all()
+        )
         items = [public(u) for u in users]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
@@ -175,8 +206,9 @@ def admin_exists(db: DatabaseHandle) -> bool:
 # --------------------------------------------------------------------------------------
 
 
-def create_user(db: DatabaseHandle, caller: CallerContext, data: dict[str, Any],
-                password_hash: str) -> dict[str, Any]:
+def create_user(
+    db: DatabaseHandle, caller: CallerContext, data: dict[str, Any], password_hash: str
+) -> dict[str, Any]:
     """``data``: username, roles and the optional profile fields (already shape-checked)."""
     roles = list(dict.fromkeys(data["roles"]))
     check_roles(roles, data.get("customer_id"))
@@ -186,15 +218,21 @@ def create_user(db: DatabaseHandle, caller: CallerContext, data: dict[str, Any],
         with db.transaction(caller) as uow:
             s = uow.session
             if s.execute(select(User.id).where(User.username_key == key)).first() is not None:
-                raise Conflict(f"Username {data['username']!r} is taken",
-                               {"username": ["already taken"]})
+                raise Conflict(f"Username {data['username']!r} is taken", {"username": ["already taken"]})
             user = User(
-                username=data["username"].strip(), username_key=key, password_hash=password_hash,
-                roles=roles, full_name=data.get("full_name"), email=data.get("email"),
+                username=data["username"].strip(),
+                username_key=key,
+                password_hash=password_hash,
+                roles=roles,
+                full_name=data.get("full_name"),
+                email=data.get("email"),
                 department=data.get("department"),
                 is_department_head=bool(data.get("is_department_head", False)),
-                customer_id=data.get("customer_id"), active=bool(data.get("active", True)),
-                language=data.get("language") or "en", created_at=now, updated_at=now,
+                customer_id=data.get("customer_id"),
+                active=bool(data.get("active", True)),
+                language=data.get("language") or "en",
+                created_at=now,
+                updated_at=now,
             )
             s.add(user)
             s.flush()
@@ -202,14 +240,18 @@ def create_user(db: DatabaseHandle, caller: CallerContext, data: dict[str, Any],
             uow.audit("user", user.id, "create", changes_between({}, event_payload(user)))
             result = public(user)
     except IntegrityError:
-        raise Conflict(f"Username {data['username']!r} is taken",
-                       {"username": ["already taken"]}) from None
+        raise Conflict(f"Username {data['username']!r} is taken", {"username": ["already taken"]}) from None
     log.info("user %s (%s) created with roles %s", result["id"], result["username"], roles)
     return result
 
 
-def update_user(db: DatabaseHandle, caller: CallerContext, user_id: int, changes: dict[str, Any],
-                password_hash: str | None = None) -> dict[str, Any]:
+def update_user(
+    db: DatabaseHandle,
+    caller: CallerContext,
+    user_id: int,
+    changes: dict[str, Any],
+    password_hash: str | None = None,
+) -> dict[str, Any]:
     """Apply ``changes`` (a subset of :data:`UPDATABLE_FIELDS`) and/or a new password hash."""
     with db.transaction(caller) as uow:
         s = uow.session
@@ -228,8 +270,10 @@ def update_user(db: DatabaseHandle, caller: CallerContext, user_id: int, changes
         if was_admin and not (user.active and "admin" in user.roles):
             others = [i for i in _active_admin_ids(s) if i != user.id]
             if not others:
-                raise Conflict("This change would leave no active administrator",
-                               {"roles": ["the last active administrator keeps the admin role"]})
+                raise Conflict(
+                    "This change would leave no active administrator",
+                    {"roles": ["the last active administrator keeps the admin role"]},
+                )
         after = event_payload(user)
         diff = changes_between(before, after)
         if password_hash is not None:
@@ -244,6 +288,15 @@ def update_user(db: DatabaseHandle, caller: CallerContext, user_id: int, changes
     return result
 
 
+def rehash_password(db: DatabaseHandle, user_id: int, password_hash: str) -> None:
+    """Store a stronger hash of the same password (argon2 parameters raised): no event, no
+    audit record — nothing changed for anyone."""
+    with db.transaction() as uow:
+        user = uow.session.get(User, user_id)
+        if user is not None:
+            user.password_hash = password_hash
+
+
 def bootstrap_admin(db: DatabaseHandle, username: str, password_hash: str) -> dict[str, Any] | None:
     """Create the first administrator; None when one exists or another replica just made it
     (the unique username decides)."""
@@ -251,12 +304,19 @@ def bootstrap_admin(db: DatabaseHandle, username: str, password_hash: str) -> di
         return None
     caller = CallerContext.system("gateway")
     try:
-        user = create_user(db, caller, {"username": username, "roles": ["admin"],
-                                        "full_name": "Administrator"}, password_hash)
+        user = create_user(
+            db,
+            caller,
+            {"username": username, "roles": ["admin"], "full_name": "Administrator"},
+            password_hash,
+        )
     except Conflict:
         if not admin_exists(db):
-            log.warning("no active administrator exists, and the user %r exists without the admin "
-                        "role: grant it by hand", username)
+            log.warning(
+                "no active administrator exists, and the user %r exists without the admin "
+                "role: grant it by hand",
+                username,
+            )
         return None
     log.info("administrator %r created", username)
     return user

@@ -24,10 +24,9 @@ if _ns is not None and getattr(_ns, "__file__", None) is None:
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 import pytest_asyncio  # noqa: E402
-from kombu import Connection  # noqa: E402
-
 from gateway.main import create_app  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
+from kombu import Connection  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 SECRET = "test-secret-" + "x" * 40
@@ -50,14 +49,27 @@ def nameko_services(crm_amqp_uri, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("nameko")
     config = workdir / "config.yml"
     config.write_text(f"AMQP_URI: '{crm_amqp_uri}'\nmax_workers: 50\n")
-    env = {**os.environ, "CRM_DAILY_DISABLED": "1", "CRM_LOG_FORMAT": "text",
-           "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "CRM_DAILY_DISABLED": "1",
+        "CRM_LOG_FORMAT": "text",
+        "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
+    }
     log_path = workdir / "nameko.log"
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(
-            [str(VENV_BIN / "nameko"), "run", "--config", str(config),
-             "gateway_test_service:EchoService", "gateway_test_service:FakeCustomersService"],
-            cwd=str(TESTS_DIR), env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            [
+                str(VENV_BIN / "nameko"),
+                "run",
+                "--config",
+                str(config),
+                "gateway_test_service:EchoService",
+                "gateway_test_service:FakeCustomersService",
+            ],
+            cwd=str(TESTS_DIR),
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.monotonic() + 30
@@ -127,8 +139,13 @@ async def admin_headers(client):
 
 
 async def create_user(client, admin_headers, **overrides) -> dict:
-    body = {"username": "rep1", "password": "rep-password-1", "roles": ["sales_rep"],
-            "full_name": "Rep One", "department": "east"}
+    body = {
+        "username": "rep1",
+        "password": "rep-password-1",
+        "roles": ["sales_rep"],
+        "full_name": "Rep One",
+        "department": "east",
+    }
     body.update(overrides)
     r = await client.post("/api/v1/users", json=body, headers=admin_headers)
     assert r.status_code == 201, r.text

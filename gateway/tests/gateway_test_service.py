@@ -75,8 +75,12 @@ JOBS: dict[str, dict] = {}
 
 
 def _page(items, page, page_size):
-    return {"items": items[(page - 1) * page_size: page * page_size], "total": len(items),
-            "page": page, "page_size": page_size}
+    return {
+        "items": items[(page - 1) * page_size : page * page_size],
+        "total": len(items),
+        "page": page,
+        "page_size": page_size,
+    }
 
 
 class FakeCustomersService(ServiceBase):
@@ -90,13 +94,19 @@ class FakeCustomersService(ServiceBase):
             raise ValidationFailed("Invalid input: tax_id", {"tax_id": ["checksum mismatch"]})
         for other in CUSTOMERS.values():
             if other["name"].casefold() == data["name"].casefold() and not data.get("allow_duplicate"):
-                raise Conflict("Likely duplicate", {"candidates": [{"id": other["id"], "name": other["name"]}]})
+                raise Conflict(
+                    "Likely duplicate", {"candidates": [{"id": other["id"], "name": other["name"]}]}
+                )
         with _lock:
             cid = next(_ids)
         customer = {
-            "id": cid, "code": f"C{cid:06d}", **{k: v for k, v in data.items() if k != "contacts"},
-            "contacts": data.get("contacts", []), "follow_ups": [],
-            "created_by": self.caller.as_dict(), "request_id": self.caller.request_id,
+            "id": cid,
+            "code": f"C{cid:06d}",
+            **{k: v for k, v in data.items() if k != "contacts"},
+            "contacts": data.get("contacts", []),
+            "follow_ups": [],
+            "created_by": self.caller.as_dict(),
+            "request_id": self.caller.request_id,
         }
         CUSTOMERS[cid] = customer
         return customer
@@ -169,8 +179,7 @@ class FakeCustomersService(ServiceBase):
 
     @rpc
     def list_opportunities(self, filters, page, page_size):
-        items = [o for o in OPPORTUNITIES.values()
-                 if all(o.get(k) == v for k, v in filters.items())]
+        items = [o for o in OPPORTUNITIES.values() if all(o.get(k) == v for k, v in filters.items())]
         return _page(items, page, page_size)
 
     @rpc
@@ -192,8 +201,15 @@ class FakeCustomersService(ServiceBase):
     @rpc
     def start_import(self, mode, filename):
         job_id = str(uuid.uuid4())
-        JOBS[job_id] = {"job_id": job_id, "mode": mode, "filename": filename, "status": "receiving",
-                        "rows": [], "batches": [], "caller": self.caller.as_dict()}
+        JOBS[job_id] = {
+            "job_id": job_id,
+            "mode": mode,
+            "filename": filename,
+            "status": "receiving",
+            "rows": [],
+            "batches": [],
+            "caller": self.caller.as_dict(),
+        }
         return {"job_id": job_id, "status": "receiving"}
 
     @rpc
@@ -206,15 +222,25 @@ class FakeCustomersService(ServiceBase):
     @rpc
     def finish_import(self, job_id):
         job = JOBS[job_id]
-        errors = [{"line": r["line"], "field": "name", "message": "required"}
-                  for r in job["rows"] if not (r["data"].get("name") or "").strip()]
+        errors = [
+            {"line": r["line"], "field": "name", "message": "required"}
+            for r in job["rows"]
+            if not (r["data"].get("name") or "").strip()
+        ]
         good = len(job["rows"]) - len(errors)
         created = 0 if (errors and job["mode"] == "all_or_nothing") else good
         job["status"] = "failed" if (errors and job["mode"] == "all_or_nothing") else "done"
-        job["result"] = {"created": created, "updated": 0, "errors": errors, "job_id": job_id,
-                         "status": job["status"], "batches": job["batches"],
-                         "first_rows": job["rows"][:5], "last_line": job["rows"][-1]["line"] if job["rows"] else None,
-                         "filename": job["filename"]}
+        job["result"] = {
+            "created": created,
+            "updated": 0,
+            "errors": errors,
+            "job_id": job_id,
+            "status": job["status"],
+            "batches": job["batches"],
+            "first_rows": job["rows"][:5],
+            "last_line": job["rows"][-1]["line"] if job["rows"] else None,
+            "filename": job["filename"],
+        }
         return job["result"]
 
     @rpc
@@ -229,10 +255,14 @@ class FakeCustomersService(ServiceBase):
             job = JOBS[job_id]
         except KeyError:
             raise NotFound(f"Import {job_id} not found", {"job_id": job_id}) from None
-        out = {"job_id": job_id, "status": job["status"], "rows_received": len(job["rows"]),
-               "rows_processed": len(job["rows"]) if job["status"] != "receiving" else 0,
-               "batches": job["batches"], "reason": job.get("reason")}
+        out = {
+            "job_id": job_id,
+            "status": job["status"],
+            "rows_received": len(job["rows"]),
+            "rows_processed": len(job["rows"]) if job["status"] != "receiving" else 0,
+            "batches": job["batches"],
+            "reason": job.get("reason"),
+        }
         if "result" in job:
-            out.update(created=job["result"]["created"], updated=0,
-                       error_count=len(job["result"]["errors"]))
+            out.update(created=job["result"]["created"], updated=0, error_count=len(job["result"]["errors"]))
         return out

@@ -12,7 +12,6 @@ import aiormq
 import pytest
 import pytest_asyncio
 from crm_common.context import CallerContext
-
 from gateway.errors import from_rpc_error
 from gateway.rpc import Call, RemoteError, RpcClient, RpcTimeout, ServiceUnavailable
 
@@ -28,18 +27,23 @@ async def rpc(nameko_services):
 
 
 async def test_many_concurrent_calls_get_their_own_results(rpc):
-    results = await asyncio.gather(*(rpc.call("gateway_test", "echo", i, tag=f"t{i}")
-                                     for i in range(200)))
+    results = await asyncio.gather(*(rpc.call("gateway_test", "echo", i, tag=f"t{i}") for i in range(200)))
     assert [r["args"] for r in results] == [[i] for i in range(200)]
     assert [r["kwargs"] for r in results] == [{"tag": f"t{i}"} for i in range(200)]
 
 
 async def test_caller_context_and_request_id_reach_the_service(rpc):
-    caller = CallerContext(user_id=5, username="rep5", roles=("sales_rep",), department="east",
-                           request_id="req-abc-123")
+    caller = CallerContext(
+        user_id=5, username="rep5", roles=("sales_rep",), department="east", request_id="req-abc-123"
+    )
     result = await rpc.call("gateway_test", "echo", "x", caller=caller)
-    assert result["caller"] == {"user_id": 5, "username": "rep5", "roles": ["sales_rep"],
-                                "department": "east", "customer_id": None}
+    assert result["caller"] == {
+        "user_id": 5,
+        "username": "rep5",
+        "roles": ["sales_rep"],
+        "department": "east",
+        "customer_id": None,
+    }
     assert result["request_id"] == "req-abc-123"
     assert result["call_id_stack"][0].startswith("gateway-test.echo.")
 
@@ -61,8 +65,6 @@ async def test_remote_not_found_maps_to_404(rpc):
     assert "id" in err.details
 
 
-@pytest.mark.xfail(strict=True, reason="services/common: Nameko's safe_for_serialization turns "
-                   "every non-string scalar of exc_args into a string ({'id': 7} -> {'id': '7'})")
 async def test_error_details_keep_their_types(rpc):
     with pytest.raises(RemoteError) as info:
         await rpc.call("gateway_test", "fail_not_found")
@@ -73,8 +75,7 @@ async def test_remote_validation_maps_to_422_with_details(rpc):
     with pytest.raises(RemoteError) as info:
         await rpc.call("gateway_test", "fail_validation")
     err = from_rpc_error(info.value)
-    assert (err.status, err.code, err.details) == (422, "VALIDATION_FAILED",
-                                                   {"name": ["must not be empty"]})
+    assert (err.status, err.code, err.details) == (422, "VALIDATION_FAILED", {"name": ["must not be empty"]})
 
 
 async def test_unexpected_remote_error_is_a_generic_500(rpc):
@@ -131,11 +132,13 @@ async def test_stopped_service_whose_queue_remains_is_503_at_once(rpc, nameko_se
 
 
 async def test_call_many_returns_results_and_errors_in_order(rpc):
-    results = await rpc.call_many([
-        Call("gateway_test", "echo", (1,)),
-        Call("gateway_test", "fail_not_found"),
-        Call("never_started", "health"),
-    ])
+    results = await rpc.call_many(
+        [
+            Call("gateway_test", "echo", (1,)),
+            Call("gateway_test", "fail_not_found"),
+            Call("never_started", "health"),
+        ]
+    )
     assert results[0]["args"] == [1]
     assert isinstance(results[1], RemoteError)
     assert isinstance(results[2], ServiceUnavailable)
@@ -154,15 +157,20 @@ async def test_broker_unreachable_is_503_at_once():
 def _close_connections(amqp_uri: str, name: str) -> int:
     vhost = urllib.parse.unquote(urllib.parse.urlsplit(amqp_uri).path[1:])
     out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_connections", "--no-table-headers", "pid", "vhost",
-         "client_properties"], capture_output=True, text=True, check=True,
+        ["rabbitmqctl", "-q", "list_connections", "--no-table-headers", "pid", "vhost", "client_properties"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     closed = 0
     for line in out.splitlines():
         if vhost in line and name in line:
             pid = line.split("\t", 1)[0]
-            subprocess.run(["rabbitmqctl", "-q", "close_connection", pid, "test: broker lost"],
-                           capture_output=True, check=True)
+            subprocess.run(
+                ["rabbitmqctl", "-q", "close_connection", pid, "test: broker lost"],
+                capture_output=True,
+                check=True,
+            )
             closed += 1
     return closed
 
@@ -173,7 +181,9 @@ async def test_lost_connection_fails_calls_in_flight_and_reconnects(nameko_servi
     try:
         in_flight = asyncio.ensure_future(client.call("gateway_test", "slow", 3))
         await asyncio.sleep(0.3)
-        assert await asyncio.to_thread(_close_connections, nameko_services, "gateway-reconnect-rpc-client") == 1
+        assert (
+            await asyncio.to_thread(_close_connections, nameko_services, "gateway-reconnect-rpc-client") == 1
+        )
         started = time.monotonic()
         with pytest.raises(ServiceUnavailable):
             await in_flight  # not a 10 s hang

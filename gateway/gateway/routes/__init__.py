@@ -3,9 +3,17 @@
 
 from fastapi import APIRouter
 
+from ..schemas import ErrorBody
 from . import admin, auth, customers, health, opportunities, users
 
-api_router = APIRouter(prefix="/api/v1")
+# declared on every API route: our error body replaces FastAPI's default 422 schema
+api_router = APIRouter(
+    prefix="/api/v1",
+    responses={
+        401: {"model": ErrorBody, "description": "missing, invalid or expired token"},
+        422: {"model": ErrorBody, "description": "invalid input; details name each field"},
+    },
+)
 api_router.include_router(auth.router)
 api_router.include_router(users.router)
 api_router.include_router(customers.router)

@@ -11,9 +11,11 @@ from ..errors import as_body
 from ..rpc import Call
 from ..schemas import DailyJobRequest, DailyJobResult, ErrorBody
 
-router = APIRouter(prefix="/admin", tags=["admin"],
-                   responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
-                              422: {"model": ErrorBody}})
+router = APIRouter(
+    prefix="/admin",
+    tags=["admin"],
+    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
 
 
 @router.post("/jobs/daily", response_model=DailyJobResult)
@@ -26,6 +28,6 @@ async def run_daily(body: DailyJobRequest, admin: AdminUser, rpc: Rpc, settings:
         Call(name, "run_daily", (as_of,), timeout=settings.crm_job_timeout) for name in services
     )
     out: dict[str, Any] = {}
-    for name, result in zip(services, results):
+    for name, result in zip(services, results, strict=True):
         out[name] = as_body(result) if isinstance(result, BaseException) else result
     return {"as_of": as_of, "results": out}

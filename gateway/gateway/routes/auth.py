@@ -38,9 +38,12 @@ async def login(state: State, form: Annotated[OAuth2PasswordRequestForm, Depends
         raise unauthorized("This account is disabled")
     if state.passwords.needs_rehash(password_hash):
         new_hash = await state.passwords.hash(form.password)
-        await run_in_threadpool(users.update_user, state.db, user.caller(None), user.id, {}, new_hash)
+        await run_in_threadpool(users.rehash_password, state.db, user.id, new_hash)
     token, expires_in = create_access_token(
-        state.settings.jwt_secret, user.id, user.username, list(user.roles),
+        state.settings.jwt_secret,
+        user.id,
+        user.username,
+        list(user.roles),
         state.settings.crm_jwt_ttl_minutes,
     )
     return Token(access_token=token, token_type="bearer", expires_in=expires_in)

@@ -24,9 +24,15 @@ from ..schemas import (
 SERVICE = "customers"
 
 router = APIRouter(
-    prefix="/customers", tags=["customers"],
-    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody},
-               503: {"model": ErrorBody}, 504: {"model": ErrorBody}},
+    prefix="/customers",
+    tags=["customers"],
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        503: {"model": ErrorBody},
+        504: {"model": ErrorBody},
+    },
 )
 NOT_FOUND = {404: {"model": ErrorBody}}
 
@@ -34,11 +40,21 @@ NOT_FOUND = {404: {"model": ErrorBody}}
 IMPORT_BODY = {
     "requestBody": {
         "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
-            "properties": {"file": {"type": "string", "format": "binary",
-                                    "description": "CSV with a header row, UTF-8 (BOM allowed)"}},
-        }}},
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "CSV with a header row, UTF-8 (BOM allowed)",
+                        }
+                    },
+                }
+            }
+        },
     }
 }
 
@@ -49,10 +65,17 @@ def _filters(**values: Any) -> dict[str, Any]:
 
 # -- import (declared before /{customer_id} routes) --------------------------------------
 
-@router.post("/import", openapi_extra=IMPORT_BODY,
-             responses={202: {"model": ImportAccepted}, 413: {"model": ErrorBody}})
+
+@router.post(
+    "/import",
+    openapi_extra=IMPORT_BODY,
+    responses={202: {"model": ImportAccepted}, 413: {"model": ErrorBody}},
+)
 async def import_customers(
-    request: Request, rpc: Rpc, settings: Settings, background: BackgroundTasks,
+    request: Request,
+    rpc: Rpc,
+    settings: Settings,
+    background: BackgroundTasks,
     mode: Literal["all_or_nothing", "skip_bad"] = "all_or_nothing",
     run_async: Annotated[bool, Query(alias="async", description="202 at once; poll the job")] = False,
 ) -> Any:
@@ -71,8 +94,10 @@ async def import_customers(
         raise
     background.add_task(imports.finish_from_file, run, path, position)
     return JSONResponse(
-        {"job_id": run.job_id, "status": "accepted"}, status_code=202,
-        headers={"Location": f"/api/v1/customers/import/{run.job_id}"}, background=background,
+        {"job_id": run.job_id, "status": "accepted"},
+        status_code=202,
+        headers={"Location": f"/api/v1/customers/import/{run.job_id}"},
+        background=background,
     )
 
 
@@ -85,6 +110,7 @@ async def get_import(job_id: str, rpc: Rpc) -> Any:
 
 # -- customers -------------------------------------------------------------------------
 
+
 @router.post("", status_code=201, responses={409: {"model": ErrorBody}})
 async def create_customer(body: CustomerCreate, rpc: Rpc) -> Any:
     """A likely duplicate → 409 with ``details.candidates`` unless ``allow_duplicate``."""
@@ -93,9 +119,11 @@ async def create_customer(body: CustomerCreate, rpc: Rpc) -> Any:
 
 @router.get("")
 async def list_customers(
-    rpc: Rpc, page: Pagination,
-    q: Annotated[str | None, Query(max_length=200, description="any part of a name, code, "
-                                                              "e-mail, phone, tax id")] = None,
+    rpc: Rpc,
+    page: Pagination,
+    q: Annotated[
+        str | None, Query(max_length=200, description="any part of a name, code, e-mail, phone, tax id")
+    ] = None,
     level: Literal["A", "B", "C"] | None = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
     owner_id: Annotated[int | None, Query(ge=1)] = None,
@@ -103,8 +131,9 @@ async def list_customers(
     industry: Annotated[str | None, Query(max_length=200)] = None,
     kind: Literal["company", "person"] | None = None,
 ) -> Any:
-    filters = _filters(q=q, level=level, tag=tag, owner_id=owner_id, region=region,
-                       industry=industry, kind=kind)
+    filters = _filters(
+        q=q, level=level, tag=tag, owner_id=owner_id, region=region, industry=industry, kind=kind
+    )
     return await rpc.customers.list_customers(filters, page.page, page.page_size)
 
 
@@ -127,6 +156,7 @@ async def delete_customer(customer_id: str, rpc: Rpc) -> Response:
 
 # -- contacts and follow-ups ------------------------------------------------------------
 
+
 @router.post("/{customer_id}/contacts", status_code=201, responses=NOT_FOUND)
 async def add_contact(customer_id: str, body: ContactCreate, rpc: Rpc) -> Any:
     return await rpc.customers.add_contact(path_id(customer_id, "Customer"), body.data())
@@ -134,8 +164,7 @@ async def add_contact(customer_id: str, body: ContactCreate, rpc: Rpc) -> Any:
 
 @router.get("/{customer_id}/contacts", responses=NOT_FOUND)
 async def list_contacts(customer_id: str, rpc: Rpc, page: Pagination) -> Any:
-    return await rpc.customers.list_contacts(path_id(customer_id, "Customer"), page.page,
-                                             page.page_size)
+    return await rpc.customers.list_contacts(path_id(customer_id, "Customer"), page.page, page.page_size)
 
 
 @router.post("/{customer_id}/follow-ups", status_code=201, responses=NOT_FOUND)
@@ -145,8 +174,7 @@ async def add_follow_up(customer_id: str, body: FollowUpCreate, rpc: Rpc) -> Any
 
 @router.get("/{customer_id}/follow-ups", responses=NOT_FOUND)
 async def list_follow_ups(customer_id: str, rpc: Rpc, page: Pagination) -> Any:
-    return await rpc.customers.list_follow_ups(path_id(customer_id, "Customer"), page.page,
-                                               page.page_size)
+    return await rpc.customers.list_follow_ups(path_id(customer_id, "Customer"), page.page, page.page_size)
 
 
 __all__ = ["router", "ResourceId"]

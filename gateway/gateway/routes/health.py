@@ -27,10 +27,8 @@ async def readyz(state: State) -> JSONResponse:
     broker = "ok" if client.connected else f"down: {client.last_error or 'not connected'}"
     statuses: dict[str, str] = {}
     if client.connected:
-        results = await client.call_many(
-            Call(name, "health", timeout=READY_TIMEOUT) for name in services
-        )
-        for name, result in zip(services, results):
+        results = await client.call_many(Call(name, "health", timeout=READY_TIMEOUT) for name in services)
+        for name, result in zip(services, results, strict=True):
             if isinstance(result, ServiceUnavailable):
                 statuses[name] = f"unavailable: {result.reason}"
             elif isinstance(result, RpcTimeout):

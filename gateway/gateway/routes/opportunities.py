@@ -10,9 +10,15 @@ from ..deps import Pagination, Rpc, path_id
 from ..schemas import ErrorBody, OpportunityCreate, OpportunityUpdate, Stage
 
 router = APIRouter(
-    prefix="/opportunities", tags=["opportunities"],
-    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody},
-               503: {"model": ErrorBody}, 504: {"model": ErrorBody}},
+    prefix="/opportunities",
+    tags=["opportunities"],
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        503: {"model": ErrorBody},
+        504: {"model": ErrorBody},
+    },
 )
 NOT_FOUND = {404: {"model": ErrorBody}}
 
@@ -24,7 +30,8 @@ async def create_opportunity(body: OpportunityCreate, rpc: Rpc) -> Any:
 
 @router.get("")
 async def list_opportunities(
-    rpc: Rpc, page: Pagination,
+    rpc: Rpc,
+    page: Pagination,
     stage: Stage | None = None,
     owner_id: Annotated[int | None, Query(ge=1)] = None,
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -46,5 +53,4 @@ async def get_opportunity(opportunity_id: str, rpc: Rpc) -> Any:
 
 @router.patch("/{opportunity_id}", responses={**NOT_FOUND, 409: {"model": ErrorBody}})
 async def update_opportunity(opportunity_id: str, body: OpportunityUpdate, rpc: Rpc) -> Any:
-    return await rpc.customers.update_opportunity(path_id(opportunity_id, "Opportunity"),
-                                                  body.data())
+    return await rpc.customers.update_opportunity(path_id(opportunity_id, "Opportunity"), body.data())

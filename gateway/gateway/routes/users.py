@@ -9,16 +9,29 @@ from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from .. import users
-from ..deps import AdminUser, Caller, CurrentUser, Db, Pagination, State
+from ..deps import AdminUser, Caller, CurrentUser, Db, Pagination, State, path_id
 from ..errors import ApiError
 from ..schemas import ErrorBody, Page, PasswordChange, Role, UserCreate, UserPublic, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"],
-                   responses={401: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+router = APIRouter(
+    prefix="/users", tags=["users"], responses={401: {"model": ErrorBody}, 422: {"model": ErrorBody}}
+)
 
 
-@router.post("", status_code=201, response_model=UserPublic,
-             responses={403: {"model": ErrorBody}, 409: {"model": ErrorBody}})
+def _user_id(value: str) -> int:
+    """User ids are positive integers; anything else cannot exist (404)."""
+    uid = path_id(value, "User")
+    if not isinstance(uid, int):
+        raise ApiError(404, f"User {value!r} not found", {"id": value})
+    return uid
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=UserPublic,
+    responses={403: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
 async def create_user(body: UserCreate, state: State, admin: AdminUser, caller: Caller) -> dict:
     data = body.data()
     data.pop("password")
@@ -28,7 +41,9 @@ async def create_user(body: UserCreate, state: State, admin: AdminUser, caller: 
 
 @router.get("", response_model=Page[UserPublic], responses={403: {"model": ErrorBody}})
 async def list_users(
-    db: Db, admin: AdminUser, page: Pagination,
+    db: Db,
+    admin: AdminUser,
+    page: Pagination,
     q: Annotated[str | None, Query(max_length=100, description="part of username, name, e-mail")] = None,
     role: Role | None = None,
     active: bool | None = None,
@@ -42,30 +57,37 @@ async def get_me(db: Db, user: CurrentUser) -> dict:
 
 
 @router.post("/me/password", status_code=204)
-async def change_my_password(body: PasswordChange, state: State, user: CurrentUser,
-                             caller: Caller) -> Response:
+async def change_my_password(
+    body: PasswordChange, state: State, user: CurrentUser, caller: Caller
+) -> Response:
     current = await run_in_threadpool(users.password_hash_of, state.db, user.id)
     if current is None or not await state.passwords.verify(current, body.old_password):
         raise ApiError(422, "The old password is wrong", {"old_password": ["does not match"]})
     if body.new_password == body.old_password:
-        raise ApiError(422, "The new password equals the old one",
-                       {"new_password": ["must differ from the old password"]})
+        raise ApiError(
+            422,
+            "The new password equals the old one",
+            {"new_password": ["must differ from the old password"]},
+        )
     new_hash = await state.passwords.hash(body.new_password)
     await run_in_threadpool(users.update_user, state.db, caller, user.id, {}, new_hash)
     return Response(status_code=204)
 
 
-@router.get("/{user_id}", response_model=UserPublic,
-            responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}})
-async def get_user(user_id: int, db: Db, admin: AdminUser) -> dict:
-    return await run_in_threadpool(users.get_user, db, user_id)
+@router.get(
+    "/{user_id}", response_model=UserPublic, responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}}
+)
+async def get_user(user_id: str, db: Db, admin: AdminUser) -> dict:
+    return await run_in_threadpool(users.get_user, db, _user_id(user_id))
 
 
-@router.patch("/{user_id}", response_model=UserPublic,
-              responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody},
-                         409: {"model": ErrorBody}})
-async def update_user(user_id: int, body: UserUpdate, state: State, admin: AdminUser,
-                      caller: Caller) -> dict:
+@router.patch(
+    "/{user_id}",
+    response_model=UserPublic,
+    responses={403: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
+async def update_user(user_id: str, body: UserUpdate, state: State, admin: AdminUser, caller: Caller) -> dict:
+    uid = _user_id(user_id)
     changes = body.data()
     password = changes.pop("password", None)
     for name in ("roles", "active", "is_department_head", "language"):
@@ -73,7 +95,6 @@ async def update_user(user_id: int, body: UserUpdate, state: State, admin: Admin
             raise ApiError(422, f"{name} cannot be null", {name: ["cannot be null"]})
     password_hash = await state.passwords.hash(password) if password else None
     try:
-        return await run_in_threadpool(users.update_user, state.db, caller, user_id, changes,
-                                       password_hash)
+        return await run_in_threadpool(users.update_user, state.db, caller, uid, changes, password_hash)
     finally:
-        state.forget_user(user_id)
+        state.forget_user(uid)

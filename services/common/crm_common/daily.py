@@ -22,25 +22,14 @@ JOB = "daily"
 
 
 class DailyTimer(Timer):
-    """A timer whose workers run with the service's system caller context."""
+    """A timer whose workers run with the service's system caller context (Nameko's own timer
+    spawns workers with no context at all)."""
 
-    def handle_timer(self):  # nameko 2.14: Timer.handle_timer spawns without context
-        from functools import partial
-
+    def handle_timer_tick(self):
         caller = CallerContext.system(self.container.service_name)
-        self.worker_complete.reset()
         self.container.spawn_worker(
-            self,
-            (),
-            {},
-            context_data=caller.to_context_data(),
-            handle_result=partial(self.handle_result),
+            self, (), {}, context_data=caller.to_context_data(), handle_result=self.handle_result
         )
-        self.worker_complete.wait()
-
-    def handle_result(self, worker_ctx, result, exc_info):
-        self.worker_complete.send()
-        return result, exc_info
 
 
 def daily_timer(interval: float | None = None):

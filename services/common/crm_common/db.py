@@ -385,30 +385,57 @@ class UnitOfWork:
         self.session.commit()
 
     def publish(self, event_type: str, payload: dict[str, Any], version: int = 1) -> str:
-        env = make_envelope(self.db.service, event_type, payload, version, request_id=self.caller.request_id)
+        """Add one event to the outbox in this transaction; return its event id."""
+        return self.publish_many(event_type, [payload], version)[0]
+
+    def publish_many(self, event_type: str, payloads: list[dict[str, Any]], version: int = 1) -> list[str]:
+        """Add many events of one type in a single multi-row insert (bulk operations)."""
+        if not payloads:
+            return []
+        now = utcnow()
+        envelopes = [
+            make_envelope(self.db.service, event_type, p, version, request_id=self.caller.request_id)
+            for p in payloads
+        ]
         self.session.execute(
-            insert(self.db.infra.outbox).values(
-                event_id=env["event_id"],
-                type=event_type,
-                body=dumps(env),
-                created_at=utcnow(),
-                attempts=0,
-            )
+            insert(self.db.infra.outbox),
+            [
+                {
+                    "event_id": e["event_id"],
+                    "type": event_type,
+                    "body": dumps(e),
+                    "created_at": now,
+                    "attempts": 0,
+                }
+                for e in envelopes
+            ],
         )
-        self.events.append(env)
-        return env["event_id"]
+        self.events.extend(envelopes)
+        return [e["event_id"] for e in envelopes]
 
     def audit(self, entity: str, entity_id: Any, action: str, changes: dict[str, Any] | None = None) -> None:
+        """Record who changed what (``changes``: ``{field: [old, new]}``) in this transaction."""
+        self.audit_many(entity, action, [(entity_id, changes)])
+
+    def audit_many(self, entity: str, action: str, entries: list[tuple[Any, dict[str, Any] | None]]) -> None:
+        """Audit many records of one entity in a single insert (bulk operations)."""
+        if not entries:
+            return
+        now = utcnow()
         self.session.execute(
-            insert(self.db.infra.audit_log).values(
-                at=utcnow(),
-                actor=self.caller.actor,
-                request_id=self.caller.request_id,
-                entity=entity,
-                entity_id=str(entity_id),
-                action=action,
-                changes=json.loads(dumps(changes)) if changes is not None else None,
-            )
+            insert(self.db.infra.audit_log),
+            [
+                {
+                    "at": now,
+                    "actor": self.caller.actor,
+                    "request_id": self.caller.request_id,
+                    "entity": entity,
+                    "entity_id": str(entity_id),
+                    "action": action,
+                    "changes": json.loads(dumps(changes)) if changes is not None else None,
+                }
+                for entity_id, changes in entries
+            ],
         )
 
 

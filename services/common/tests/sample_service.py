@@ -23,7 +23,10 @@ attempts = Table(
 )
 
 
-POISON_CALLS: list[str] = []  # in-process record of handler runs (the DB effect rolls back)
+POISON_CALLS: list[str] = []
+DAILY_CALLS: list[
+    tuple
+] = []  # (as_of, caller roles) of each daily run  # in-process record of handler runs (the DB effect rolls back)
 
 
 class SampleService(ServiceBase):
@@ -59,6 +62,10 @@ class SampleService(ServiceBase):
             uow.session.execute(
                 insert(seen).values(event_id=event["event_id"], name=event["payload"]["name"])
             )
+
+    def daily_jobs(self, as_of):
+        DAILY_CALLS.append((as_of, tuple(self.caller.roles)))
+        return {"as_of": as_of.isoformat()}
 
     @event_handler("sample", "poison")
     def handle_poison(self, event):

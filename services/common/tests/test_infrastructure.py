@@ -15,7 +15,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, insert, select
 
-from .sample_service import POISON_CALLS, SampleService, attempts, items, metadata, seen
+from .sample_service import DAILY_CALLS, POISON_CALLS, SampleService, attempts, items, metadata, seen
 
 
 def wait_for(predicate, timeout=15.0, interval=0.05):
@@ -322,3 +322,25 @@ def test_error_details_keep_their_types_over_rpc(container_factory, vhost_uri_fr
             rpc.sample.fail_typed()
     assert err.value.details == {"candidates": [{"id": 7, "owner_id": None, "ok": True}]}
     assert str(err.value) == "Likely duplicate"
+
+
+def test_daily_timer_runs_the_jobs_once_a_day_as_the_system(
+    container_factory, vhost_uri_fresh, sqlite_url, monkeypatch
+):
+    import datetime as dt
+
+    from crm_common.daily import DailyTimer
+
+    monkeypatch.setenv("CRM_DAILY_AT", "00:00")
+    handle = make_handle(sqlite_url)
+    container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
+    container.start()
+    timer = next(ep for ep in container.entrypoints if isinstance(ep, DailyTimer))
+    DAILY_CALLS.clear()
+    timer.handle_timer_tick()
+    wait_for(lambda: DAILY_CALLS)
+    timer.handle_timer_tick()  # a later tick the same day (or another replica) does nothing
+    wait_for(lambda: count(handle, handle.infra.job_runs, handle.infra.job_runs.c.finished_at.isnot(None)))
+    time.sleep(0.2)
+    today = dt.datetime.now(dt.UTC).date()
+    assert DAILY_CALLS == [(today, ("system",))]

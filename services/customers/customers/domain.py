@@ -12,9 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from crm_common.context import CallerContext
 from crm_common.errors import Conflict, PermissionDenied, ValidationFailed
@@ -176,15 +177,35 @@ class CustomerKeys:
 
     def items(self) -> list[tuple[str, str]]:
         """``(field, key)`` for every non-empty key, in the order reasons are reported."""
-        return [(f, k) for f, k in (("tax_id", self.tax), ("name", self.name),
-                                     ("email", self.email), ("phone", self.phone)) if k]
+        return [
+            (f, k)
+            for f, k in (
+                ("tax_id", self.tax),
+                ("name", self.name),
+                ("email", self.email),
+                ("phone", self.phone),
+            )
+            if k
+        ]
 
 
 def customer_keys(
-    name: str | None = None, tax_id: str | None = None, email: str | None = None,
+    name: str | None = None,
+    tax_id: str | None = None,
+    email: str | None = None,
     phone: str | None = None,
 ) -> CustomerKeys:
     return CustomerKeys(tax_key(tax_id), name_key(name), email_key(email), phone_key(phone))
+
+
+def changed_keys(old: CustomerKeys, new: CustomerKeys) -> CustomerKeys:
+    """The keys of ``new`` that differ from ``old`` (the others blank)."""
+    return CustomerKeys(
+        tax=new.tax if new.tax != old.tax else "",
+        name=new.name if new.name != old.name else "",
+        email=new.email if new.email != old.email else "",
+        phone=new.phone if new.phone != old.phone else "",
+    )
 
 
 def duplicate_reasons(new: CustomerKeys, existing: CustomerKeys) -> list[str]:
@@ -193,12 +214,18 @@ def duplicate_reasons(new: CustomerKeys, existing: CustomerKeys) -> list[str]:
     return [f for f, k in new.items() if theirs.get(f) == k]
 
 
-def search_key(
-    name: str, code: str, tax_id: str | None, email: str | None, phone: str | None
-) -> str:
+def search_key(name: str, code: str, tax_id: str | None, email: str | None, phone: str | None) -> str:
     """One folded text per customer that ``q`` is matched against as a substring."""
-    parts = [fold(name), name_key(name), fold(code), fold(tax_id), tax_key(tax_id),
-             email_key(email), fold(phone), phone_key(phone)]
+    parts = [
+        fold(name),
+        name_key(name),
+        fold(code),
+        fold(tax_id),
+        tax_key(tax_id),
+        email_key(email),
+        fold(phone),
+        phone_key(phone),
+    ]
     return "\n".join(p for p in parts if p)
 
 
@@ -313,9 +340,7 @@ def read_access(caller: CallerContext | None) -> Access:
         return Access(user_id=caller.user_id)
     if caller.has_any(OWN_ROLES):
         return _own_access(caller)
-    raise PermissionDenied(
-        "Not allowed to read customers", {"roles": list(caller.roles)}
-    )
+    raise PermissionDenied("Not allowed to read customers", {"roles": list(caller.roles)})
 
 
 def write_access(caller: CallerContext | None) -> Access:
@@ -352,8 +377,9 @@ def check_owner_assignment(access: Access, owner_id: int | None) -> None:
         )
 
 
-def owner_problem(owner_id: int | None, known: Mapping[int, bool] | None,
-                  directory_empty: bool) -> str | None:
+def owner_problem(
+    owner_id: int | None, known: Mapping[int, bool] | None, directory_empty: bool
+) -> str | None:
     """Validate an owner against the users read copy: ``known`` maps user id → active.
     While the read copy is still empty every owner is accepted."""
     if owner_id is None or directory_empty:
@@ -422,7 +448,7 @@ def follow_up_problems(occurred_at: dt.datetime, next_action_at: dt.datetime | N
 
 def due_window(as_of: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """Follow-ups whose next action falls on ``as_of`` (a UTC day) are due that day."""
-    start = dt.datetime.combine(as_of, dt.time(0), tzinfo=dt.timezone.utc)
+    start = dt.datetime.combine(as_of, dt.time(0), tzinfo=dt.UTC)
     return start, start + dt.timedelta(days=1)
 
 
@@ -460,8 +486,23 @@ def page_args(page: Any, page_size: Any) -> tuple[int, int, dict[str, list[str]]
 # --------------------------------------------------------------------------------------
 
 IMPORT_COLUMNS = (
-    "code", "name", "kind", "tax_id", "email", "phone", "industry", "region", "size", "level",
-    "tags", "owner_id", "language", "address", "birthday", "notes", "red_listed",
+    "code",
+    "name",
+    "kind",
+    "tax_id",
+    "email",
+    "phone",
+    "industry",
+    "region",
+    "size",
+    "level",
+    "tags",
+    "owner_id",
+    "language",
+    "address",
+    "birthday",
+    "notes",
+    "red_listed",
 )
 _TRUE = {"1", "true", "yes", "y", "t", "x"}
 _FALSE = {"0", "false", "no", "n", "f"}
@@ -473,10 +514,17 @@ def column_name(header: str) -> str:
     return re.sub(r"[\s\-]+", "_", header.replace("\ufeff", "").strip().lower())
 
 
+# keys of a row's data that are not columns: cells beyond the header's columns
+EXTRA_CELLS_KEYS = ("_extra", "null")
+
+
 def unknown_columns(headers: Iterable[Any]) -> list[str]:
     return sorted(
-        str(h) for h in headers
-        if not isinstance(h, str) or column_name(h) not in IMPORT_COLUMNS
+        str(h)
+        for h in headers
+        if h is not None
+        and h not in EXTRA_CELLS_KEYS
+        and (not isinstance(h, str) or column_name(h) not in IMPORT_COLUMNS)
     )
 
 
@@ -543,7 +591,7 @@ def parse_import_row(line: int, data: Mapping[Any, Any], today: dt.date) -> Pars
         row.errors.append((None, "row is not a mapping of column to value"))
         return row
     for header, raw in data.items():
-        if header is None or header == "null":
+        if header is None or header in EXTRA_CELLS_KEYS:
             if raw not in (None, "", []):
                 row.errors.append((None, "more cells than header columns"))
             continue
@@ -570,8 +618,7 @@ def parse_import_row(line: int, data: Mapping[Any, Any], today: dt.date) -> Pars
 
 
 def import_row_keys(values: Mapping[str, Any]) -> CustomerKeys:
-    return customer_keys(values.get("name"), values.get("tax_id"), values.get("email"),
-                         values.get("phone"))
+    return customer_keys(values.get("name"), values.get("tax_id"), values.get("email"), values.get("phone"))
 
 
 FIELD_LABELS = {"tax_id": "tax id", "name": "name", "email": "e-mail", "phone": "phone"}
@@ -653,9 +700,7 @@ class ImportPlanner:
                 continue
             other = self.existing.get(f, k)
             if other is not None and (target is None or other.id != target.id):
-                errors.append(
-                    (f, f"likely duplicate of existing customer {other.code} ({other.name})")
-                )
+                errors.append((f, f"likely duplicate of existing customer {other.code} ({other.name})"))
 
         if target is None and not values.get("name") and not any(e[0] == "code" for e in errors):
             errors.append(("name", "required to create a customer"))

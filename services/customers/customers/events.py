@@ -5,9 +5,8 @@ request_id, payload}``; amounts are strings, timestamps ISO 8601 UTC."""
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load
-
 from crm_common.money import Money
+from marshmallow import EXCLUDE, Schema, fields, pre_load
 
 SOURCE = "customers"
 
@@ -19,8 +18,12 @@ OPPORTUNITY_WON = "opportunity_won"
 FOLLOW_UP_DUE = "follow_up_due"
 
 PUBLISHED = (
-    CUSTOMER_CREATED, CUSTOMER_UPDATED, CUSTOMER_DELETED, OPPORTUNITY_STAGE_CHANGED,
-    OPPORTUNITY_WON, FOLLOW_UP_DUE,
+    CUSTOMER_CREATED,
+    CUSTOMER_UPDATED,
+    CUSTOMER_DELETED,
+    OPPORTUNITY_STAGE_CHANGED,
+    OPPORTUNITY_WON,
+    FOLLOW_UP_DUE,
 )
 
 # consumed
@@ -101,7 +104,7 @@ class OpportunityWonPayload(OpportunityRef):
 
 class FollowUpDuePayload(Schema):
     id = fields.Integer()  # the follow-up
-    follow_up_id = fields.Integer(attribute="id")
+    follow_up_id = fields.Function(lambda obj: obj["id"])
     customer_id = fields.Integer()
     customer_code = fields.String()
     customer_name = fields.String()
@@ -124,12 +127,15 @@ class UserEventPayload(Schema):
         unknown = EXCLUDE
 
     id = fields.Integer(required=True)
-    username = fields.String(allow_none=True, load_default=None)
-    roles = fields.List(fields.String(), allow_none=True, load_default=list)
-    department = fields.String(allow_none=True, load_default=None)
-    full_name = fields.String(allow_none=True, load_default=None)
-    active = fields.Boolean(allow_none=True, load_default=True)
-    customer_id = fields.Integer(allow_none=True, load_default=None)
+    username = fields.String(allow_none=True)
+    roles = fields.List(fields.String(), allow_none=True)
+    department = fields.String(allow_none=True)
+    full_name = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    language = fields.String(allow_none=True)
+    is_department_head = fields.Boolean(allow_none=True)
+    active = fields.Boolean(allow_none=True)
+    customer_id = fields.Integer(allow_none=True)
 
     @pre_load
     def _aliases(self, data, **kwargs):

@@ -8,7 +8,8 @@ What differs per case is the message and the ``details``; the helpers below buil
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from crm_common.errors import (
     EXPECTED_EXCEPTIONS,
@@ -17,10 +18,18 @@ from crm_common.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from crm_common.rpc import rpc as crm_rpc
 
 __all__ = [
-    "EXPECTED_EXCEPTIONS", "Conflict", "NotFound", "PermissionDenied", "ValidationFailed",
-    "not_found", "duplicate_customer", "invalid",
+    "EXPECTED_EXCEPTIONS",
+    "Conflict",
+    "NotFound",
+    "PermissionDenied",
+    "ValidationFailed",
+    "not_found",
+    "duplicate_customer",
+    "invalid",
+    "rpc",
 ]
 
 
@@ -37,3 +46,6 @@ def duplicate_customer(candidates: Iterable[dict[str, Any]]) -> Conflict:
 def invalid(details: dict[str, list[str]]) -> ValidationFailed:
     fields = ", ".join(sorted(details))
     return ValidationFailed(f"Invalid input: {fields}", details)
+
+
+rpc = crm_rpc  # crm_common's @rpc: CRM errors expected, details keep their types

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from crm_common.db import BigId, UTCDateTime, define_infra_tables
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -24,10 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
-    UniqueConstraint,
 )
-
-from crm_common.db import BigId, UTCDateTime, define_infra_tables
 
 metadata = MetaData(
     naming_convention={
@@ -122,6 +120,8 @@ contacts = Table(
     Column("email", String(254), nullable=True),
     Column("phone", String(50), nullable=True),
     Column("title", String(100), nullable=True),
+    Column("notes", Text, nullable=True),
+    Column("is_primary", Boolean, nullable=False, default=False),
     Column("email_key", String(254), nullable=True),
     Column("phone_key", String(50), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -137,6 +137,7 @@ follow_ups = Table(
     Column("result", Text, nullable=False),
     Column("contact_id", BigId, ForeignKey("contacts.id"), nullable=True),
     Column("notes", Text, nullable=True),
+    Column("next_action", Text, nullable=True),
     Column("next_action_at", UTCDateTime(), nullable=True, index=True),
     # set when follow_up_due was published for next_action_at (daily job; idempotent re-runs)
     Column("due_notified_at", UTCDateTime(), nullable=True),
@@ -156,7 +157,9 @@ opportunities = Table(
     Column("expected_close", Date, nullable=True),
     Column("probability", Integer, nullable=True),
     Column("needs", Text, nullable=True),
-    Column("competitors", Text, nullable=True),
+    Column("competitors", JSON, nullable=True),  # text, or a list of names
+    Column("notes", Text, nullable=True),
+    Column("lost_reason", Text, nullable=True),
     Column("owner_id", UserId, nullable=True, index=True),
     Column("closed_at", UTCDateTime(), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -172,6 +175,9 @@ users = Table(
     Column("roles", JSON, nullable=False),
     Column("department", String(100), nullable=True),
     Column("full_name", String(200), nullable=True),
+    Column("email", String(254), nullable=True),
+    Column("language", String(10), nullable=True),
+    Column("is_department_head", Boolean, nullable=False, default=False),
     Column("active", Boolean, nullable=False, default=True),
     Column("customer_id", UserId, nullable=True),
     # occurred_at of the newest event applied: an older event arriving late changes nothing
@@ -198,6 +204,7 @@ import_jobs = Table(
     Column("caller", JSON, nullable=False),
     # a finishing worker holds the job until then; a crashed one's job can be resumed after it
     Column("lease_until", UTCDateTime(), nullable=True),
+    Column("message", Text, nullable=True),  # why it failed or was aborted
     Column("started_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime(), nullable=True),
 )
@@ -224,6 +231,15 @@ import_errors = Table(
 Index("ix_import_errors_job_line", import_errors.c.job_id, import_errors.c.line)
 
 __all__ = [
-    "metadata", "infra", "counters", "customers", "contacts", "follow_ups", "opportunities",
-    "users", "import_jobs", "import_rows", "import_errors", "UniqueConstraint",
+    "metadata",
+    "infra",
+    "counters",
+    "customers",
+    "contacts",
+    "follow_ups",
+    "opportunities",
+    "users",
+    "import_jobs",
+    "import_rows",
+    "import_errors",
 ]

@@ -6,11 +6,11 @@ from :mod:`customers.domain`, the same rules the CSV import applies."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
-
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from collections.abc import Callable
+from typing import Any
 
 from crm_common.money import Currency, Money
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from . import domain
 
@@ -59,21 +59,58 @@ def Id(**kwargs) -> fields.Integer:  # noqa: N802 - a field factory
     return fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
 
 
+class TextOrList(fields.Field):
+    """A text, or a list of short texts (competitors: ``"Acme"`` or ``["Acme", "Globex"]``)."""
+
+    default_error_messages = {
+        "invalid": "Not a text or a list of texts.",
+        "too_long": "Must be at most {limit} characters.",
+        "too_many": "At most {limit} entries.",
+    }
+
+    def __init__(self, limit: int, item_limit: int = 200, max_items: int = 50, **kwargs):
+        self.limit, self.item_limit, self.max_items = limit, item_limit, max_items
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            text = value.strip()
+            if len(text) > self.limit:
+                raise self.make_error("too_long", limit=self.limit)
+            return text or None
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            items = [v.strip() for v in value if v.strip()]
+            if len(items) > self.max_items:
+                raise self.make_error("too_many", limit=self.max_items)
+            if any(len(v) > self.item_limit for v in items):
+                raise self.make_error("too_long", limit=self.item_limit)
+            return items
+        raise self.make_error("invalid")
+
+
 # --------------------------------------------------------------------------------------
 # Customers and contacts
 # --------------------------------------------------------------------------------------
 
 
 class ContactCreateSchema(Schema):
-    name = Text(required=True, validate=rule(
-        lambda v: domain.name_problem(v) or (v and domain.too_long(v, domain.LIMITS["contact_name"]))
-    ))
+    name = Text(
+        required=True,
+        validate=rule(
+            lambda v: domain.name_problem(v) or (v and domain.too_long(v, domain.LIMITS["contact_name"]))
+        ),
+    )
     email = Text(allow_none=True, validate=rule(domain.email_problem))
     phone = Text(allow_none=True, validate=rule(domain.phone_problem))
     title = Text(allow_none=True, validate=max_len(domain.LIMITS["contact_title"]))
+    notes = Text(allow_none=True, validate=max_len(domain.LIMITS["notes"]))
+    is_primary = fields.Boolean(allow_none=True)
 
 
 class CustomerCreateSchema(Schema):
+    """``red_list`` is accepted as another name of ``red_listed``; ``null`` for language,
+    red_listed, tags or contacts means the default."""
+
     name = Text(required=True, validate=rule(domain.name_problem))
     kind = Choice(domain.KINDS, case="lower", required=True)
     tax_id = Text(allow_none=True, validate=rule(domain.tax_id_problem))
@@ -85,16 +122,25 @@ class CustomerCreateSchema(Schema):
     level = Choice(domain.LEVELS, case="upper", allow_none=True)
     tags = fields.List(fields.String(), allow_none=True, validate=rule(domain.tags_problem))
     owner_id = Id(allow_none=True)
-    language = Choice(domain.LANGUAGES, case="lower", load_default=domain.DEFAULT_LANGUAGE)
+    language = Choice(domain.LANGUAGES, case="lower", allow_none=True)
     address = Text(allow_none=True, validate=max_len(domain.LIMITS["address"]))
-    birthday = fields.Date(allow_none=True, validate=rule(
-        lambda d: domain.birthday_problem(d, dt.date.today())
-    ))
+    birthday = fields.Date(
+        allow_none=True, validate=rule(lambda d: domain.birthday_problem(d, dt.date.today()))
+    )
     notes = Text(allow_none=True, validate=max_len(domain.LIMITS["notes"]))
-    red_listed = fields.Boolean(load_default=False)
-    contacts = fields.List(fields.Nested(ContactCreateSchema), load_default=list,
-                           validate=validate.Length(max=100))
-    allow_duplicate = fields.Boolean(load_default=False)
+    red_listed = fields.Boolean(allow_none=True)
+    contacts = fields.List(
+        fields.Nested(ContactCreateSchema), allow_none=True, validate=validate.Length(max=100)
+    )
+    allow_duplicate = fields.Boolean(allow_none=True)
+
+    @pre_load
+    def _red_list_alias(self, data, **kwargs):
+        if isinstance(data, dict) and "red_list" in data:
+            data = dict(data)
+            value = data.pop("red_list")
+            data.setdefault("red_listed", value)
+        return data
 
 
 class CustomerUpdateSchema(CustomerCreateSchema):
@@ -107,7 +153,6 @@ class CustomerUpdateSchema(CustomerCreateSchema):
     kind = Choice(domain.KINDS, case="lower")
     language = Choice(domain.LANGUAGES, case="lower")
     red_listed = fields.Boolean()
-    allow_duplicate = fields.Boolean()
 
 
 class CustomerFiltersSchema(Schema):
@@ -127,6 +172,8 @@ class ContactSchema(Schema):
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     title = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    is_primary = fields.Boolean()
     created_at = fields.AwareDateTime()
 
 
@@ -162,11 +209,15 @@ class CustomerSchema(Schema):
 class FollowUpCreateSchema(Schema):
     method = Choice(domain.FOLLOW_UP_METHODS, case="lower", required=True)
     occurred_at = fields.AwareDateTime(required=True)
-    result = Text(required=True, validate=rule(
-        lambda v: "must not be blank" if not v else domain.too_long(v, domain.LIMITS["result"])
-    ))
+    result = Text(
+        required=True,
+        validate=rule(
+            lambda v: "must not be blank" if not v else domain.too_long(v, domain.LIMITS["result"])
+        ),
+    )
     contact_id = Id(allow_none=True)
     notes = Text(allow_none=True, validate=max_len(domain.LIMITS["notes"]))
+    next_action = Text(allow_none=True, validate=max_len(domain.LIMITS["result"]))
     next_action_at = fields.AwareDateTime(allow_none=True)
 
     @validates_schema
@@ -185,6 +236,7 @@ class FollowUpSchema(Schema):
     result = fields.String()
     contact_id = fields.Integer(allow_none=True)
     notes = fields.String(allow_none=True)
+    next_action = fields.String(allow_none=True)
     next_action_at = fields.AwareDateTime(allow_none=True)
     created_by = fields.Integer(allow_none=True)
     created_at = fields.AwareDateTime()
@@ -197,16 +249,19 @@ class FollowUpSchema(Schema):
 
 class OpportunityCreateSchema(Schema):
     customer_id = Id(required=True)
-    title = Text(required=True, validate=rule(
-        lambda v: "must not be blank" if not v else domain.too_long(v, domain.LIMITS["title"])
-    ))
+    title = Text(
+        required=True,
+        validate=rule(lambda v: "must not be blank" if not v else domain.too_long(v, domain.LIMITS["title"])),
+    )
     amount = Money(required=True, validate=rule(domain.amount_problem))
     currency = Currency(required=True)
     stage = Choice(domain.STAGES, case="lower", load_default="lead")
     expected_close = fields.Date(allow_none=True)
     probability = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 100))
     needs = Text(allow_none=True, validate=max_len(domain.LIMITS["needs"]))
-    competitors = Text(allow_none=True, validate=max_len(domain.LIMITS["competitors"]))
+    competitors = TextOrList(domain.LIMITS["competitors"], allow_none=True)
+    notes = Text(allow_none=True, validate=max_len(domain.LIMITS["notes"]))
+    lost_reason = Text(allow_none=True, validate=max_len(domain.LIMITS["result"]))
     owner_id = Id(allow_none=True)
 
 
@@ -214,9 +269,9 @@ class OpportunityUpdateSchema(OpportunityCreateSchema):
     class Meta:
         exclude = ("customer_id",)
 
-    title = Text(validate=rule(
-        lambda v: "must not be blank" if not v else domain.too_long(v, domain.LIMITS["title"])
-    ))
+    title = Text(
+        validate=rule(lambda v: "must not be blank" if not v else domain.too_long(v, domain.LIMITS["title"]))
+    )
     amount = Money(validate=rule(domain.amount_problem))
     currency = Currency()
     stage = Choice(domain.STAGES, case="lower")
@@ -240,7 +295,9 @@ class OpportunitySchema(Schema):
     expected_close = fields.Date(allow_none=True)
     probability = fields.Integer(allow_none=True)
     needs = fields.String(allow_none=True)
-    competitors = fields.String(allow_none=True)
+    competitors = fields.Raw(allow_none=True)
+    notes = fields.String(allow_none=True)
+    lost_reason = fields.String(allow_none=True)
     owner_id = fields.Integer(allow_none=True)
     closed_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
@@ -263,13 +320,14 @@ class ImportRowSchema(Schema):
 
 
 class ImportBatchSchema(Schema):
-    rows = fields.List(fields.Nested(ImportRowSchema), required=True,
-                       validate=validate.Length(max=domain.MAX_BATCH_ROWS))
+    rows = fields.List(
+        fields.Nested(ImportRowSchema), required=True, validate=validate.Length(max=domain.MAX_BATCH_ROWS)
+    )
 
 
 class ImportJobSchema(Schema):
     id = fields.Integer()
-    job_id = fields.Integer(attribute="id")
+    job_id = fields.Function(lambda obj: obj["id"])
     mode = fields.String()
     filename = fields.String(allow_none=True)
     status = fields.String()
@@ -278,6 +336,7 @@ class ImportJobSchema(Schema):
     created = fields.Integer()
     updated = fields.Integer()
     error_count = fields.Integer()
+    message = fields.String(allow_none=True)
     started_at = fields.AwareDateTime()
     finished_at = fields.AwareDateTime(allow_none=True)
 

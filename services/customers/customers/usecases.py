@@ -9,29 +9,42 @@ outbox events commit together or not at all.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Mapping
-
-from sqlalchemy import Select, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from crm_common.context import CallerContext
 from crm_common.db import changes_between, is_sqlite, utcnow
 from crm_common.errors import load_or_raise
+from sqlalchemy import Select, func, insert, or_, select, text, update
+from sqlalchemy.orm import Session
 
-from . import domain
+from . import domain, schemas
 from . import events as ev
 from . import models as m
-from . import schemas
 from .exceptions import NotFound, duplicate_customer, invalid, not_found
 
 C = m.customers.c
 CT = m.contacts.c
 F = m.follow_ups.c
-O = m.opportunities.c
+OP = m.opportunities.c
 
 CUSTOMER_FIELDS = (
-    "name", "kind", "tax_id", "email", "phone", "industry", "region", "size", "level", "tags",
-    "owner_id", "language", "address", "birthday", "notes", "red_listed",
+    "name",
+    "kind",
+    "tax_id",
+    "email",
+    "phone",
+    "industry",
+    "region",
+    "size",
+    "level",
+    "tags",
+    "owner_id",
+    "language",
+    "address",
+    "birthday",
+    "notes",
+    "red_listed",
 )
 DERIVED_FIELDS = ("name_key", "tax_key", "email_key", "phone_key", "tags_key", "search_key")
 CODE_COUNTER = "customer_code"
@@ -104,16 +117,18 @@ def allocate_codes(session: Session, n: int) -> list[str]:
 
 
 def derived_columns(values: Mapping[str, Any], code: str) -> dict[str, Any]:
-    keys = domain.customer_keys(values.get("name"), values.get("tax_id"), values.get("email"),
-                                values.get("phone"))
+    keys = domain.customer_keys(
+        values.get("name"), values.get("tax_id"), values.get("email"), values.get("phone")
+    )
     return {
         "name_key": keys.name,
         "tax_key": keys.tax or None,
         "email_key": keys.email or None,
         "phone_key": keys.phone or None,
         "tags_key": domain.tags_key(values.get("tags") or []),
-        "search_key": domain.search_key(values["name"], code, values.get("tax_id"),
-                                        values.get("email"), values.get("phone")),
+        "search_key": domain.search_key(
+            values["name"], code, values.get("tax_id"), values.get("email"), values.get("phone")
+        ),
     }
 
 
@@ -137,8 +152,25 @@ def customer_public(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def keys_of_row(row: Mapping[str, Any]) -> domain.CustomerKeys:
-    return domain.CustomerKeys(row["tax_key"] or "", row["name_key"] or "",
-                               row["email_key"] or "", row["phone_key"] or "")
+    return domain.CustomerKeys(
+        row["tax_key"] or "", row["name_key"] or "", row["email_key"] or "", row["phone_key"] or ""
+    )
+
+
+DUPLICATE_LOCK_CLASS = 7301  # advisory lock namespace: customer duplicate keys
+
+
+def lock_keys(session: Session, keys: domain.CustomerKeys) -> None:
+    """On PostgreSQL, serialise concurrent writers of the same duplicate keys for the rest of
+    the transaction, so two people creating the same customer at the same moment cannot both
+    pass the duplicate check. (SQLite writers are serialised anyway.)"""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for token in sorted({f"{f}:{k}" for f, k in keys.items()}):
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:cls, hashtext(:token))"),
+            {"cls": DUPLICATE_LOCK_CLASS, "token": token},
+        )
 
 
 def find_duplicates(
@@ -158,10 +190,15 @@ def find_duplicates(
         query = query.where(C.id != exclude_id)
     out = []
     for r in session.execute(query).mappings():
-        out.append({
-            "id": r["id"], "code": r["code"], "name": r["name"], "owner_id": r["owner_id"],
-            "reasons": domain.duplicate_reasons(keys, keys_of_row(r)),
-        })
+        out.append(
+            {
+                "id": r["id"],
+                "code": r["code"],
+                "name": r["name"],
+                "owner_id": r["owner_id"],
+                "reasons": domain.duplicate_reasons(keys, keys_of_row(r)),
+            }
+        )
     return out
 
 
@@ -211,14 +248,11 @@ def dump_customer(row: Mapping[str, Any], contacts: list[dict]) -> dict:
 
 
 def customer_ref(row: Mapping[str, Any]) -> dict:
-    return {k: row[k] for k in ("id", "code", "name", "kind", "owner_id", "language", "email",
-                                "phone")}
+    return {k: row[k] for k in ("id", "code", "name", "kind", "owner_id", "language", "email", "phone")}
 
 
 def created_payload(row: Mapping[str, Any], contacts: list[dict], imported: bool = False) -> dict:
-    return ev.customer_created_payload.dump(
-        {**row, "contacts": contacts, "imported": imported}
-    )
+    return ev.customer_created_payload.dump({**row, "contacts": contacts, "imported": imported})
 
 
 def updated_payload(row: Mapping[str, Any], changes: dict, imported: bool = False) -> dict:
@@ -235,17 +269,20 @@ def updated_payload(row: Mapping[str, Any], changes: dict, imported: bool = Fals
 def create_customer(db, caller: CallerContext, data: Any) -> dict:
     access = domain.write_access(caller)
     values = load_or_raise(customer_create_in, data)
-    allow_duplicate = values.pop("allow_duplicate")
-    contacts = values.pop("contacts")
+    allow_duplicate = bool(values.pop("allow_duplicate", False))
+    contacts = values.pop("contacts", None) or []
     values["owner_id"] = domain.default_owner(access, values.get("owner_id"), "owner_id" in values)
     domain.check_owner_assignment(access, values["owner_id"])
     now = utcnow()
     with db.transaction() as uow:
         s = uow.session
         check_owner_exists(s, values["owner_id"])
+        keys = domain.customer_keys(
+            values["name"], values.get("tax_id"), values.get("email"), values.get("phone")
+        )
+        lock_keys(s, keys)
         if not allow_duplicate:
-            candidates = find_duplicates(s, domain.customer_keys(
-                values["name"], values.get("tax_id"), values.get("email"), values.get("phone")))
+            candidates = find_duplicates(s, keys)
             if candidates:
                 raise duplicate_customer(candidates)
         code = allocate_codes(s, 1)[0]
@@ -298,7 +335,7 @@ def update_customer(db, caller: CallerContext, customer_id: Any, data: Any) -> d
     read, write = domain.read_access(caller), domain.write_access(caller)
     customer_id = domain.parse_id(customer_id, "customer_id")
     values = load_or_raise(customer_update_in, data)
-    allow_duplicate = values.pop("allow_duplicate", False)
+    allow_duplicate = bool(values.pop("allow_duplicate", False))
     if "tags" in values:
         values["tags"] = domain.normalise_tags(values["tags"] or [])
     with db.transaction() as uow:
@@ -313,24 +350,18 @@ def update_customer(db, caller: CallerContext, customer_id: Any, data: Any) -> d
         if not changes:
             return dump_customer(old, contacts_of(s, [customer_id])[customer_id])
         new_keys = domain.customer_keys(new["name"], new["tax_id"], new["email"], new["phone"])
-        old_keys = dict(keys_of_row(old).items())
         # only keys that change are checked: an accepted duplicate stays accepted
-        changed_keys = domain.CustomerKeys(**{
-            attr: k for attr, (f, k) in zip(
-                ("tax", "name", "email", "phone"),
-                (("tax_id", new_keys.tax), ("name", new_keys.name),
-                 ("email", new_keys.email), ("phone", new_keys.phone)),
-            ) if k and old_keys.get(f) != k
-        })
+        changed_keys = domain.changed_keys(keys_of_row(old), new_keys)
+        lock_keys(s, changed_keys)
         if not allow_duplicate:
             candidates = find_duplicates(s, changed_keys, exclude_id=customer_id)
             if candidates:
                 raise duplicate_customer(candidates)
         new.update(derived_columns(new, new["code"]), updated_at=utcnow())
         s.execute(
-            update(m.customers).where(C.id == customer_id).values(
-                **{f: new[f] for f in CUSTOMER_FIELDS + DERIVED_FIELDS}, updated_at=new["updated_at"]
-            )
+            update(m.customers)
+            .where(C.id == customer_id)
+            .values(**{f: new[f] for f in CUSTOMER_FIELDS + DERIVED_FIELDS}, updated_at=new["updated_at"])
         )
         uow.audit("customer", customer_id, "update", changes)
         uow.publish(ev.CUSTOMER_UPDATED, updated_payload(new, changes))
@@ -356,6 +387,9 @@ def delete_customer(db, caller: CallerContext, customer_id: Any) -> dict:
 # --------------------------------------------------------------------------------------
 
 
+CONTACT_FIELDS = ("customer_id", "name", "email", "phone", "title", "notes", "is_primary")
+
+
 def contact_row(customer_id: int, values: Mapping[str, Any], now: dt.datetime) -> dict:
     return {
         "customer_id": customer_id,
@@ -363,6 +397,8 @@ def contact_row(customer_id: int, values: Mapping[str, Any], now: dt.datetime) -
         "email": values.get("email"),
         "phone": values.get("phone"),
         "title": values.get("title"),
+        "notes": values.get("notes"),
+        "is_primary": bool(values.get("is_primary")),
         "email_key": domain.customer_keys(email=values.get("email")).email or None,
         "phone_key": domain.customer_keys(phone=values.get("phone")).phone or None,
         "created_at": now,
@@ -379,8 +415,7 @@ def add_contact(db, caller: CallerContext, customer_id: Any, data: Any) -> dict:
         domain.check_can_write(write, customer["owner_id"])
         row = contact_row(customer_id, values, utcnow())
         row["id"] = s.execute(insert(m.contacts).returning(CT.id), row).scalar_one()
-        uow.audit("contact", row["id"], "create",
-                  changes_between({}, {k: row[k] for k in ("customer_id", "name", "email", "phone", "title")}))
+        uow.audit("contact", row["id"], "create", changes_between({}, {k: row[k] for k in CONTACT_FIELDS}))
     return contact_out.dump(row)
 
 
@@ -417,19 +452,25 @@ def add_follow_up(db, caller: CallerContext, customer_id: Any, data: Any) -> dic
         row = {
             "customer_id": customer_id,
             "method": values["method"],
-            "occurred_at": values["occurred_at"].astimezone(dt.timezone.utc),
+            "occurred_at": values["occurred_at"].astimezone(dt.UTC),
             "result": values["result"],
             "contact_id": values.get("contact_id"),
             "notes": values.get("notes"),
-            "next_action_at": (values["next_action_at"].astimezone(dt.timezone.utc)
-                               if values.get("next_action_at") else None),
+            "next_action": values.get("next_action"),
+            "next_action_at": (
+                values["next_action_at"].astimezone(dt.UTC) if values.get("next_action_at") else None
+            ),
             "created_by": caller.user_id,
             "created_at": utcnow(),
         }
         row["id"] = s.execute(insert(m.follow_ups).returning(F.id), row).scalar_one()
         out = follow_up_out.dump(row)
-        uow.audit("follow_up", row["id"], "create",
-                  changes_between({}, {k: v for k, v in out.items() if k not in ("id", "created_at")}))
+        uow.audit(
+            "follow_up",
+            row["id"],
+            "create",
+            changes_between({}, {k: v for k, v in out.items() if k not in ("id", "created_at")}),
+        )
     return out
 
 
@@ -439,8 +480,11 @@ def list_follow_ups(db, caller: CallerContext, customer_id: Any, page: Any, page
     page, page_size = page_args(page, page_size)
     with db.read() as s:
         visible_customer(s, customer_id, access)
-        query = (select(m.follow_ups).where(F.customer_id == customer_id)
-                 .order_by(F.occurred_at.desc(), F.id.desc()))
+        query = (
+            select(m.follow_ups)
+            .where(F.customer_id == customer_id)
+            .order_by(F.occurred_at.desc(), F.id.desc())
+        )
         rows, total = run_page(s, query, page, page_size)
         return page_of([follow_up_out.dump(r._mapping) for r in rows], total, page, page_size)
 
@@ -453,15 +497,23 @@ def publish_due_follow_ups(db, as_of: dt.date) -> int:
     query = (
         select(
             m.follow_ups,
-            C.code.label("customer_code"), C.name.label("customer_name"),
-            C.owner_id.label("owner_id"), C.language.label("language"),
-            CT.name.label("contact_name"), CT.email.label("contact_email"),
-            CT.phone.label("contact_phone"), CT.title.label("contact_title"),
+            C.code.label("customer_code"),
+            C.name.label("customer_name"),
+            C.owner_id.label("owner_id"),
+            C.language.label("language"),
+            CT.name.label("contact_name"),
+            CT.email.label("contact_email"),
+            CT.phone.label("contact_phone"),
+            CT.title.label("contact_title"),
         )
         .join(m.customers, C.id == F.customer_id)
         .outerjoin(m.contacts, CT.id == F.contact_id)
-        .where(F.next_action_at >= start, F.next_action_at < end, F.due_notified_at.is_(None),
-               C.deleted_at.is_(None))
+        .where(
+            F.next_action_at >= start,
+            F.next_action_at < end,
+            F.due_notified_at.is_(None),
+            C.deleted_at.is_(None),
+        )
         .order_by(F.id)
     )
     handle = db.handle if hasattr(db, "handle") else db
@@ -472,14 +524,19 @@ def publish_due_follow_ups(db, as_of: dt.date) -> int:
         for r in rows:
             contact = None
             if r["contact_id"] is not None:
-                contact = {"id": r["contact_id"], "name": r["contact_name"], "email": r["contact_email"],
-                           "phone": r["contact_phone"], "title": r["contact_title"]}
-            uow.publish(ev.FOLLOW_UP_DUE, ev.follow_up_due_payload.dump(
-                {**r, "due_date": as_of, "contact": contact}))
+                contact = {
+                    "id": r["contact_id"],
+                    "name": r["contact_name"],
+                    "email": r["contact_email"],
+                    "phone": r["contact_phone"],
+                    "title": r["contact_title"],
+                }
+            uow.publish(
+                ev.FOLLOW_UP_DUE, ev.follow_up_due_payload.dump({**r, "due_date": as_of, "contact": contact})
+            )
         if rows:
             uow.session.execute(
-                update(m.follow_ups).where(F.id.in_([r["id"] for r in rows]))
-                .values(due_notified_at=utcnow())
+                update(m.follow_ups).where(F.id.in_([r["id"] for r in rows])).values(due_notified_at=utcnow())
             )
     return len(rows)
 
@@ -491,16 +548,22 @@ def publish_due_follow_ups(db, as_of: dt.date) -> int:
 
 def opportunity_query() -> Select:
     return (
-        select(m.opportunities, C.code.label("customer_code"), C.name.label("customer_name"),
-               C.owner_id.label("customer_owner_id"), C.language.label("language"))
-        .join(m.customers, C.id == O.customer_id)
+        select(
+            m.opportunities,
+            C.code.label("customer_code"),
+            C.name.label("customer_name"),
+            C.owner_id.label("customer_owner_id"),
+            C.language.label("language"),
+        )
+        .join(m.customers, C.id == OP.customer_id)
         .where(C.deleted_at.is_(None))
     )
 
 
-def visible_opportunity(session: Session, opportunity_id: int, access: domain.Access,
-                        for_update: bool = False) -> dict:
-    query = opportunity_query().where(O.id == opportunity_id)
+def visible_opportunity(
+    session: Session, opportunity_id: int, access: domain.Access, for_update: bool = False
+) -> dict:
+    query = opportunity_query().where(OP.id == opportunity_id)
     if for_update:
         query = query.with_for_update(of=m.opportunities)
     row = session.execute(query).mappings().first()
@@ -511,14 +574,29 @@ def visible_opportunity(session: Session, opportunity_id: int, access: domain.Ac
 
 def stage_events(uow, row: Mapping[str, Any], old_stage: str | None) -> None:
     if old_stage is not None and old_stage != row["stage"]:
-        uow.publish(ev.OPPORTUNITY_STAGE_CHANGED, ev.opportunity_stage_changed_payload.dump(
-            {**row, "from_stage": old_stage, "to_stage": row["stage"]}))
+        uow.publish(
+            ev.OPPORTUNITY_STAGE_CHANGED,
+            ev.opportunity_stage_changed_payload.dump(
+                {**row, "from_stage": old_stage, "to_stage": row["stage"]}
+            ),
+        )
     if row["stage"] == "won" and old_stage != "won":
         uow.publish(ev.OPPORTUNITY_WON, ev.opportunity_won_payload.dump(row))
 
 
-OPPORTUNITY_FIELDS = ("title", "amount", "currency", "stage", "expected_close", "probability",
-                      "needs", "competitors", "owner_id")
+OPPORTUNITY_FIELDS = (
+    "title",
+    "amount",
+    "currency",
+    "stage",
+    "expected_close",
+    "probability",
+    "needs",
+    "competitors",
+    "notes",
+    "lost_reason",
+    "owner_id",
+)
 
 
 def create_opportunity(db, caller: CallerContext, data: Any) -> dict:
@@ -539,13 +617,22 @@ def create_opportunity(db, caller: CallerContext, data: Any) -> dict:
         now = utcnow()
         row = {f: values.get(f) for f in OPPORTUNITY_FIELDS}
         row["probability"] = domain.closing_probability(row["stage"], row["probability"])
-        row.update(customer_id=customer["id"], created_at=now, updated_at=now,
-                   closed_at=now if domain.is_closed(row["stage"]) else None)
-        row["id"] = s.execute(insert(m.opportunities).returning(O.id), row).scalar_one()
-        row.update(customer_code=customer["code"], customer_name=customer["name"],
-                   language=customer["language"])
-        uow.audit("opportunity", row["id"], "create", changes_between(
-            {}, {f: row[f] for f in ("customer_id",) + OPPORTUNITY_FIELDS}))
+        row.update(
+            customer_id=customer["id"],
+            created_at=now,
+            updated_at=now,
+            closed_at=now if domain.is_closed(row["stage"]) else None,
+        )
+        row["id"] = s.execute(insert(m.opportunities).returning(OP.id), row).scalar_one()
+        row.update(
+            customer_code=customer["code"], customer_name=customer["name"], language=customer["language"]
+        )
+        uow.audit(
+            "opportunity",
+            row["id"],
+            "create",
+            changes_between({}, {f: row[f] for f in ("customer_id",) + OPPORTUNITY_FIELDS}),
+        )
         stage_events(uow, row, None)
     return opportunity_out.dump(row)
 
@@ -566,8 +653,8 @@ def list_opportunities(db, caller: CallerContext, filters: Any, page: Any, page_
         query = query.where(C.owner_id == access.owner_id)
     for name in ("stage", "owner_id", "customer_id"):
         if name in f:
-            query = query.where(O[name] == f[name])
-    query = query.order_by(O.id.desc())
+            query = query.where(OP[name] == f[name])
+    query = query.order_by(OP.id.desc())
     with db.read() as s:
         rows, total = run_page(s, query, page, page_size)
         return page_of([opportunity_out.dump(r._mapping) for r in rows], total, page, page_size)
@@ -581,8 +668,10 @@ def update_opportunity(db, caller: CallerContext, opportunity_id: Any, data: Any
         s = uow.session
         old = visible_opportunity(s, opportunity_id, read, for_update=True)
         domain.check_can_write(write, old["customer_owner_id"])
-        changes = changes_between({f: old[f] for f in OPPORTUNITY_FIELDS if f in values},
-                                  {f: values[f] for f in OPPORTUNITY_FIELDS if f in values})
+        changes = changes_between(
+            {f: old[f] for f in OPPORTUNITY_FIELDS if f in values},
+            {f: values[f] for f in OPPORTUNITY_FIELDS if f in values},
+        )
         if "stage" in changes:
             domain.check_stage_change(old["stage"], values["stage"])
         domain.check_closed_edit(old["stage"], changes)
@@ -598,11 +687,17 @@ def update_opportunity(db, caller: CallerContext, opportunity_id: Any, data: Any
             if domain.is_closed(new["stage"]):
                 new["closed_at"] = now
         new["updated_at"] = now
-        s.execute(update(m.opportunities).where(O.id == opportunity_id).values(
-            **{f: new[f] for f in OPPORTUNITY_FIELDS}, closed_at=new["closed_at"], updated_at=now))
-        uow.audit("opportunity", opportunity_id, "update",
-                  changes_between({f: old[f] for f in OPPORTUNITY_FIELDS},
-                                  {f: new[f] for f in OPPORTUNITY_FIELDS}))
+        s.execute(
+            update(m.opportunities)
+            .where(OP.id == opportunity_id)
+            .values(**{f: new[f] for f in OPPORTUNITY_FIELDS}, closed_at=new["closed_at"], updated_at=now)
+        )
+        uow.audit(
+            "opportunity",
+            opportunity_id,
+            "update",
+            changes_between({f: old[f] for f in OPPORTUNITY_FIELDS}, {f: new[f] for f in OPPORTUNITY_FIELDS}),
+        )
         stage_events(uow, new, old["stage"])
     return opportunity_out.dump(new)
 
@@ -624,22 +719,38 @@ def apply_user_event(db, envelope: Mapping[str, Any]) -> str:
     occurred = envelope.get("occurred_at")
     occurred_at = dt.datetime.fromisoformat(occurred) if occurred else utcnow()
     if occurred_at.tzinfo is None:
-        occurred_at = occurred_at.replace(tzinfo=dt.timezone.utc)
-    values = {
-        "username": user["username"], "roles": list(user["roles"] or []),
-        "department": user["department"], "full_name": user["full_name"],
-        "active": True if user["active"] is None else bool(user["active"]),
-        "customer_id": user["customer_id"], "event_at": occurred_at, "updated_at": utcnow(),
-    }
+        occurred_at = occurred_at.replace(tzinfo=dt.UTC)
+    user_id = user.pop("id")
+    # only the fields the event carries change; absent ones keep their value
+    values = {k: v for k, v in user.items() if k in USER_FIELDS}
+    if "roles" in values:
+        values["roles"] = list(values["roles"] or [])
+    for flag in ("active", "is_department_head"):
+        if flag in values and values[flag] is None:
+            del values[flag]
+    values.update(event_at=occurred_at, updated_at=utcnow())
     U = m.users.c
     with db.transaction() as uow:
         s = uow.session
-        current = s.execute(select(U.event_at).where(U.id == user["id"])).first()
+        current = s.execute(select(U.event_at).where(U.id == user_id)).first()
         if current is None:
-            s.execute(insert(m.users).values(id=user["id"], **values))
+            defaults = {"roles": [], "active": True, "is_department_head": False}
+            s.execute(insert(m.users).values(id=user_id, **{**defaults, **values}))
             return "created"
         if current.event_at > occurred_at:
             return "stale"
-        s.execute(update(m.users).where(U.id == user["id"]).values(**values))
+        s.execute(update(m.users).where(U.id == user_id).values(**values))
         return "updated"
 
+
+USER_FIELDS = (
+    "username",
+    "roles",
+    "department",
+    "full_name",
+    "email",
+    "language",
+    "is_department_head",
+    "active",
+    "customer_id",
+)

@@ -1,0 +1,309 @@
+"""The real service in a Nameko container on a throwaway RabbitMQ vhost, on SQLite and on
+PostgreSQL (migrated with Alembic), driven over real RPC with real caller contexts."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+
+import pytest
+from crm_common.context import CallerContext
+from crm_common.db import DatabaseHandle, make_envelope
+from crm_common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from crm_common.migrations import upgrade
+from crm_common.outbox import event_exchange
+from customers import models as m
+from customers.service import CustomersService
+from kombu import Connection, Queue
+from nameko.standalone.rpc import ClusterRpcProxy
+from sqlalchemy import select
+
+SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def wait_for(predicate, timeout=15.0, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def running(container_factory, crm_amqp_uri, any_db_url):
+    """The customers service running on a migrated database; ``running.rpc(caller)`` gives a
+    ClusterRpcProxy context carrying that caller."""
+    upgrade(SERVICE_DIR, any_db_url)
+    config = {"AMQP_URI": crm_amqp_uri, "DATABASE_URL": any_db_url, "max_workers": 10}
+    container = container_factory(CustomersService, config)
+    container.start()
+    handle = DatabaseHandle("customers", m.metadata, any_db_url)
+
+    class Running:
+        amqp_uri = crm_amqp_uri
+        db = handle
+
+        @staticmethod
+        def rpc(caller: CallerContext):
+            return ClusterRpcProxy(
+                {"AMQP_URI": crm_amqp_uri}, context_data=caller.to_context_data(), timeout=30
+            )
+
+    yield Running
+    container.kill()  # before the database fixture drops the database
+    handle.dispose()
+
+
+def details(err) -> dict:
+    """An error's details as a remote caller gets them (a JSON string, to keep their types)."""
+    value = err.value.details
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def person(*roles, user_id=None):
+    return CallerContext(
+        user_id=user_id, username=f"u{user_id}", roles=tuple(roles), request_id=uuid.uuid4().hex
+    )
+
+
+ADMIN = person("admin", user_id=1)
+
+
+def test_create_publishes_customer_created_to_the_broker(running):
+    with Connection(running.amqp_uri) as conn:
+        channel = conn.channel()
+        event_exchange("customers")(channel).declare()
+        probe = Queue(
+            f"probe-{uuid.uuid4().hex[:8]}",
+            exchange=event_exchange("customers"),
+            routing_key="customer_created",
+            auto_delete=True,
+        )(channel)
+        probe.declare()
+        with running.rpc(ADMIN) as rpc:
+            customer = rpc.customers.create_customer(
+                {
+                    "name": "北京机械有限公司",
+                    "kind": "company",
+                    "language": "zh",
+                    "contacts": [{"name": "王伟", "phone": "+86 10 1234 5678"}],
+                }
+            )
+            assert customer["code"] == "C-000001"
+            assert rpc.customers.health()["status"] == "ok"
+
+        message = wait_for(lambda: probe.get(no_ack=True))
+    event = json.loads(message.body)
+    assert event["type"] == "customer_created" and event["source"] == "customers" and event["event_id"]
+    assert event["request_id"] == ADMIN.request_id
+    assert event["payload"]["id"] == customer["id"] and event["payload"]["name"] == "北京机械有限公司"
+    assert event["payload"]["contacts"][0]["phone"] == "+86 10 1234 5678"
+    assert message.properties["delivery_mode"] == 2
+
+
+def test_a_sales_rep_cannot_reach_another_reps_customer_by_a_direct_rpc_call(running):
+    rep_a, rep_b = person("sales_rep", user_id=10), person("sales_rep", user_id=11)
+    with (
+        running.rpc(rep_a) as a,
+        running.rpc(rep_b) as b,
+        running.rpc(person("portal", user_id=20)) as portal,
+    ):
+        mine = a.customers.create_customer({"name": "Ayşe's Customer", "kind": "person"})
+        assert a.customers.get_customer(mine["id"])["owner_id"] == 10
+        with pytest.raises(NotFound):
+            b.customers.get_customer(mine["id"])
+        with pytest.raises(NotFound):
+            b.customers.update_customer(mine["id"], {"level": "C"})
+        assert b.customers.list_customers({}, 1, 50)["total"] == 0
+        with pytest.raises(PermissionDenied):
+            portal.customers.list_customers({}, 1, 50)
+    with ClusterRpcProxy({"AMQP_URI": running.amqp_uri}, timeout=30) as anonymous:
+        with pytest.raises(PermissionDenied):
+            anonymous.customers.get_customer(mine["id"])
+
+
+def test_duplicates_and_bad_input_come_back_as_conflict_and_validation_errors(running):
+    with running.rpc(ADMIN) as rpc:
+        first = rpc.customers.create_customer(
+            {"name": "İstanbul Enerji A.Ş.", "kind": "company", "tax_id": "TR-1"}
+        )
+        with pytest.raises(Conflict) as err:
+            rpc.customers.create_customer({"name": "ISTANBUL ENERJİ AŞ", "kind": "company"})
+        (candidate,) = details(err)["candidates"]
+        assert (candidate["id"], candidate["owner_id"], candidate["reasons"]) == (first["id"], 1, ["name"])
+        with pytest.raises(ValidationFailed) as err:
+            rpc.customers.create_customer({"name": 12, "kind": "alien", "level": "Z"})
+        assert {"name", "kind", "level"} <= set(details(err))
+        assert rpc.customers.list_customers({"q": "ｉｓｔａｎｂｕｌ"}, 1, 50)["total"] == 1
+
+        # the same new customer entered by several people at the same moment: one wins
+        replies = [
+            rpc.customers.create_customer.call_async({"name": f"Balkan Trade {'.' * i}", "kind": "company"})
+            for i in range(6)
+        ]
+        outcomes = []
+        for reply in replies:
+            try:
+                outcomes.append(reply.result()["code"])
+            except Conflict:
+                outcomes.append("conflict")
+        assert outcomes.count("conflict") == 5, outcomes
+        opp = rpc.customers.create_opportunity(
+            {
+                "customer_id": first["id"],
+                "title": "Türbin bakımı",
+                "amount": "99999.99",
+                "currency": "TRY",
+                "stage": "negotiation",
+            }
+        )
+        assert (
+            rpc.customers.update_opportunity(opp["id"], {"stage": "lost", "lost_reason": "price"})[
+                "probability"
+            ]
+            == 0
+        )
+        with pytest.raises(Conflict):
+            rpc.customers.update_opportunity(opp["id"], {"stage": "won"})
+
+
+def publish_user_event(amqp_uri, envelope):
+    with Connection(amqp_uri) as conn:
+        producer = conn.Producer(serializer="json")
+        producer.publish(
+            envelope,
+            exchange=event_exchange("gateway"),
+            routing_key=envelope["type"],
+            declare=[event_exchange("gateway")],
+            delivery_mode=2,
+            retry=True,
+        )
+
+
+def test_gateway_user_events_feed_the_users_read_copy_once(running):
+    def user(user_id):
+        with running.db.read() as s:
+            return s.execute(select(m.users).where(m.users.c.id == user_id)).mappings().first()
+
+    created = make_envelope(
+        "gateway",
+        "user_created",
+        {
+            "id": 7,
+            "username": "ayse",
+            "roles": ["sales_rep"],
+            "full_name": "Ayşe Yılmaz",
+            "department": "Ankara",
+            "active": True,
+            "email": "ayse@example.tr",
+            "is_department_head": False,
+            "language": "tr",
+            "customer_id": None,
+        },
+    )
+    publish_user_event(running.amqp_uri, created)
+    assert wait_for(lambda: user(7))["full_name"] == "Ayşe Yılmaz"
+
+    renamed = make_envelope(
+        "gateway",
+        "user_updated",
+        {"id": 7, "username": "ayse", "roles": ["sales_rep"], "full_name": "Ayşe Demir", "active": True},
+    )
+    publish_user_event(running.amqp_uri, renamed)
+    wait_for(lambda: user(7)["full_name"] == "Ayşe Demir")
+
+    # the same user_created delivered again changes nothing
+    publish_user_event(running.amqp_uri, created)
+    sentinel = make_envelope(
+        "gateway", "user_created", {"id": 8, "username": "boris", "roles": ["sales_rep"]}
+    )
+    publish_user_event(running.amqp_uri, sentinel)
+    wait_for(lambda: user(8))
+    time.sleep(0.3)
+    assert user(7)["full_name"] == "Ayşe Demir"
+    processed = running.db.infra.processed_events
+    with running.db.read() as s:
+        markers = s.execute(
+            select(processed.c.handler).where(processed.c.event_id == created["event_id"])
+        ).all()
+    assert [r.handler for r in markers] == ["customers.handle_user_created"]
+
+    # the read copy now decides which owners exist
+    with running.rpc(person("sales_manager", user_id=2)) as rpc:
+        assert (
+            rpc.customers.create_customer({"name": "Owned", "kind": "company", "owner_id": 7})["owner_id"]
+            == 7
+        )
+        with pytest.raises(ValidationFailed) as err:
+            rpc.customers.create_customer({"name": "Orphan", "kind": "company", "owner_id": 987654})
+        assert details(err) == {"owner_id": ["unknown user"]}
+
+
+def generated_rows(n, first_line=2, bad_every=0, prefix="Firma"):
+    rows = []
+    for i in range(n):
+        data = {
+            "name": f"{prefix} {i} Ltd",
+            "kind": "company",
+            "tax_id": f"{prefix[:2].upper()}{i:07d}",
+            "email": f"office{i}@{prefix.lower()}.example",
+            "level": "ABC"[i % 3],
+            "tags": "import;2026",
+        }
+        if bad_every and i % bad_every == 0:
+            data["level"] = "Q"
+        rows.append({"line": first_line + i, "data": data})
+    return rows
+
+
+def run_import(rpc, mode, rows, batch=1000):
+    job = rpc.customers.start_import(mode, "customers.csv")
+    for i in range(0, len(rows), batch):
+        rpc.customers.import_batch(job["job_id"], rows[i : i + batch])
+    progress = rpc.customers.get_import(job["job_id"])
+    assert (progress["status"], progress["rows_received"]) == ("receiving", len(rows))
+    return job["job_id"], rpc.customers.finish_import(job["job_id"])
+
+
+def test_csv_import_of_thousands_of_rows_in_both_modes(running):
+    n = 2500
+    rows = generated_rows(n, bad_every=500)  # bad level on lines 2, 502, 1002, 1502, 2002
+    rows.append({"line": n + 2, "data": {"name": "FIRMA 7 LTD", "kind": "company"}})  # duplicate of line 9
+    bad_lines = [2, 502, 1002, 1502, 2002, n + 2]
+    with running.rpc(ADMIN) as rpc:
+        job_id, result = run_import(rpc, "all_or_nothing", rows)
+        assert (result["status"], result["created"], result["updated"]) == ("done", 0, 0)
+        assert [e["line"] for e in result["errors"]] == bad_lines
+        assert [e["field"] for e in result["errors"]] == ["level"] * 5 + ["name"]
+        assert "line 9" in result["errors"][-1]["message"]
+        assert rpc.customers.list_customers({}, 1, 1)["total"] == 0
+
+        job_id, result = run_import(rpc, "skip_bad", rows)
+        assert (result["created"], result["updated"], len(result["errors"])) == (n - 5, 0, 6)
+        job = rpc.customers.get_import(job_id)
+        assert (job["status"], job["rows_processed"], job["created"], job["error_count"]) == (
+            "done",
+            n + 1,
+            n - 5,
+            6,
+        )
+        assert rpc.customers.list_customers({"tag": "import"}, 1, 1)["total"] == n - 5
+
+        # a second file with the same tax ids updates those customers
+        again = [
+            {"line": 2 + i, "data": {"tax_id": f"fi-{i:07d}", "region": "Plovdiv"}} for i in range(1, 1000)
+        ]
+        _, result = run_import(rpc, "skip_bad", again)
+        # line 502 names FI0000500, which was not imported (bad level): no name to create it with
+        assert (result["created"], result["updated"]) == (0, 998)
+        assert [(e["line"], e["field"]) for e in result["errors"]] == [(502, "name")]
+        assert rpc.customers.list_customers({"region": "Plovdiv"}, 1, 1)["total"] == 998
+
+    created_events = running.db.infra.outbox
+    with running.db.read() as s:
+        types = [r.type for r in s.execute(select(created_events.c.type))]
+    assert types.count("customer_created") == n - 5 and types.count("customer_updated") == 998

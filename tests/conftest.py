@@ -4,27 +4,15 @@ temporary data directory, driven over HTTP as a front end would."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-from crm_common.testing import create_vhost, delete_vhost, vhost_uri
+from crm_common.testing import RunningSystem, run_system
 
 ROOT = Path(__file__).resolve().parents[1]
-ADMIN_PASSWORD = "e2e-admin-Pa55word!"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def poll(fn, timeout=20.0, interval=0.1, message="condition"):
@@ -40,11 +28,12 @@ def poll(fn, timeout=20.0, interval=0.1, message="condition"):
 
 
 class System:
-    def __init__(self, base_url: str, amqp_uri: str, data_dir: Path):
-        self.base_url = base_url
-        self.amqp_uri = amqp_uri
-        self.data_dir = data_dir
-        self.http = httpx.Client(base_url=base_url, timeout=30)
+    def __init__(self, running: RunningSystem):
+        self.base_url = running.base_url
+        self.amqp_uri = running.amqp_uri
+        self.data_dir = running.data_dir
+        self.admin_password = running.admin_password
+        self.http = httpx.Client(base_url=self.base_url, timeout=30)
         self._tokens: dict[str, str] = {}
 
     def token(self, username: str, password: str) -> str:
@@ -55,7 +44,8 @@ class System:
             self._tokens[key] = r.json()["access_token"]
         return self._tokens[key]
 
-    def client(self, username: str = "admin", password: str = ADMIN_PASSWORD) -> httpx.Client:
+    def client(self, username: str = "admin", password: str | None = None) -> httpx.Client:
+        password = password or self.admin_password
         return httpx.Client(
             base_url=self.base_url,
             timeout=60,
@@ -83,56 +73,9 @@ class System:
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory):
-    vhost = f"crm-e2e-{uuid.uuid4().hex[:10]}"
-    create_vhost(vhost)
-    data_dir = tmp_path_factory.mktemp("crm-data")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
-    env.update(
-        AMQP_URI=vhost_uri(vhost),
-        CRM_DATA_DIR=str(data_dir),
-        GATEWAY_PORT=str(port),
-        CRM_ADMIN_USERNAME="admin",
-        CRM_ADMIN_PASSWORD=ADMIN_PASSWORD,
-        CRM_DAILY_DISABLED="1",
-        CRM_OUTBOX_POLL_SECONDS="0.5",
-        CRM_RPC_TIMEOUT="10",
-    )
-    runner = subprocess.Popen(
-        [sys.executable, str(ROOT / "deploy/local/run.py"), "--logs", "files"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    overrides = {"CRM_OUTBOX_POLL_SECONDS": "0.5", "CRM_RPC_TIMEOUT": "10"}
     try:
-        deadline = time.monotonic() + 120
-        ready = False
-        while time.monotonic() < deadline and runner.poll() is None:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=3).status_code == 200:
-                    ready = True
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        if not ready:
-            os.killpg(runner.pid, signal.SIGTERM)
-            out = runner.communicate(timeout=30)[0]
-            logs = "".join(p.read_text(errors="replace")[-3000:] for p in (data_dir / "logs").glob("*.log"))
-            pytest.fail(f"the system did not become ready:\n{out[-5000:]}\n{logs}")
-        yield System(base, vhost_uri(vhost), data_dir)
-    finally:
-        if runner.poll() is None:
-            os.killpg(runner.pid, signal.SIGTERM)
-            try:
-                out = runner.communicate(timeout=40)[0]
-            except subprocess.TimeoutExpired:
-                os.killpg(runner.pid, signal.SIGKILL)
-                out = runner.communicate()[0]
-            if "stopped" not in out:
-                print(out[-3000:])
-        delete_vhost(vhost)
+        with run_system(ROOT, tmp_path_factory.mktemp("crm-data"), overrides) as running:
+            yield System(running)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))

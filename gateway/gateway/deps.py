@@ -1,5 +1,9 @@
 """Dependencies of the routes: ``CurrentUser``, ``AdminUser``, ``Caller``, ``Rpc``, ``Db``,
-``Pagination``, ``Settings``, plus :func:`path_id`."""
+``Pagination``, ``Settings``, plus :func:`path_id`.
+
+Every dependency here is ``async def``: none does blocking I/O, and FastAPI would run a plain
+``def`` dependency in the thread pool, a thread hop per dependency per request (measured: 1.3x
+the throughput at 16 and 64 clients with them async; bench/gateway_http.py)."""
 
 from __future__ import annotations
 
@@ -57,21 +61,21 @@ class GatewayState:
         self._users.pop(user_id, None)
 
 
-def get_state(request: Request) -> GatewayState:
+async def get_state(request: Request) -> GatewayState:
     return request.app.state.gateway
 
 
 State = Annotated[GatewayState, Depends(get_state)]
 
 
-def get_settings(state: State) -> GatewaySettings:
+async def get_settings(state: State) -> GatewaySettings:
     return state.settings
 
 
 Settings = Annotated[GatewaySettings, Depends(get_settings)]
 
 
-def get_db(state: State) -> DatabaseHandle:
+async def get_db(state: State) -> DatabaseHandle:
     return state.db
 
 
@@ -113,14 +117,14 @@ def require_roles(*roles: str) -> Callable[..., Any]:
 AdminUser = Annotated[users.UserInfo, Depends(require_roles("admin"))]
 
 
-def get_caller(user: CurrentUser) -> CallerContext:
+async def get_caller(user: CurrentUser) -> CallerContext:
     return user.caller(current_request_id())
 
 
 Caller = Annotated[CallerContext, Depends(get_caller)]
 
 
-def get_rpc(state: State, caller: Caller) -> BoundRpc:
+async def get_rpc(state: State, caller: Caller) -> BoundRpc:
     return BoundRpc(state.rpc, caller)
 
 
@@ -133,7 +137,7 @@ class PageParams:
     page_size: int
 
 
-def get_page(
+async def get_page(
     page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
     page_size: Annotated[int, Query(ge=1, le=500, description="items per page (max 500)")] = 50,
 ) -> PageParams:

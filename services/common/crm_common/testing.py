@@ -147,3 +147,89 @@ def any_db_url(request, tmp_path):
         yield url
     finally:
         drop_pg_database(name)
+
+
+# -- the whole system as processes (end-to-end tests, benchmarks) ---------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RunningSystem:
+    def __init__(self, base_url: str, amqp_uri: str, data_dir, admin_password: str):
+        self.base_url = base_url
+        self.amqp_uri = amqp_uri
+        self.data_dir = data_dir
+        self.admin_password = admin_password
+
+
+def run_system(root, data_dir, env_overrides: dict | None = None, ready_seconds: float = 120):
+    """Start every service and the gateway with the project's local runner
+    (``deploy/local/run.py``, the same code path as ``make run``) on a throwaway vhost, yield a
+    :class:`RunningSystem`, and stop it all (and remove the vhost) afterwards."""
+    import contextlib
+    import signal
+    import sys
+    import time
+    from pathlib import Path
+
+    @contextlib.contextmanager
+    def _run():
+        vhost = f"crm-sys-{uuid.uuid4().hex[:10]}"
+        create_vhost(vhost)
+        port = free_port()
+        admin_password = f"adm-{uuid.uuid4().hex[:12]}"
+        env = {k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")}
+        env.update(
+            AMQP_URI=vhost_uri(vhost),
+            CRM_DATA_DIR=str(data_dir),
+            GATEWAY_PORT=str(port),
+            CRM_ADMIN_USERNAME="admin",
+            CRM_ADMIN_PASSWORD=admin_password,
+            CRM_DAILY_DISABLED="1",
+        )
+        env.update(env_overrides or {})
+        runner = subprocess.Popen(
+            [sys.executable, str(Path(root) / "deploy/local/run.py"), "--logs", "files"],
+            env=env,
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + ready_seconds
+            while runner.poll() is None and time.monotonic() < deadline:
+                try:
+                    with urllib.request.urlopen(f"{base}/readyz", timeout=3) as r:
+                        if r.status == 200:
+                            break
+                except Exception:
+                    pass
+                time.sleep(0.5)
+            else:
+                os.killpg(runner.pid, signal.SIGTERM)
+                out = runner.communicate(timeout=30)[0]
+                logs = "".join(
+                    p.read_text(errors="replace")[-3000:] for p in (Path(data_dir) / "logs").glob("*.log")
+                )
+                raise RuntimeError(f"the system did not become ready:\n{out[-5000:]}\n{logs}")
+            yield RunningSystem(base, vhost_uri(vhost), Path(data_dir), admin_password)
+        finally:
+            if runner.poll() is None:
+                os.killpg(runner.pid, signal.SIGTERM)
+                try:
+                    runner.communicate(timeout=40)
+                except subprocess.TimeoutExpired:
+                    os.killpg(runner.pid, signal.SIGKILL)
+                    runner.communicate()
+            delete_vhost(vhost)
+
+    return _run()

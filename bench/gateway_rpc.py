@@ -1,9 +1,10 @@
 """Throughput of the gateway's RPC client (not a test; prints figures).
 
-    .venv/bin/python gateway/tests/bench_rpc.py [--seconds 5] [--in-flight 1,16,64,200]
+    .venv/bin/python bench/gateway_rpc.py [--seconds 5] [--in-flight 1,16,64,200]
                                                 [--workers 50] [--proxy]
 
-Makes a throwaway vhost, starts the `gateway_test` Nameko service of gateway_test_service.py on
+Makes a throwaway vhost, starts the `gateway_test` Nameko service of
+gateway/tests/gateway_test_service.py on
 it, and measures `echo` calls per second through :class:`gateway.rpc.RpcClient` with N calls in
 flight. ``--proxy`` also measures Nameko's own ``ClusterRpcProxy`` (a pool of proxies in green
 threads, one call in flight per proxy) in a subprocess, alternating with the client.
@@ -23,8 +24,9 @@ import time
 import uuid
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "gateway" / "tests"  # where the test service lives
+sys.path.insert(0, str(ROOT / "gateway"))
 
 from crm_common.testing import create_vhost, delete_vhost, vhost_uri  # noqa: E402
 from gateway.rpc import RpcClient  # noqa: E402

@@ -485,8 +485,7 @@ def page_args(page: Any, page_size: Any) -> tuple[int, int, dict[str, list[str]]
 # CSV import rows
 # --------------------------------------------------------------------------------------
 
-IMPORT_COLUMNS = (
-    "code",
+CUSTOMER_FIELDS = (
     "name",
     "kind",
     "tax_id",
@@ -504,6 +503,7 @@ IMPORT_COLUMNS = (
     "notes",
     "red_listed",
 )
+IMPORT_COLUMNS = ("code", *CUSTOMER_FIELDS)
 _TRUE = {"1", "true", "yes", "y", "t", "x"}
 _FALSE = {"0", "false", "no", "n", "f"}
 MAX_BATCH_ROWS = 5000

@@ -28,24 +28,7 @@ CT = m.contacts.c
 F = m.follow_ups.c
 OP = m.opportunities.c
 
-CUSTOMER_FIELDS = (
-    "name",
-    "kind",
-    "tax_id",
-    "email",
-    "phone",
-    "industry",
-    "region",
-    "size",
-    "level",
-    "tags",
-    "owner_id",
-    "language",
-    "address",
-    "birthday",
-    "notes",
-    "red_listed",
-)
+CUSTOMER_FIELDS = domain.CUSTOMER_FIELDS
 DERIVED_FIELDS = ("name_key", "tax_key", "email_key", "phone_key", "tags_key", "search_key")
 CODE_COUNTER = "customer_code"
 

@@ -22,7 +22,7 @@ $(STAMP): constraints.txt services/common/pyproject.toml $(wildcard services/*/p
 	$(BIN)/python -m pip install -q -c constraints.txt pip setuptools wheel
 	$(BIN)/python -m pip install -q -c constraints.txt --no-build-isolation \
 		-e services/common $(foreach d,$(SERVICE_DIRS),-e $(d)) -e gateway \
-		pytest pytest-timeout pytest-asyncio ruff mypy
+		pytest pytest-timeout pytest-asyncio httpx ruff mypy
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -64,7 +64,7 @@ class PermissionDenied(CrmError):
     code = "FORBIDDEN"
 
 
-EXPECTED_EXCEPTIONS: tuple[type[Exception], ...] = (
+EXPECTED_EXCEPTIONS: tuple[type[CrmError], ...] = (
     NotFound,
     ValidationFailed,
     Conflict,

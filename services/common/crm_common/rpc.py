@@ -49,16 +49,28 @@ class Rpc(NamekoRpc):
 
     rpc_consumer = SafeRpcConsumer()
 
-    def handle_result(self, message, worker_ctx, result, exc_info):
-        if exc_info is not None and isinstance(exc_info[1], CrmError):
-            exc = exc_info[1]
-            exc.args = (exc.message, dumps(exc.details))
-        return super().handle_result(message, worker_ctx, result, exc_info)
-
     def __init__(self, expected_exceptions=EXPECTED_EXCEPTIONS, sensitive_arguments=(), **kwargs):
         super().__init__(
             expected_exceptions=expected_exceptions, sensitive_arguments=sensitive_arguments, **kwargs
         )
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None and isinstance(exc_info[1], CrmError):
+            exc = canonical_error(exc_info[1])
+            exc.args = (exc.message, dumps(exc.details))
+            exc_info = (type(exc), exc, exc_info[2])
+        return super().handle_result(message, worker_ctx, result, exc_info)
+
+
+def canonical_error(exc: CrmError) -> CrmError:
+    """A service may raise its own subclass of a CRM error; callers see the class from
+    :mod:`crm_common.errors` it derives from (the gateway maps those paths to HTTP)."""
+    if type(exc) in EXPECTED_EXCEPTIONS:
+        return exc
+    for base in EXPECTED_EXCEPTIONS:
+        if isinstance(exc, base):
+            return base(exc.message, exc.details)
+    return exc
 
 
 rpc = Rpc.decorator

@@ -23,6 +23,10 @@ attempts = Table(
 )
 
 
+class ItemLocked(Conflict):
+    """A service's own error type, derived from a CRM error."""
+
+
 POISON_CALLS: list[str] = []
 DAILY_CALLS: list[
     tuple
@@ -50,6 +54,10 @@ class SampleService(ServiceBase):
     @rpc
     def fail_typed(self):
         raise Conflict("Likely duplicate", {"candidates": [{"id": 7, "owner_id": None, "ok": True}]})
+
+    @rpc
+    def fail_subclass(self):
+        raise ItemLocked("Item 3 is locked", {"id": 3})
 
     @rpc
     def seen_count(self):

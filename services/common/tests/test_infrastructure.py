@@ -322,6 +322,10 @@ def test_error_details_keep_their_types_over_rpc(container_factory, vhost_uri_fr
             rpc.sample.fail_typed()
     assert err.value.details == {"candidates": [{"id": 7, "owner_id": None, "ok": True}]}
     assert str(err.value) == "Likely duplicate"
+    with ClusterRpcProxy({"AMQP_URI": vhost_uri_fresh}) as rpc:
+        with pytest.raises(Conflict) as sub:  # a subclass travels as the CRM error it derives from
+            rpc.sample.fail_subclass()
+    assert type(sub.value) is Conflict and sub.value.details == {"id": 3}
 
 
 def test_daily_timer_runs_the_jobs_once_a_day_as_the_system(

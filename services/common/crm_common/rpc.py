@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 
+from nameko.rpc import ReplyListener, RpcConsumer
 from nameko.rpc import Rpc as NamekoRpc
-from nameko.rpc import RpcConsumer
+from nameko.rpc import RpcProxy as NamekoRpcProxy
 
 from .consumer import MALFORMED_QUEUE, SafeQueueConsumer, park
 from .db import dumps
@@ -71,6 +72,19 @@ def canonical_error(exc: CrmError) -> CrmError:
         if isinstance(exc, base):
             return base(exc.message, exc.details)
     return exc
+
+
+class SafeReplyListener(ReplyListener):
+    queue_consumer = SafeQueueConsumer()
+
+
+class RpcProxy(NamekoRpcProxy):
+    """``customers_rpc = RpcProxy("customers")``: Nameko's proxy for calling another service,
+    whose reply queue is consumed by the consumer that survives malformed messages. The caller
+    context of the current worker travels with the call, so the callee enforces the original
+    caller's scopes."""
+
+    rpc_reply_listener = SafeReplyListener()
 
 
 rpc = Rpc.decorator

@@ -4,7 +4,7 @@ from crm_common.db import Database, define_infra_tables
 from crm_common.errors import Conflict
 from crm_common.events import event_handler
 from crm_common.outbox import OutboxRelayProvider
-from crm_common.rpc import rpc
+from crm_common.rpc import RpcProxy, rpc
 from crm_common.service import ServiceBase
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
@@ -37,6 +37,7 @@ class SampleService(ServiceBase):
     name = "sample"
     db = Database(metadata)
     relay = OutboxRelayProvider()
+    sample_rpc = RpcProxy("sample")  # calls itself: enough to prove context propagation
 
     @rpc
     def create_item(self, name):
@@ -54,6 +55,10 @@ class SampleService(ServiceBase):
     @rpc
     def fail_typed(self):
         raise Conflict("Likely duplicate", {"candidates": [{"id": 7, "owner_id": None, "ok": True}]})
+
+    @rpc
+    def whoami_via_proxy(self):
+        return self.sample_rpc.whoami()
 
     @rpc
     def fail_subclass(self):

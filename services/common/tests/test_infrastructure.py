@@ -223,8 +223,11 @@ def test_caller_context_reaches_the_service(container_factory, vhost_uri_fresh, 
     container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
     container.start()
     caller = CallerContext(user_id=42, username="rep", roles=("sales_rep",), request_id="req-123")
+    expected = {"user_id": 42, "roles": ["sales_rep"], "request_id": "req-123"}
     with ClusterRpcProxy({"AMQP_URI": vhost_uri_fresh}, context_data=caller.to_context_data()) as rpc:
-        assert rpc.sample.whoami() == {"user_id": 42, "roles": ["sales_rep"], "request_id": "req-123"}
+        assert rpc.sample.whoami() == expected
+        # a service calling another passes the original caller on, so scopes still apply
+        assert rpc.sample.whoami_via_proxy() == expected
 
 
 @pytest.mark.postgres

@@ -22,17 +22,18 @@ $(STAMP): constraints.txt services/common/pyproject.toml $(wildcard services/*/p
 	$(BIN)/python -m pip install -q -c constraints.txt pip setuptools wheel
 	$(BIN)/python -m pip install -q -c constraints.txt --no-build-isolation \
 		-e services/common $(foreach d,$(SERVICE_DIRS),-e $(d)) -e gateway \
-		pytest pytest-timeout pytest-asyncio httpx ruff mypy
+		pytest pytest-timeout pytest-asyncio httpx ruff mypy kubernetes-validate aiosmtpd
 	@touch $(STAMP)
 
 install: $(STAMP)
+	@deploy/local/ensure_fonts.sh
 
 run: install
 	$(BIN)/python deploy/local/run.py
 
 test: install lint
 	$(BIN)/python deploy/local/run.py --broker-only
-	$(MAKE) --no-print-directory test-services test-gateway test-e2e
+	$(MAKE) --no-print-directory test-services test-gateway test-e2e validate-deploy
 
 test-services: install
 	$(PYTEST) services -q --suppress-nameko-eventlet-notification
@@ -57,3 +58,13 @@ lock:
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+
+# Offline validation of deploy/ (docker compose, Traefik files, kustomize overlays rendered and
+# checked against Kubernetes and Traefik CRD schemas), then its tests. Needs kubectl (Debian
+# package `kubectl`) and kubernetes-validate in the venv.
+.PHONY: validate-deploy
+validate-deploy: install
+	@command -v kubectl >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get install -y -q kubectl >/dev/null; } || { echo "kubectl is needed: apt-get install kubectl"; exit 1; }
+	$(BIN)/python deploy/validate.py
+	$(PYTEST) deploy/tests -q -p no:nameko

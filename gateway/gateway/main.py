@@ -18,7 +18,7 @@ from crm_common.outbox import OutboxRelay
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from . import __version__, users
+from . import __version__, metrics, users
 from .auth import Passwords
 from .deps import GatewayState
 from .errors import install_error_handlers
@@ -69,6 +69,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     relay = None
     warm_up: asyncio.Task | None = None
     rpc = RpcClient(settings.amqp_uri, timeout=settings.crm_rpc_timeout, name="gateway")
+    metrics.instrument_rpc_client(rpc)
     state = GatewayState(settings=settings, db=db, rpc=rpc, passwords=Passwords())
     try:
         if settings.gateway_migrate_on_start:
@@ -112,7 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(metrics.MetricsMiddleware)
     app.include_router(health_router)
+    app.include_router(metrics.router)  # GET /metrics; Traefik does not route it from outside
     app.include_router(api_router)
     return app
 

@@ -22,7 +22,9 @@ from .context import Caller, CallerContext, caller_of
 from .daily import daily_timer, run_daily_once
 from .errors import ValidationFailed
 from .logs import set_request_id
+from .metrics import Metrics
 from .rpc import rpc
+from .start import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,8 @@ class ServiceBase:
     name: str
     caller = Caller()
     request_logging = RequestIdLogging()
+    heartbeat = Heartbeat()  # liveness file for probes (CRM_HEARTBEAT_FILE / CRM_HEARTBEAT=1)
+    metrics = Metrics()  # Prometheus /metrics on CRM_METRICS_PORT when set
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -35,3 +35,17 @@ def env_int(name: str, default: int) -> int:
 def env_float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     return float(raw) if raw not in (None, "") else default
+
+
+def queue_arguments() -> dict:
+    """Arguments of every durable queue the CRM declares: ``CRM_QUEUE_TYPE=quorum`` makes them
+    quorum queues (RabbitMQ cluster). Every declaration of one queue must use the same ones."""
+    qtype = os.environ.get("CRM_QUEUE_TYPE", "classic")
+    return {"x-queue-type": qtype} if qtype == "quorum" else {}
+
+
+def durable_queue(name: str):
+    """A durable queue declared with :func:`queue_arguments` (DLQs, ``crm.malformed``)."""
+    from kombu import Queue
+
+    return Queue(name, durable=True, queue_arguments=queue_arguments() or None)

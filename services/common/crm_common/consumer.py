@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 from functools import partial
 
-from kombu import Connection, Queue
+from kombu import Connection
 from kombu.pools import producers
 from nameko.messaging import QueueConsumer
+
+from .config import durable_queue
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +31,7 @@ def park(amqp_uri: str, queue: str, message, reason: str, extra_headers: dict | 
     headers.setdefault("x-crm-original-routing-key", message.delivery_info.get("routing_key"))
     conn = Connection(amqp_uri, transport_options={"confirm_publish": True})
     with producers[conn].acquire(block=True, timeout=10) as producer:
-        q = Queue(queue, durable=True)
+        q = durable_queue(queue)
         producer.publish(
             message.body,
             exchange="",

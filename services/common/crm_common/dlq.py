@@ -14,7 +14,7 @@ import sys
 
 from kombu import Connection, Queue
 
-from .config import amqp_uri
+from .config import amqp_uri, durable_queue
 from .consumer import MALFORMED_QUEUE
 from .topology import discover_modules, service_classes, topology
 
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                 depth = _depth(conn, name)
                 print(f"{'-' if depth is None else depth:>8}  {name}")
             return 0
-        queue = Queue(args.queue, durable=True)(conn.default_channel)
+        queue = durable_queue(args.queue)(conn.default_channel)
         if args.cmd == "purge":
             print(f"purged {queue.purge()} messages from {args.queue}")
             return 0

@@ -19,7 +19,6 @@ event was already processed is acked without running the handler again.
 from __future__ import annotations
 
 import logging
-import os
 from functools import partial
 
 from kombu import Connection, Queue
@@ -27,7 +26,7 @@ from kombu.pools import producers
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 
-from .config import env_float, env_int
+from .config import durable_queue, env_float, env_int, queue_arguments
 from .consumer import SafeQueueConsumer, park
 from .context import CallerContext
 from .db import Database, already_processed, is_duplicate_marker_error
@@ -40,12 +39,6 @@ ENVELOPE_KEYS = ("event_id", "type", "payload")
 
 def queue_name(source: str, event_type: str, service: str, method: str) -> str:
     return f"evt-{source}-{event_type}--{service}.{method}"
-
-
-def queue_arguments() -> dict:
-    """``CRM_QUEUE_TYPE=quorum`` makes every durable queue a quorum queue (RabbitMQ cluster)."""
-    qtype = os.environ.get("CRM_QUEUE_TYPE", "classic")
-    return {"x-queue-type": qtype} if qtype == "quorum" else {}
 
 
 def handler_queues(source: str, event_type: str, service: str, method: str) -> tuple[Queue, Queue, Queue]:
@@ -63,7 +56,7 @@ def handler_queues(source: str, event_type: str, service: str, method: str) -> t
         durable=True,
         queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name, **args},
     )
-    dlq = Queue(f"{name}.dlq", durable=True, queue_arguments=args or None)
+    dlq = durable_queue(f"{name}.dlq")
     return main, retry, dlq
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from kombu import Connection, Queue
 
-from .config import amqp_uri
+from .config import amqp_uri, durable_queue
 from .consumer import MALFORMED_QUEUE
 from .events import EventHandler, handler_queues
 from .outbox import event_exchange
@@ -83,7 +83,7 @@ def declare(classes: list[Any], uri: str | None = None) -> dict[str, int]:
             event_exchange(source)(channel).declare()
         for queue in queues:
             queue(channel).declare()
-        Queue(MALFORMED_QUEUE, durable=True)(channel).declare()
+        durable_queue(MALFORMED_QUEUE)(channel).declare()
     return {"exchanges": len(exchanges), "queues": len(queues) + 1}
 
 

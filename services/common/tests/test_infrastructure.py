@@ -133,7 +133,11 @@ def test_redelivered_event_changes_nothing(container_factory, vhost_uri_fresh, s
     assert count(handle, handle.infra.processed_events) == 1
 
 
-def test_failing_handler_is_retried_then_dead_lettered(container_factory, vhost_uri_fresh, sqlite_url):
+@pytest.mark.parametrize("queue_type", ["classic", "quorum"])
+def test_failing_handler_is_retried_then_dead_lettered(
+    container_factory, vhost_uri_fresh, sqlite_url, queue_type, monkeypatch
+):
+    monkeypatch.setenv("CRM_QUEUE_TYPE", queue_type)  # quorum: as on a RabbitMQ cluster
     handle = make_handle(sqlite_url)
     container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
     container.start()
@@ -150,6 +154,10 @@ def test_failing_handler_is_retried_then_dead_lettered(container_factory, vhost_
     # the handler ran exactly max-attempts times; its effects were rolled back each time
     assert POISON_CALLS.count(envelope["event_id"]) == 3
     assert count(handle, attempts) == 0
+    if queue_type == "quorum":  # every queue of the handler, the DLQ included, is a quorum queue
+        from crm_common.dlq import main as dlq_main
+
+        assert dlq_main(["--amqp-uri", vhost_uri_fresh, "show", dlq]) == 0
     with Connection(vhost_uri_fresh) as conn:
         msg = Queue(dlq, durable=True)(conn.default_channel).get(no_ack=True)
     assert msg.headers["x-crm-attempts"] == 3

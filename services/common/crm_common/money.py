@@ -61,6 +61,19 @@ def fmt(amount: Decimal) -> str:
     return format(amount, "f")
 
 
+def fmt_amount(amount, currency: str | None = None) -> str | None:
+    """An amount as the API shows it, the same whatever the database: at least the currency's
+    minor unit (two places without a currency), more only where the value has them
+    (``420.500000`` → ``"420.50"``, ``1.2345`` → ``"1.2345"``). Nothing is rounded."""
+    if amount is None:
+        return None
+    value = Decimal(amount).normalize()
+    places = minor_units(currency) if currency else 2
+    if value.as_tuple().exponent > -places:  # type: ignore[operator]
+        value = value.quantize(Decimal(1).scaleb(-places))
+    return fmt(value)
+
+
 class Money(fields.Field):
     """A marshmallow field: a decimal amount as a string; refuses floats, NaN, infinities."""
 
@@ -69,14 +82,18 @@ class Money(fields.Field):
         "negative": "Must not be negative.",
     }
 
-    def __init__(self, *args, allow_negative: bool = False, **kwargs):
+    def __init__(self, *args, allow_negative: bool = False, currency_field: str = "currency", **kwargs):
         self.allow_negative = allow_negative
+        self.currency_field = currency_field
         super().__init__(*args, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return fmt(Decimal(value))
+        currency = (
+            obj.get(self.currency_field) if isinstance(obj, dict) else getattr(obj, self.currency_field, None)
+        )
+        return fmt_amount(value, currency if isinstance(currency, str) else None)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):

@@ -47,6 +47,32 @@ def test_money_is_exact_and_rounds_half_up_only_when_asked():
             to_decimal(bad)
 
 
+def test_amounts_show_the_same_on_every_database():
+    from crm_common.money import fmt_amount
+
+    assert fmt_amount(Decimal("420.500000"), "EUR") == fmt_amount(Decimal("420.50"), "EUR") == "420.50"
+    assert fmt_amount(Decimal("1.234500"), "USD") == "1.2345"  # never rounded away
+    assert fmt_amount(Decimal("1000"), "JPY") == "1000"
+    assert fmt_amount(Decimal("5"), "KWD") == "5.000"
+    assert fmt_amount(Decimal("1E+3")) == "1000.00"
+    assert _PriceSchema().dump({"amount": Decimal("12.500000"), "currency": "TRY"})["amount"] == "12.50"
+
+
+def test_exact_decimal_column_round_trips_on_sqlite(sqlite_url):
+    from crm_common.db import DatabaseHandle, ExactDecimal
+    from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+
+    md = MetaData()
+    t = Table("t", md, Column("id", Integer, primary_key=True), Column("amount", ExactDecimal()))
+    handle = DatabaseHandle("t", md, sqlite_url)
+    handle.create_all()
+    big = Decimal("123456789012345.678901")  # beyond a float's precision
+    with handle.transaction() as uow:
+        uow.session.execute(insert(t).values(amount=big))
+    with handle.read() as s:
+        assert s.execute(select(t.c.amount)).scalar() == big
+
+
 class _PriceSchema(Schema):
     amount = Money(required=True)
     currency = Currency(required=True)

@@ -7,9 +7,7 @@ pre-computed Unicode-folded keys (``crm_common.text``), so both are plain indexe
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from crm_common.db import BigId, UTCDateTime, define_infra_tables
+from crm_common.db import BigId, ExactDecimal, UTCDateTime, define_infra_tables
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -20,11 +18,9 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    Numeric,
     String,
     Table,
     Text,
-    TypeDecorator,
 )
 
 metadata = MetaData(
@@ -36,30 +32,6 @@ metadata = MetaData(
     }
 )
 infra = define_infra_tables(metadata)
-
-
-class ExactDecimal(TypeDecorator):
-    """A decimal stored exactly: NUMERIC on PostgreSQL, text on SQLite (whose NUMERIC is a
-    float underneath)."""
-
-    impl = Numeric(24, 6)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(40))
-        return dialect.type_descriptor(Numeric(24, 6, asdecimal=True))
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        value = Decimal(value)
-        return format(value, "f") if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return Decimal(value) if not isinstance(value, Decimal) else value
 
 
 UserId = BigInteger().with_variant(Integer(), "sqlite")

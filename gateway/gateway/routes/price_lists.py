@@ -1,0 +1,81 @@
+"""Price lists per channel with dated prices, bulk updates by percent, and the price of a
+product for a channel on a date — owned by the ``inventory`` service."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from ..deps import Pagination, Rpc, path_id, require_roles
+from ..schemas import ErrorBody
+from ..schemas_inventory import BulkPriceUpdate, Channel, PriceListCreate, PricesSet
+
+PRICE_WRITERS = Depends(require_roles("admin", "sales_manager", "finance"))
+
+router = APIRouter(
+    prefix="/price-lists",
+    tags=["price lists"],
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        503: {"model": ErrorBody},
+        504: {"model": ErrorBody},
+    },
+)
+NOT_FOUND = {404: {"model": ErrorBody}}
+
+
+@router.post("", status_code=201, dependencies=[PRICE_WRITERS], responses=NOT_FOUND)
+async def create_price_list(body: PriceListCreate, rpc: Rpc) -> Any:
+    return await rpc.inventory.create_price_list(body.data())
+
+
+@router.get("")
+async def list_price_lists(rpc: Rpc, page: Pagination, channel: Channel | None = None) -> Any:
+    filters = {"channel": channel} if channel else {}
+    return await rpc.inventory.list_price_lists(filters, page.page, page.page_size)
+
+
+@router.post("/bulk-update", dependencies=[PRICE_WRITERS], responses=NOT_FOUND)
+async def bulk_update_prices(body: BulkPriceUpdate, rpc: Rpc) -> Any:
+    """Every active price list at once: ``{"percent", "category"?, "product_ids"?, "effective_date"?}``."""
+    return await rpc.inventory.bulk_update_prices(None, body.data())
+
+
+@router.get("/price")
+async def price_for(
+    rpc: Rpc,
+    product_id: Annotated[int, Query(ge=1)],
+    channel: Channel,
+    date: dt.date | None = None,
+    currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+    tier: Annotated[str | None, Query(max_length=50)] = None,
+) -> Any:
+    """The price ``inventory.price_for`` gives contracts: list price valid that day, else base price."""
+    return await rpc.inventory.price_for(
+        product_id, channel, date.isoformat() if date else None, currency, tier
+    )
+
+
+@router.get("/{price_list_id}", responses=NOT_FOUND)
+async def get_price_list(price_list_id: str, rpc: Rpc, as_of: dt.date | None = None) -> Any:
+    """The prices valid ``as_of`` (default today) in ``items``, every dated price in ``history``."""
+    return await rpc.inventory.get_price_list(
+        path_id(price_list_id, "Price list"), as_of.isoformat() if as_of else None
+    )
+
+
+@router.post("/{price_list_id}/items", dependencies=[PRICE_WRITERS], responses=NOT_FOUND)
+async def set_prices(price_list_id: str, body: PricesSet, rpc: Rpc) -> Any:
+    """New (possibly future-dated) prices; the price they replace stays in history."""
+    return await rpc.inventory.set_prices(path_id(price_list_id, "Price list"), body.data())
+
+
+@router.post("/{price_list_id}/bulk-update", dependencies=[PRICE_WRITERS], responses=NOT_FOUND)
+async def bulk_update_price_list(price_list_id: str, body: BulkPriceUpdate, rpc: Rpc) -> Any:
+    """``{"percent", "category"?, "product_ids"?, "effective_date"?}``: rounded to the currency's
+    minor unit, effective from the date (default today); old prices stay in history."""
+    return await rpc.inventory.bulk_update_prices(path_id(price_list_id, "Price list"), body.data())

@@ -1,0 +1,122 @@
+"""Products and their categories, and the CSV import of products — owned by the ``inventory``
+service; each route is named after the RPC it calls and passes the service's JSON through."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from .. import imports
+from ..deps import Pagination, Rpc, Settings, path_id, require_roles
+from ..schemas import ErrorBody, ImportAccepted
+from ..schemas_inventory import CategoryCreate, Kind, ProductCreate, ProductUpdate
+from .customers import IMPORT_BODY
+
+SERVICE = "inventory"
+CATALOGUE_WRITERS = Depends(require_roles("admin", "warehouse", "sales_manager"))
+
+router = APIRouter(
+    tags=["products"],
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        503: {"model": ErrorBody},
+        504: {"model": ErrorBody},
+    },
+)
+NOT_FOUND = {404: {"model": ErrorBody}}
+
+
+@router.post(
+    "/products/import",
+    openapi_extra=IMPORT_BODY,
+    dependencies=[CATALOGUE_WRITERS],
+    responses={202: {"model": ImportAccepted}, 413: {"model": ErrorBody}},
+)
+async def import_products(
+    request: Request,
+    rpc: Rpc,
+    settings: Settings,
+    background: BackgroundTasks,
+    mode: Literal["all_or_nothing", "skip_bad"] = "all_or_nothing",
+    run_async: Annotated[bool, Query(alias="async", description="202 at once; poll the job")] = False,
+) -> Any:
+    """CSV columns: sku, name, kind, unit_price, currency, model, manufacturer, category, unit,
+    serialized, reorder_point, reorder_quantity, preferred_partner, active. 200 with
+    ``{"created", "errors": [{"line", "field", "message"}], "job_id", "status"}``."""
+    run = imports.ImportRun(rpc, SERVICE, mode, None, settings.crm_import_timeout)
+    if not run_async:
+        return await imports.run_streaming(run, request, settings.max_upload_bytes)
+    path, filename = await imports.spool_upload(request, settings.max_upload_bytes)
+    run.filename = filename or run.filename
+    try:
+        position = await imports.prepare_from_file(run, path)
+    except BaseException:
+        os.unlink(path)
+        raise
+    background.add_task(imports.finish_from_file, run, path, position)
+    return JSONResponse(
+        {"job_id": run.job_id, "status": "accepted"},
+        status_code=202,
+        headers={"Location": f"/api/v1/products/import/{run.job_id}"},
+        background=background,
+    )
+
+
+@router.get("/products/import/{job_id}", responses=NOT_FOUND)
+async def get_import(job_id: str, rpc: Rpc) -> Any:
+    return await rpc.inventory.get_import(path_id(job_id, "Import job"))
+
+
+@router.post(
+    "/products", status_code=201, dependencies=[CATALOGUE_WRITERS], responses={409: {"model": ErrorBody}}
+)
+async def create_product(body: ProductCreate, rpc: Rpc) -> Any:
+    """A duplicate SKU → 409."""
+    return await rpc.inventory.create_product(body.data())
+
+
+@router.get("/products")
+async def list_products(
+    rpc: Rpc,
+    page: Pagination,
+    q: Annotated[
+        str | None, Query(max_length=200, description="any part of SKU, name, model, manufacturer")
+    ] = None,
+    category: Annotated[
+        str | None, Query(max_length=1000, description="a category path; includes sub-categories")
+    ] = None,
+    kind: Kind | None = None,
+    active: bool | None = None,
+    sku: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    values = {"q": q, "category": category, "kind": kind, "active": active, "sku": sku}
+    filters = {k: v for k, v in values.items() if v is not None}
+    return await rpc.inventory.list_products(filters, page.page, page.page_size)
+
+
+@router.get("/products/{product_id}", responses=NOT_FOUND)
+async def get_product(product_id: str, rpc: Rpc) -> Any:
+    return await rpc.inventory.get_product(path_id(product_id, "Product"))
+
+
+@router.patch("/products/{product_id}", dependencies=[CATALOGUE_WRITERS], responses=NOT_FOUND)
+async def update_product(product_id: str, body: ProductUpdate, rpc: Rpc) -> Any:
+    return await rpc.inventory.update_product(path_id(product_id, "Product"), body.data())
+
+
+@router.post(
+    "/categories", status_code=201, dependencies=[CATALOGUE_WRITERS], responses={409: {"model": ErrorBody}}
+)
+async def create_category(body: CategoryCreate, rpc: Rpc) -> Any:
+    return await rpc.inventory.create_category(body.data())
+
+
+@router.get("/categories")
+async def list_categories(rpc: Rpc) -> Any:
+    """Every category with its ``path`` and ``parent_id`` (the tree)."""
+    return await rpc.inventory.list_categories()

@@ -1,0 +1,53 @@
+"""Tasks (to-dos) opened and closed by events (notify service): a user sees the tasks assigned
+to them or to one of their roles; admins see all."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from ..deps import Pagination, Rpc, path_id
+from ..schemas import ErrorBody
+from ..schemas_notify import TaskKind, TaskStatus, TaskUpdate
+
+router = APIRouter(
+    prefix="/tasks",
+    tags=["tasks"],
+    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
+NOT_FOUND = {404: {"model": ErrorBody}}
+
+
+@router.get("")
+async def list_tasks(
+    rpc: Rpc,
+    page: Pagination,
+    status: TaskStatus | None = None,
+    kind: TaskKind | None = None,
+    assignee_id: Annotated[int | None, Query(ge=1)] = None,
+    document_type: Annotated[str | None, Query(max_length=50)] = None,
+    document_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    filters = {
+        k: v
+        for k, v in dict(
+            status=status,
+            kind=kind,
+            assignee_id=assignee_id,
+            document_type=document_type,
+            document_id=document_id,
+        ).items()
+        if v is not None
+    }
+    return await rpc.notify.list_tasks(filters, page.page, page.page_size)
+
+
+@router.get("/{task_id}", responses=NOT_FOUND)
+async def get_task(task_id: str, rpc: Rpc) -> Any:
+    return await rpc.notify.get_task(path_id(task_id, "Task"))
+
+
+@router.patch("/{task_id}", responses=NOT_FOUND)
+async def update_task(task_id: str, body: TaskUpdate, rpc: Rpc) -> Any:
+    return await rpc.notify.update_task(path_id(task_id, "Task"), body.data())

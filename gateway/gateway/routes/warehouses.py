@@ -1,0 +1,44 @@
+"""Warehouses, owned by the ``inventory`` service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from ..deps import Pagination, Rpc, path_id, require_roles
+from ..schemas import ErrorBody
+from ..schemas_inventory import WarehouseCreate
+
+router = APIRouter(
+    prefix="/warehouses",
+    tags=["stock"],
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+        503: {"model": ErrorBody},
+        504: {"model": ErrorBody},
+    },
+)
+
+
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[Depends(require_roles("admin", "warehouse"))],
+    responses={409: {"model": ErrorBody}},
+)
+async def create_warehouse(body: WarehouseCreate, rpc: Rpc) -> Any:
+    """A duplicate code → 409."""
+    return await rpc.inventory.create_warehouse(body.data())
+
+
+@router.get("")
+async def list_warehouses(rpc: Rpc, page: Pagination) -> Any:
+    return await rpc.inventory.list_warehouses(page.page, page.page_size)
+
+
+@router.get("/{warehouse_id}", responses={404: {"model": ErrorBody}})
+async def get_warehouse(warehouse_id: str, rpc: Rpc) -> Any:
+    return await rpc.inventory.get_warehouse(path_id(warehouse_id, "Warehouse"))

@@ -1,0 +1,2 @@
+"""The inventory service of the CRM: catalogue, price lists, warehouses, serialized units, stock
+moves, reservations, purchase orders, trade-ins."""

@@ -1,0 +1,214 @@
+"""The inventory Nameko service: entrypoints only. Rules live in :mod:`inventory.domain`, the
+work of each call in :mod:`inventory.usecases` and :mod:`inventory.importer`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from crm_common.db import Database
+from crm_common.events import event_handler
+from crm_common.outbox import OutboxRelayProvider
+from crm_common.service import ServiceBase
+
+from . import events, importer, usecases
+from .exceptions import rpc
+from .models import metadata
+
+
+class InventoryService(ServiceBase):
+    name = "inventory"
+
+    db = Database(metadata)
+    relay = OutboxRelayProvider()
+
+    # -- catalogue -------------------------------------------------------------------------
+    @rpc
+    def create_category(self, data):
+        return usecases.create_category(self.db, self.caller, data)
+
+    @rpc
+    def list_categories(self):
+        return usecases.list_categories(self.db, self.caller)
+
+    @rpc
+    def create_product(self, data):
+        return usecases.create_product(self.db, self.caller, data)
+
+    @rpc
+    def get_product(self, product_id):
+        return usecases.get_product(self.db, self.caller, product_id)
+
+    @rpc
+    def list_products(self, filters=None, page=1, page_size=50):
+        return usecases.list_products(self.db, self.caller, filters, page, page_size)
+
+    @rpc
+    def update_product(self, product_id, data):
+        return usecases.update_product(self.db, self.caller, product_id, data)
+
+    # -- price lists -----------------------------------------------------------------------
+    @rpc
+    def create_price_list(self, data):
+        return usecases.create_price_list(self.db, self.caller, data)
+
+    @rpc
+    def get_price_list(self, price_list_id, as_of=None):
+        return usecases.get_price_list(self.db, self.caller, price_list_id, as_of)
+
+    @rpc
+    def list_price_lists(self, filters=None, page=1, page_size=50):
+        return usecases.list_price_lists(self.db, self.caller, filters, page, page_size)
+
+    @rpc
+    def set_prices(self, price_list_id, data):
+        return usecases.set_prices(self.db, self.caller, price_list_id, data)
+
+    @rpc
+    def bulk_update_prices(self, price_list_id, data):
+        return usecases.bulk_update_prices(self.db, self.caller, price_list_id, data)
+
+    @rpc
+    def price_for(self, product_id, channel, date=None, currency=None, tier=None):
+        return usecases.price_for(self.db, self.caller, product_id, channel, date, currency, tier)
+
+    # -- warehouses and stock --------------------------------------------------------------
+    @rpc
+    def create_warehouse(self, data):
+        return usecases.create_warehouse(self.db, self.caller, data)
+
+    @rpc
+    def get_warehouse(self, warehouse_id):
+        return usecases.get_warehouse(self.db, self.caller, warehouse_id)
+
+    @rpc
+    def list_warehouses(self, page=1, page_size=50):
+        return usecases.list_warehouses(self.db, self.caller, page, page_size)
+
+    @rpc
+    def get_stock(self, filters=None, page=1, page_size=50):
+        return usecases.get_stock(self.db, self.caller, filters, page, page_size)
+
+    @rpc
+    def record_move(self, data):
+        return usecases.record_move(self.db, self.caller, data)
+
+    @rpc
+    def transfer_stock(self, data):
+        return usecases.transfer_stock(self.db, self.caller, data)
+
+    @rpc
+    def list_moves(self, filters=None, page=1, page_size=50):
+        return usecases.list_moves(self.db, self.caller, filters, page, page_size)
+
+    # -- units -----------------------------------------------------------------------------
+    @rpc
+    def get_unit(self, serial_number, product_id=None):
+        return usecases.get_unit(self.db, self.caller, serial_number, product_id)
+
+    @rpc
+    def list_units(self, filters=None, page=1, page_size=50):
+        return usecases.list_units(self.db, self.caller, filters, page, page_size)
+
+    # -- reservations ----------------------------------------------------------------------
+    @rpc
+    def reserve_stock(self, data):
+        return usecases.reserve_stock(self.db, self.caller, data)
+
+    @rpc
+    def release_reservations(self, contract_id, reason=None):
+        return usecases.release_reservations(self.db, self.caller, contract_id, reason)
+
+    @rpc
+    def dispatch_reservations(self, contract_id, lease=False):
+        return usecases.dispatch_reservations(self.db, self.caller, contract_id, lease)
+
+    @rpc
+    def list_reservations(self, filters=None, page=1, page_size=50):
+        return usecases.list_reservations(self.db, self.caller, filters, page, page_size)
+
+    # -- purchase orders -------------------------------------------------------------------
+    @rpc
+    def create_purchase_order(self, data):
+        return usecases.create_purchase_order(self.db, self.caller, data)
+
+    @rpc
+    def get_purchase_order(self, purchase_order_id):
+        return usecases.get_purchase_order(self.db, self.caller, purchase_order_id)
+
+    @rpc
+    def list_purchase_orders(self, filters=None, page=1, page_size=50):
+        return usecases.list_purchase_orders(self.db, self.caller, filters, page, page_size)
+
+    @rpc
+    def receive_purchase_order(self, purchase_order_id, data=None):
+        return usecases.receive_purchase_order(self.db, self.caller, purchase_order_id, data)
+
+    @rpc
+    def cancel_purchase_order(self, purchase_order_id, reason=None):
+        return usecases.cancel_purchase_order(self.db, self.caller, purchase_order_id, reason)
+
+    # -- trade-ins -------------------------------------------------------------------------
+    @rpc
+    def create_trade_in(self, data):
+        return usecases.create_trade_in(self.db, self.caller, data)
+
+    @rpc
+    def get_trade_in(self, trade_in_id):
+        return usecases.get_trade_in(self.db, self.caller, trade_in_id)
+
+    @rpc
+    def list_trade_ins(self, filters=None, page=1, page_size=50):
+        return usecases.list_trade_ins(self.db, self.caller, filters, page, page_size)
+
+    @rpc
+    def decide_trade_in(self, trade_in_id, data):
+        return usecases.decide_trade_in(self.db, self.caller, trade_in_id, data)
+
+    @rpc
+    def receive_trade_in(self, trade_in_id, data):
+        return usecases.receive_trade_in(self.db, self.caller, trade_in_id, data)
+
+    # -- CSV import of products --------------------------------------------------------------
+    @rpc
+    def start_import(self, mode, filename=None):
+        return importer.start_import(self.db, self.caller, mode, filename)
+
+    @rpc
+    def import_batch(self, job_id, rows):
+        return importer.import_batch(self.db, self.caller, job_id, rows)
+
+    @rpc
+    def finish_import(self, job_id):
+        return importer.finish_import(self.db, self.caller, job_id)
+
+    @rpc
+    def get_import(self, job_id):
+        return importer.get_import(self.db, self.caller, job_id)
+
+    @rpc
+    def abort_import(self, job_id, reason=None):
+        return importer.abort_import(self.db, self.caller, job_id, reason)
+
+    # -- events in -------------------------------------------------------------------------
+    @event_handler(events.CONTRACTS, events.CONTRACT_APPROVED)
+    def handle_contract_approved(self, event):
+        usecases.handle_contract_approved(self.db, event)
+
+    @event_handler(events.CONTRACTS, events.CONTRACT_TERMINATED)
+    def handle_contract_terminated(self, event):
+        usecases.handle_contract_terminated(self.db, event)
+
+    @event_handler(events.APPROVALS, events.APPROVAL_APPROVED)
+    def handle_approval_approved(self, event):
+        usecases.handle_approval_decided(self.db, event, approved=True)
+
+    @event_handler(events.APPROVALS, events.APPROVAL_REJECTED)
+    def handle_approval_rejected(self, event):
+        usecases.handle_approval_decided(self.db, event, approved=False)
+
+    # -- daily work ------------------------------------------------------------------------
+    def daily_jobs(self, as_of: dt.date) -> dict:
+        return {
+            "purchase_orders_raised": usecases.reorder_scan(self.db),
+            "imports_expired": importer.expire_idle_imports(self.db),
+        }

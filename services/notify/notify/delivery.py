@@ -1,0 +1,275 @@
+"""The delivery worker: sends the queued ``deliveries`` (e-mail, SMS, webhooks) in the
+background, never inside the event handler that queued them.
+
+A managed green thread claims due rows (``next_attempt_at <= now``; ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so replicas share the work) by pushing their ``next_attempt_at`` a
+lease ahead, then sends each in its own green thread from a bounded pool: a slow SMTP server or
+a dead endpoint holds only its own deliveries. Each attempt is logged with its status code; a
+failure is retried with exponential backoff (``domain.backoff_seconds``) up to
+``NOTIFY_MAX_ATTEMPTS``; a webhook whose deliveries fail ``WEBHOOK_DISABLE_AFTER`` times in a
+row is disabled, with ``webhook_disabled`` published and the admins told in their inbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import eventlet
+from crm_common.db import DatabaseHandle, is_sqlite, utcnow
+from eventlet.event import Event
+from nameko.extensions import DependencyProvider
+from sqlalchemy import select, update
+
+from . import channels, domain, usecases
+from . import events as ev
+from . import models as m
+
+log = logging.getLogger(__name__)
+D, W = m.deliveries.c, m.webhooks.c
+
+
+class DeliverySettings:
+    def __init__(self, config: Mapping[str, Any]):
+        s = channels.setting
+        self.config = config
+        self.poll = float(s(config, "DELIVERY_POLL_SECONDS", s(config, "NOTIFY_DELIVERY_POLL_SECONDS", 1.0)))
+        self.concurrency = int(
+            s(config, "DELIVERY_CONCURRENCY", s(config, "NOTIFY_DELIVERY_CONCURRENCY", 10))
+        )
+        self.retry_base = float(s(config, "NOTIFY_RETRY_BASE_SECONDS", 30.0))
+        self.retry_cap = float(s(config, "NOTIFY_RETRY_MAX_SECONDS", 6 * 3600.0))
+        self.max_attempts = int(s(config, "NOTIFY_MAX_ATTEMPTS", 8))
+        self.disable_after = int(s(config, "WEBHOOK_DISABLE_AFTER", 15))
+        self.webhook_timeout = float(s(config, "WEBHOOK_TIMEOUT", 10.0))
+        self.smtp = channels.SmtpSettings.from_config(config)
+        self.lease = max(120.0, 3 * max(self.webhook_timeout, self.smtp.timeout))
+
+
+class DeliveryWorker:
+    def __init__(self, db: DatabaseHandle, settings: DeliverySettings):
+        self.db = db
+        self.settings = settings
+        self.sms = channels.sms_provider(settings.config)
+        self.pool = eventlet.GreenPool(settings.concurrency)
+        self.running = False
+        self._wake = Event()
+
+    # -- loop -------------------------------------------------------------------------
+    def run(self) -> None:
+        self.running = True
+        while self.running:
+            try:
+                claimed = self.run_once()
+            except Exception:  # keep the worker alive; the database may come back
+                log.exception("delivery worker pass failed")
+                claimed = 0
+            if not claimed:
+                self._sleep(self.settings.poll)
+
+    def _sleep(self, seconds: float) -> None:
+        with eventlet.Timeout(seconds, False):
+            self._wake.wait()
+        if self._wake.ready():
+            self._wake = Event()
+
+    def wake(self) -> None:
+        if not self._wake.ready():
+            self._wake.send(True)
+
+    def stop(self) -> None:
+        self.running = False
+        self.wake()
+
+    def run_once(self) -> int:
+        """Claim what is due and hand each to the pool; returns how many were claimed."""
+        free = self.pool.free()
+        if free <= 0:
+            return 0
+        now = utcnow()
+        with self.db.transaction() as uow:
+            query = (
+                select(m.deliveries)
+                .where(D.status == "pending", D.next_attempt_at <= now)
+                .order_by(D.next_attempt_at, D.id)
+                .limit(free)
+            )
+            if not is_sqlite(self.db.url):
+                query = query.with_for_update(skip_locked=True)
+            rows = [dict(r) for r in uow.session.execute(query).mappings()]
+            if rows:
+                uow.session.execute(
+                    update(m.deliveries)
+                    .where(D.id.in_([r["id"] for r in rows]))
+                    .values(next_attempt_at=now + dt.timedelta(seconds=self.settings.lease))
+                )
+        for row in rows:
+            self.pool.spawn_n(self.deliver, row)
+        return len(rows)
+
+    # -- one delivery -----------------------------------------------------------------
+    def deliver(self, row: dict) -> None:
+        try:
+            started = time.monotonic()
+            webhook = None
+            if row["channel"] == "webhook":
+                with self.db.read() as s:
+                    webhook = (
+                        s.execute(select(m.webhooks).where(W.id == row["webhook_id"])).mappings().first()
+                    )
+                outcome = self.send_webhook(row, webhook)
+            elif row["channel"] == "email":
+                outcome = channels.send_email(
+                    self.settings.smtp, row["recipient"], row["subject"] or "", row["body"], row["language"]
+                )
+            elif row["channel"] == "sms":
+                outcome = self.sms.send(row["recipient"], row["body"])
+            else:
+                outcome = channels.Outcome(False, error=f"unknown channel {row['channel']}", permanent=True)
+            self.record(row, webhook, outcome, int((time.monotonic() - started) * 1000))
+        except Exception:
+            log.exception("delivery %s failed unexpectedly", row.get("id"))
+
+    def send_webhook(self, row: dict, webhook: Mapping | None) -> channels.Outcome:
+        if webhook is None or webhook["deleted_at"] is not None:
+            return channels.Outcome(False, error="webhook deleted", permanent=True)
+        if not webhook["active"]:
+            return channels.Outcome(False, error="webhook disabled", permanent=True)
+        problem = usecases.check_webhook_url(webhook["url"], self.settings.config)
+        if problem:  # checked again at send time: DNS may have changed since
+            return channels.Outcome(False, error=f"url refused: {problem}", permanent=True)
+        return channels.post_webhook(
+            webhook["url"],
+            webhook["secret"],
+            row["body"].encode("utf-8"),
+            row["event_type"],
+            row["id"],
+            timeout=self.settings.webhook_timeout,
+        )
+
+    def record(self, row: dict, webhook: Mapping | None, outcome: channels.Outcome, ms: int) -> None:
+        now = utcnow()
+        attempts = row["attempts"] + 1
+        with self.db.transaction() as uow:
+            s = uow.session
+            s.execute(
+                m.delivery_attempts.insert().values(
+                    delivery_id=row["id"],
+                    attempt=attempts,
+                    at=now,
+                    ok=outcome.ok,
+                    status_code=outcome.status_code,
+                    error=outcome.error,
+                    duration_ms=ms,
+                )
+            )
+            values: dict[str, Any] = {
+                "attempts": attempts,
+                "last_status_code": outcome.status_code,
+                "last_error": outcome.error,
+            }
+            if outcome.ok:
+                values.update(status="sent", sent_at=now, next_attempt_at=None)
+            elif outcome.permanent or attempts >= self.settings.max_attempts:
+                values.update(status="failed", next_attempt_at=None)
+            else:
+                delay = domain.backoff_seconds(attempts, self.settings.retry_base, self.settings.retry_cap)
+                values.update(next_attempt_at=now + dt.timedelta(seconds=delay))
+            s.execute(update(m.deliveries).where(D.id == row["id"]).values(**values))
+            if row["channel"] == "webhook":
+                self._webhook_outcome(uow, row, webhook, outcome, attempts)
+            elif outcome.ok:
+                uow.publish(
+                    ev.NOTIFICATION_SENT,
+                    ev.notification_sent_payload.dump(
+                        {**row, "delivery_id": row["id"], "attempts": attempts}
+                    ),
+                )
+        if not outcome.ok:
+            log.warning(
+                "%s delivery %s attempt %d failed: %s", row["channel"], row["id"], attempts, outcome.error
+            )
+
+    def _webhook_outcome(self, uow, row, webhook, outcome: channels.Outcome, attempts: int) -> None:
+        if webhook is None:
+            return
+        s = uow.session
+        if outcome.ok:
+            s.execute(update(m.webhooks).where(W.id == webhook["id"]).values(consecutive_failures=0))
+            uow.publish(
+                ev.WEBHOOK_DELIVERED,
+                ev.webhook_delivered_payload.dump(
+                    {
+                        "delivery_id": row["id"],
+                        "webhook_id": webhook["id"],
+                        "event_id": row["event_id"],
+                        "event_type": row["event_type"],
+                        "status_code": outcome.status_code,
+                        "attempts": attempts,
+                    }
+                ),
+            )
+            return
+        if not webhook["active"] or webhook["deleted_at"] is not None:
+            return
+        failures = (
+            s.execute(select(W.consecutive_failures).where(W.id == webhook["id"])).scalar_one() or 0
+        ) + 1
+        values: dict[str, Any] = {"consecutive_failures": failures}
+        if failures >= self.settings.disable_after:
+            now = utcnow()
+            reason = f"{failures} consecutive failed delivery attempts; last: {outcome.error}"
+            values.update(active=False, disabled_at=now, disabled_reason=reason)
+            s.execute(
+                update(m.deliveries)
+                .where(D.webhook_id == webhook["id"], D.status == "pending", D.id != row["id"])
+                .values(status="failed", last_error="webhook disabled", next_attempt_at=None)
+            )
+            payload = {
+                "webhook_id": webhook["id"],
+                "subscription_id": webhook["id"],
+                "url": webhook["url"],
+                "failures": failures,
+                "last_error": outcome.error,
+            }
+            uow.publish(ev.WEBHOOK_DISABLED, ev.webhook_disabled_payload.dump(payload))
+            envelope = {
+                "event_id": f"webhook_disabled:{webhook['id']}:{int(now.timestamp())}",
+                "type": ev.WEBHOOK_DISABLED,
+                "source": ev.SOURCE,
+                "payload": payload,
+            }
+            usecases.notify(uow, ev.WEBHOOK_DISABLED, envelope["event_id"], payload)
+            log.warning("webhook %s to %s disabled: %s", webhook["id"], webhook["url"], reason)
+        s.execute(update(m.webhooks).where(W.id == webhook["id"]).values(**values))
+
+
+class DeliveryWorkerProvider(DependencyProvider):
+    """``delivery = DeliveryWorkerProvider()`` on the service: runs the worker in the
+    container (``DELIVERY_WORKER: false`` in the config turns it off)."""
+
+    def __init__(self, database_attr: str = "db"):
+        self.database_attr = database_attr
+        self.worker: DeliveryWorker | None = None
+
+    def start(self) -> None:
+        if self.container.config.get("DELIVERY_WORKER", True) is False:
+            return
+        database = next(d for d in self.container.dependencies if d.attr_name == self.database_attr)
+        self.worker = DeliveryWorker(database.handle, DeliverySettings(self.container.config))
+        database.handle.after_commit_hooks.append(self.worker.wake)
+        self.container.spawn_managed_thread(self.worker.run, identifier="notify-delivery")
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            time.sleep(0)
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self.worker

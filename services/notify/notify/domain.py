@@ -1,0 +1,880 @@
+"""Pure rules of the notify service (no I/O): default notification rules, recipient specs,
+template choice and rendering with fallback, webhook signing, backoff, webhook URL checks,
+reminder windows and the task actions events cause."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+
+LANGUAGES = ("en", "zh", "tr", "bg")
+DEFAULT_LANGUAGE = "en"
+CHANNELS = ("inbox", "email", "sms")
+# who may receive a notification; "contacts" = the customer's contact e-mails/phones
+RECIPIENTS = ("owner", "contacts", "approvers", "submitter", "finance", "warehouse", "admins", "assignee")
+TASK_KINDS = ("collection", "follow_up", "approval", "renewal", "dispatch")
+TASK_STATUSES = ("open", "done", "cancelled")
+EXPIRY_WINDOWS = (90, 60, 30)
+INVOICE_DUE_REMINDER_DAYS = 7
+DEFAULT_APPROVAL_SLA_HOURS = 48
+
+
+# --------------------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    event_type: str
+    recipients: tuple[str, ...]
+    channels: tuple[str, ...]
+    template: str
+    enabled: bool = True
+    description: str = ""
+
+
+def _rule(event_type: str, recipients: str, channels: str, description: str) -> Rule:
+    return Rule(event_type, tuple(recipients.split()), tuple(channels.split()), event_type, True, description)
+
+
+DEFAULT_RULES: dict[str, Rule] = {
+    r.event_type: r
+    for r in (
+        _rule("approval_requested", "approvers", "inbox email", "an approval is waiting for you"),
+        _rule("approval_overdue", "approvers", "inbox email", "an approval waits past its SLA"),
+        _rule("approval_approved", "submitter owner", "inbox email", "your request was approved"),
+        _rule("approval_rejected", "submitter owner", "inbox email", "your request was rejected"),
+        _rule("contract_expiring", "owner contacts", "inbox email", "contract expiring in 90/60/30 days"),
+        _rule("contract_renewed", "owner", "inbox email", "a renewal was created"),
+        _rule("invoice_issued", "contacts owner", "inbox email", "invoice issued, with its PDF link"),
+        _rule("invoice_due_soon", "owner", "inbox email", "an invoice falls due in 7 days"),
+        _rule("invoice_overdue", "owner finance", "inbox email", "an invoice is overdue"),
+        _rule("payment_received", "owner finance", "inbox", "a payment was received"),
+        _rule("stock_low", "warehouse", "inbox email", "stock fell below its reorder point"),
+        _rule("stock_dispatched", "owner", "inbox", "goods were dispatched"),
+        _rule("dispatch_approved", "warehouse", "inbox email", "a dispatch was approved"),
+        _rule("follow_up_due", "owner", "inbox", "a follow-up's next action is due"),
+        _rule("customer_birthday", "owner", "inbox", "an A-level customer's birthday"),
+        _rule("webhook_disabled", "admins", "inbox", "a webhook was disabled after repeated failures"),
+    )
+}
+
+
+def rule_from_row(row: Mapping[str, Any] | None, event_type: str) -> Rule | None:
+    """The stored rule (an admin's edit) or the default; None when nothing notifies."""
+    if row is None:
+        return DEFAULT_RULES.get(event_type)
+    return Rule(
+        event_type,
+        tuple(row.get("recipients") or ()),
+        tuple(row.get("channels") or ()),
+        row.get("template") or event_type,
+        bool(row.get("enabled", True)),
+        row.get("description") or "",
+    )
+
+
+def validate_rule(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name, allowed in (("recipients", RECIPIENTS), ("channels", CHANNELS)):
+        value = data.get(name)
+        if value is None:
+            continue
+        bad = [v for v in value if v not in allowed]
+        if bad:
+            errors[name] = [f"unknown: {', '.join(map(str, bad))}; allowed: {', '.join(allowed)}"]
+    templates = data.get("templates")
+    if templates:
+        for lang, tpl in templates.items():
+            if lang not in LANGUAGES:
+                errors.setdefault("templates", []).append(f"unknown language {lang!r}")
+                continue
+            for part in ("subject", "body"):
+                text = (tpl or {}).get(part)
+                if text is None:
+                    continue
+                problem = template_syntax_error(text)
+                if problem:
+                    errors.setdefault(f"templates.{lang}.{part}", []).append(problem)
+    return errors
+
+
+@dataclass
+class RecipientSpec:
+    """Whom a rule names for one event: user ids and roles to look up, and whether the
+    customer's contacts get it."""
+
+    user_ids: list[int] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    customer_id: int | None = None
+    contacts: bool = False
+    department_head_of: str | None = None  # the head of this department (approval steps)
+
+
+def _ints(values: Any) -> list[int]:
+    out: list[int] = []
+    if values is None:
+        return out
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    for v in values:
+        if isinstance(v, Mapping):
+            v = v.get("user_id", v.get("id"))
+        if isinstance(v, bool) or v is None:
+            continue
+        try:
+            out.append(int(v))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def approver_targets(payload: Mapping[str, Any]) -> tuple[list[int], list[str]]:
+    """User ids and roles an approval event names, whatever shape the producer chose:
+    ``approver_ids``/``user_ids``/``approvers`` (ints or ``{user_id|id}`` / ``{role}``) and
+    ``approver_roles``/``roles``; also nested under ``step``."""
+    users: list[int] = []
+    roles: list[str] = []
+    sources = [payload]
+    step = payload.get("step")
+    if isinstance(step, Mapping):
+        sources.append(step)
+    for src in sources:
+        for key in ("users", "approver_ids", "approver_user_ids", "user_ids", "candidate_user_ids"):
+            users += _ints(src.get(key))
+        approvers = src.get("approvers")
+        if isinstance(approvers, Mapping):
+            users += _ints(approvers.get("user_ids") or approvers.get("users"))
+            roles += [str(r) for r in approvers.get("roles") or []]
+        elif isinstance(approvers, (list, tuple)):
+            for a in approvers:
+                if isinstance(a, Mapping) and a.get("role") and not a.get("user_id"):
+                    roles.append(str(a["role"]))
+                else:
+                    users += _ints([a])
+        for key in ("approver_roles", "roles", "candidate_roles"):
+            roles += [str(r) for r in src.get(key) or [] if isinstance(r, str)]
+    return sorted(set(users)), sorted(set(roles))
+
+
+def owner_of(payload: Mapping[str, Any]) -> int | None:
+    for key in ("owner_id", "customer_owner_id", "assignee_id"):
+        ids = _ints(payload.get(key))
+        if ids:
+            return ids[0]
+    customer = payload.get("customer")
+    if isinstance(customer, Mapping):
+        ids = _ints(customer.get("owner_id"))
+        if ids:
+            return ids[0]
+    return None
+
+
+def customer_of(payload: Mapping[str, Any]) -> int | None:
+    ids = _ints(payload.get("customer_id"))
+    if ids:
+        return ids[0]
+    customer = payload.get("customer")
+    if isinstance(customer, Mapping):
+        ids = _ints(customer.get("id"))
+        return ids[0] if ids else None
+    return None
+
+
+def recipient_spec(rule: Rule, payload: Mapping[str, Any]) -> RecipientSpec:
+    spec = RecipientSpec(customer_id=customer_of(payload))
+    for who in rule.recipients:
+        if who == "owner":
+            owner = owner_of(payload)
+            if owner is not None:
+                spec.user_ids.append(owner)
+        elif who == "approvers":
+            users, roles = approver_targets(payload)
+            spec.user_ids += users
+            spec.roles += roles
+            if payload.get("department_head") is True and payload.get("department"):
+                spec.department_head_of = str(payload["department"])
+        elif who == "submitter":
+            spec.user_ids += _ints(
+                payload.get("submitter_id", payload.get("submitter", payload.get("submitted_by")))
+            )
+        elif who == "assignee":
+            spec.user_ids += _ints(payload.get("assignee_id"))
+        elif who == "finance":
+            spec.roles.append("finance")
+        elif who == "warehouse":
+            spec.roles.append("warehouse")
+        elif who == "admins":
+            spec.roles.append("admin")
+        elif who == "contacts":
+            spec.contacts = True
+    spec.user_ids = sorted(set(spec.user_ids))
+    spec.roles = sorted(set(spec.roles))
+    return spec
+
+
+# --------------------------------------------------------------------------------------
+# Templates
+# --------------------------------------------------------------------------------------
+
+T = dict[str, dict[str, dict[str, str]]]
+
+DEFAULT_TEMPLATES: T = {
+    "approval_requested": {
+        "en": {
+            "subject": "Approval waiting for you: {{ document_type }} {{ document_number or document_id }}",
+            "body": "{{ submitter_name or 'A colleague' }} asks for your approval of "
+            "{{ document_type }} {{ document_number or document_id }}. {{ summary or '' }}",
+        },
+        "zh": {
+            "subject": "待您审批：{{ document_type }} {{ document_number or document_id }}",
+            "body": "请审批 {{ document_type }} {{ document_number or document_id }}。{{ summary or '' }}",
+        },
+        "tr": {
+            "subject": "Onayınızı bekliyor: {{ document_type }} {{ document_number or document_id }}",
+            "body": "{{ document_type }} {{ document_number or document_id }} onayınızı bekliyor. "
+            "{{ summary or '' }}",
+        },
+        "bg": {
+            "subject": "Очаква вашето одобрение: {{ document_type }} {{ document_number or document_id }}",
+            "body": "{{ document_type }} {{ document_number or document_id }} очаква вашето одобрение. "
+            "{{ summary or '' }}",
+        },
+    },
+    "approval_overdue": {
+        "en": {
+            "subject": "Approval overdue: {{ document_type }} {{ document_number or document_id }}",
+            "body": "The approval of {{ document_type }} {{ document_number or document_id }} has waited "
+            "past its deadline. Please decide.",
+        },
+        "zh": {
+            "subject": "审批已超时：{{ document_type }} {{ document_number or document_id }}",
+            "body": "{{ document_type }} {{ document_number or document_id }} 的审批已超过期限，请尽快处理。",
+        },
+    },
+    "approval_approved": {
+        "en": {
+            "subject": "Approved: {{ document_type }} {{ document_number or document_id }}",
+            "body": "{{ document_type }} {{ document_number or document_id }} was approved. {{ comment or '' }}",
+        },
+        "zh": {
+            "subject": "已批准：{{ document_type }} {{ document_number or document_id }}",
+            "body": "{{ document_type }} {{ document_number or document_id }} 已获批准。{{ comment or '' }}",
+        },
+    },
+    "approval_rejected": {
+        "en": {
+            "subject": "Rejected: {{ document_type }} {{ document_number or document_id }}",
+            "body": "{{ document_type }} {{ document_number or document_id }} was rejected: {{ comment or '' }}",
+        },
+        "zh": {
+            "subject": "已驳回：{{ document_type }} {{ document_number or document_id }}",
+            "body": "{{ document_type }} {{ document_number or document_id }} 被驳回：{{ comment or '' }}",
+        },
+    },
+    "contract_expiring": {
+        "en": {
+            "subject": "Contract {{ contract_number or contract_id }} expires in {{ days }} days",
+            "body": "Dear {{ recipient_name or customer_name or 'customer' }}, contract "
+            "{{ contract_number or contract_id }} with {{ customer_name or 'you' }} ends on {{ end_date }} "
+            "({{ days }} days). Please contact us about its renewal.",
+        },
+        "zh": {
+            "subject": "合同 {{ contract_number or contract_id }} 将在 {{ days }} 天后到期",
+            "body": "尊敬的{{ recipient_name or customer_name or '客户' }}：合同 {{ contract_number or contract_id }} "
+            "将于 {{ end_date }} 到期（剩余 {{ days }} 天）。请与我们联系办理续约。",
+        },
+        "tr": {
+            "subject": "{{ contract_number or contract_id }} numaralı sözleşme {{ days }} gün içinde sona eriyor",
+            "body": "Sayın {{ recipient_name or customer_name or 'müşterimiz' }}, "
+            "{{ contract_number or contract_id }} numaralı sözleşme {{ end_date }} tarihinde sona eriyor "
+            "({{ days }} gün). Yenileme için lütfen bizimle iletişime geçin.",
+        },
+        "bg": {
+            "subject": "Договор {{ contract_number or contract_id }} изтича след {{ days }} дни",
+            "body": "Уважаеми {{ recipient_name or customer_name or 'клиенте' }}, договор "
+            "{{ contract_number or contract_id }} изтича на {{ end_date }} ({{ days }} дни). "
+            "Моля, свържете се с нас за подновяване.",
+        },
+    },
+    "contract_renewed": {
+        "en": {
+            "subject": "Renewal created for contract {{ contract_number or contract_id }}",
+            "body": "Contract {{ contract_number or contract_id }} was renewed"
+            "{% if renewal_number %} as {{ renewal_number }}{% endif %}.",
+        },
+    },
+    "invoice_issued": {
+        "en": {
+            "subject": "Invoice {{ invoice_number or invoice_id }} issued",
+            "body": "Invoice {{ invoice_number or invoice_id }} for {{ amount }} {{ currency }} is due on "
+            "{{ due_date }}.{% if pdf_url %} PDF: {{ pdf_url }}{% endif %}",
+        },
+        "zh": {
+            "subject": "发票 {{ invoice_number or invoice_id }} 已开具",
+            "body": "发票 {{ invoice_number or invoice_id }} 金额 {{ amount }} {{ currency }}，到期日 {{ due_date }}。"
+            "{% if pdf_url %} PDF：{{ pdf_url }}{% endif %}",
+        },
+        "tr": {
+            "subject": "{{ invoice_number or invoice_id }} numaralı fatura düzenlendi",
+            "body": "{{ amount }} {{ currency }} tutarındaki {{ invoice_number or invoice_id }} numaralı faturanın "
+            "son ödeme tarihi {{ due_date }}.{% if pdf_url %} PDF: {{ pdf_url }}{% endif %}",
+        },
+        "bg": {
+            "subject": "Издадена фактура {{ invoice_number or invoice_id }}",
+            "body": "Фактура {{ invoice_number or invoice_id }} за {{ amount }} {{ currency }} е с падеж "
+            "{{ due_date }}.{% if pdf_url %} PDF: {{ pdf_url }}{% endif %}",
+        },
+    },
+    "invoice_due_soon": {
+        "en": {
+            "subject": "Invoice {{ invoice_number or invoice_id }} is due on {{ due_date }}",
+            "body": "Invoice {{ invoice_number or invoice_id }} ({{ amount }} {{ currency }}) falls due in 7 days.",
+        },
+    },
+    "invoice_overdue": {
+        "en": {
+            "subject": "Invoice {{ invoice_number or invoice_id }} is overdue",
+            "body": "Invoice {{ invoice_number or invoice_id }} of {{ customer_name or 'a customer' }} "
+            "({{ amount_due or amount }} {{ currency }}) was due on {{ due_date }}. A collection task is open.",
+        },
+        "zh": {
+            "subject": "发票 {{ invoice_number or invoice_id }} 已逾期",
+            "body": "{{ customer_name or '' }} 的发票 {{ invoice_number or invoice_id }}"
+            "（{{ amount_due or amount }} {{ currency }}）已于 {{ due_date }} 到期。已创建催收任务。",
+        },
+    },
+    "payment_received": {
+        "en": {
+            "subject": "Payment received: {{ amount }} {{ currency }}",
+            "body": "A payment of {{ amount }} {{ currency }} from {{ customer_name or 'a customer' }} was received.",
+        },
+    },
+    "stock_low": {
+        "en": {
+            "subject": "Stock low: {{ sku or product_name or product_id }}",
+            "body": "Available stock of {{ product_name or sku or product_id }} is {{ available }} "
+            "(reorder point {{ reorder_point }}).",
+        },
+    },
+    "stock_dispatched": {
+        "en": {
+            "subject": "Dispatched for contract {{ contract_number or contract_id or document_id }}",
+            "body": "Goods were dispatched for contract {{ contract_number or contract_id or document_id }}.",
+        },
+    },
+    "dispatch_approved": {
+        "en": {
+            "subject": "Dispatch approved: {{ document_number or document_id }}",
+            "body": "Dispatch request {{ document_number or document_id }} was approved; please prepare it.",
+        },
+    },
+    "follow_up_due": {
+        "en": {
+            "subject": "Follow-up due: {{ customer_name }}",
+            "body": "Your next action with {{ customer_name }} ({{ customer_code }}) is due on {{ due_date }}."
+            "{% if notes %} {{ notes }}{% endif %}",
+        },
+        "zh": {
+            "subject": "跟进到期：{{ customer_name }}",
+            "body": "您与 {{ customer_name }}（{{ customer_code }}）的下一步行动将于 {{ due_date }} 到期。",
+        },
+    },
+    "customer_birthday": {
+        "en": {
+            "subject": "Birthday today: {{ customer_name or name }}",
+            "body": "{{ customer_name or name }} ({{ customer_code or code }}), an A-level customer, "
+            "has a birthday today.",
+        },
+    },
+    "webhook_disabled": {
+        "en": {
+            "subject": "Webhook {{ subscription_id }} disabled",
+            "body": "The webhook to {{ url }} was disabled after {{ failures }} consecutive failed delivery attempts. "
+            "Last error: {{ last_error }}",
+        },
+    },
+    "generic": {
+        "en": {"subject": "{{ event_type }}", "body": "{{ event_type }}: {{ summary or '' }}"},
+    },
+}
+
+_ENV = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
+# the loose environment renders the fallback: a missing variable becomes empty, never an error
+_LOOSE_ENV = SandboxedEnvironment(autoescape=False)
+
+
+def template_syntax_error(text: str) -> str | None:
+    try:
+        _ENV.parse(text)
+    except Exception as exc:  # TemplateSyntaxError and friends
+        return f"template does not parse: {exc}"
+    return None
+
+
+def choose_language(*candidates: str | None) -> str:
+    """The first supported language among the recipient's, the customer's, ..., else English."""
+    for lang in candidates:
+        if lang:
+            code = str(lang).strip().lower()[:2]
+            if code in LANGUAGES:
+                return code
+    return DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    language: str
+    template: str
+    error: str | None = None  # a template that failed to render: why (the fallback was used)
+
+
+def render(
+    template: str,
+    language: str,
+    context: Mapping[str, Any],
+    overrides: Mapping[str, Mapping[str, str]] | None = None,
+    defaults: T | None = None,
+) -> Rendered:
+    """Render ``template`` in ``language``: an admin's override first, then the built-in
+    translation, then English; a template that fails to render falls back to the next
+    candidate and the first failure is reported in ``error``. Never raises."""
+    defaults = DEFAULT_TEMPLATES if defaults is None else defaults
+    candidates: list[tuple[str, Mapping[str, str]]] = []
+    for lang in (language, DEFAULT_LANGUAGE):
+        if overrides and lang in overrides:
+            candidates.append((lang, overrides[lang]))
+        if template in defaults and lang in defaults[template]:
+            candidates.append((lang, defaults[template][lang]))
+    candidates.append((DEFAULT_LANGUAGE, defaults["generic"]["en"]))
+    error: str | None = None
+    for lang, tpl in candidates:
+        try:
+            subject = _ENV.from_string(tpl.get("subject") or "").render(context)
+            body = _ENV.from_string(tpl.get("body") or "").render(context)
+        except Exception as exc:
+            if error is None:
+                error = f"{template}/{lang}: {type(exc).__name__}: {exc}"
+            continue
+        return Rendered(subject.strip(), body.strip(), lang, template, error)
+    # last resort: the generic template without strict variables
+    generic = defaults["generic"]["en"]
+    subject = _LOOSE_ENV.from_string(generic["subject"]).render(context)
+    body = _LOOSE_ENV.from_string(generic["body"]).render(context)
+    return Rendered(subject.strip(), body.strip(), DEFAULT_LANGUAGE, "generic", error)
+
+
+def template_context(event_type: str, payload: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """Payload fields plus a few defaults every template may use, so a template never fails
+    on a field an event lacks."""
+    names = (
+        "document_type document_id document_number summary submitter_name comment contract_number "
+        "contract_id customer_name customer_code recipient_name end_date days renewal_number invoice_number "
+        "invoice_id amount amount_due currency due_date pdf_url sku product_name product_id available "
+        "reorder_point notes name code subscription_id url failures last_error"
+    ).split()
+    ctx: dict[str, Any] = dict.fromkeys(names)
+    ctx.update({k: v for k, v in payload.items() if isinstance(k, str)})
+    ctx["event_type"] = event_type
+    ctx.update(extra)
+    return ctx
+
+
+# --------------------------------------------------------------------------------------
+# Webhooks
+# --------------------------------------------------------------------------------------
+
+SIGNATURE_HEADER = "X-CRM-Signature"
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """HMAC-SHA256 over ``"<timestamp>." + body`` (as Stripe does), hex."""
+    message = str(timestamp).encode() + b"." + body
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: str, timestamp: int, body: bytes) -> str:
+    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
+
+
+def verify_signature(
+    secret: str, header: str, body: bytes, now: int | None = None, tolerance: int = 300
+) -> bool:
+    """What a receiver does: parse ``t=...,v1=...``, recompute, compare in constant time and
+    refuse stale timestamps (replays)."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    try:
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if now is not None and abs(now - timestamp) > tolerance:
+        return False
+    return hmac.compare_digest(sign(secret, timestamp, body), parts.get("v1", ""))
+
+
+def backoff_seconds(attempts: int, base: float = 30.0, cap: float = 6 * 3600.0) -> float:
+    """Delay before the next try after ``attempts`` failed ones: base × 2^(attempts-1), capped."""
+    if attempts < 1:
+        return 0.0
+    return float(min(base * (2 ** (attempts - 1)), cap))
+
+
+def webhook_url_problem(url: Any, resolved: Iterable[str] = (), allow_private: bool = True) -> str | None:
+    """Why a webhook URL is refused, or None. ``resolved``: the addresses its host resolves
+    to (the caller resolves; this stays pure). Private, loopback, link-local, reserved and
+    multicast targets are refused unless ``allow_private``."""
+    if not isinstance(url, str) or not url.strip():
+        return "required"
+    if len(url) > 2000:
+        return "longer than 2000 characters"
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return "not a valid URL"
+    if parts.scheme not in ("http", "https"):
+        return "must be an http or https URL"
+    if not parts.hostname:
+        return "has no host"
+    if parts.username or parts.password:
+        return "must not carry credentials"
+    if allow_private:
+        return None
+    host = parts.hostname.lower()
+    if (
+        host in ("localhost",)
+        or host.endswith(".localhost")
+        or host.endswith(".internal")
+        or host.endswith(".local")
+    ):
+        return "points at an internal host"
+    addresses = list(resolved)
+    try:
+        addresses.append(str(ipaddress.ip_address(host)))
+    except ValueError:
+        pass
+    if not addresses:
+        return "host does not resolve"
+    for addr in addresses:
+        ip = ipaddress.ip_address(addr.split("%", 1)[0])
+        if (
+            ip.is_private
+            or ip.is_loopback
+            or ip.is_link_local
+            or ip.is_reserved
+            or ip.is_multicast
+            or ip.is_unspecified
+        ):
+            return f"points at an internal address ({ip})"
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# Tasks
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskOpen:
+    kind: str
+    document_type: str
+    document_id: str
+    title: str
+    due_date: dt.date | None
+    assignee_ids: tuple[int, ...] = ()
+    assignee_roles: tuple[str, ...] = ()
+    step: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskClose:
+    kind: str
+    document_type: str
+    document_id: str
+    step: str | None = None  # None: every step
+
+
+def _date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def _doc_id(payload: Mapping[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = payload.get(key)
+        if value is not None and value != "":
+            return str(value)
+    return None
+
+
+def task_actions(
+    event_type: str, payload: Mapping[str, Any], today: dt.date
+) -> tuple[list[TaskOpen], list[TaskClose]]:
+    """The tasks an event opens and the ones it resolves."""
+    opens: list[TaskOpen] = []
+    closes: list[TaskClose] = []
+    if event_type == "invoice_overdue":
+        invoice = _doc_id(payload, "invoice_id", "id")
+        if invoice:
+            owner = owner_of(payload)
+            number = payload.get("invoice_number") or invoice
+            opens.append(
+                TaskOpen(
+                    "collection",
+                    "invoice",
+                    invoice,
+                    f"Collect overdue invoice {number}",
+                    today,
+                    (owner,) if owner is not None else (),
+                    ("finance",),
+                )
+            )
+    elif event_type in ("invoice_paid",):
+        invoice = _doc_id(payload, "invoice_id", "id")
+        if invoice:
+            closes.append(TaskClose("collection", "invoice", invoice))
+    elif event_type == "payment_received":
+        for inv in payload.get("paid_invoice_ids") or []:
+            closes.append(TaskClose("collection", "invoice", str(inv)))
+    elif event_type == "approval_requested":
+        request = _doc_id(payload, "request_id", "approval_id", "id")
+        if request:
+            users, roles = approver_targets(payload)
+            label = f"{payload.get('document_type') or 'document'} {payload.get('document_number') or payload.get('document_id') or ''}"
+            opens.append(
+                TaskOpen(
+                    "approval",
+                    "approval",
+                    request,
+                    f"Decide approval of {label.strip()}",
+                    _date(payload.get("due_at") or payload.get("sla_due_at")),
+                    tuple(users),
+                    tuple(roles),
+                    step_of(payload),
+                )
+            )
+    elif event_type == "approval_step_decided":
+        request = _doc_id(payload, "request_id", "approval_id", "id")
+        step = step_of(payload)
+        if request and step is not None:
+            closes.append(TaskClose("approval", "approval", request, step))
+    elif event_type in ("approval_approved", "approval_rejected", "approval_withdrawn"):
+        request = _doc_id(payload, "request_id", "approval_id", "id")
+        if request:
+            closes.append(TaskClose("approval", "approval", request))
+    elif event_type == "follow_up_due":
+        follow_up = _doc_id(payload, "follow_up_id", "id")
+        owner = owner_of(payload)
+        if owner is None:
+            created = _ints(payload.get("created_by"))
+            owner = created[0] if created else None
+        if follow_up:
+            opens.append(
+                TaskOpen(
+                    "follow_up",
+                    "follow_up",
+                    follow_up,
+                    f"Follow up with {payload.get('customer_name') or 'customer'}",
+                    _date(payload.get("due_date")) or today,
+                    (owner,) if owner is not None else (),
+                    (),
+                )
+            )
+    elif event_type == "contract_expiring":
+        contract = _doc_id(payload, "contract_id", "id")
+        owner = owner_of(payload)
+        if contract:
+            opens.append(
+                TaskOpen(
+                    "renewal",
+                    "contract",
+                    contract,
+                    f"Renew contract {payload.get('contract_number') or contract}",
+                    _date(payload.get("end_date")),
+                    (owner,) if owner is not None else (),
+                    (),
+                )
+            )
+    elif event_type in ("contract_renewed", "contract_terminated", "contract_expired", "contract_cancelled"):
+        contract = _doc_id(payload, "contract_id", "id")
+        if contract:
+            closes.append(TaskClose("renewal", "contract", contract))
+    elif event_type == "dispatch_approved":
+        doc = _doc_id(payload, "document_id", "dispatch_id", "id")
+        if doc:
+            opens.append(
+                TaskOpen(
+                    "dispatch",
+                    "dispatch_request",
+                    doc,
+                    f"Dispatch {payload.get('document_number') or doc}",
+                    _date(payload.get("due_date")) or today,
+                    (),
+                    ("warehouse",),
+                )
+            )
+    elif event_type == "stock_dispatched":
+        doc = _doc_id(payload, "dispatch_request_id", "document_id")
+        if doc:
+            closes.append(TaskClose("dispatch", "dispatch_request", doc))
+    return opens, closes
+
+
+# --------------------------------------------------------------------------------------
+# Reminders
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reminder:
+    key: str  # unique: the reminder fires once, whoever schedules it and however often
+    kind: str  # the event type it raises when it fires
+    fire_on: dt.date
+    payload: dict[str, Any]
+
+
+def reminders_for(event_type: str, payload: Mapping[str, Any], now: dt.datetime) -> list[Reminder]:
+    """Reminders an event schedules (the daily job fires the due ones, catching up missed
+    days): invoice due in 7 days, approval past its SLA, contract expiry windows."""
+    out: list[Reminder] = []
+    data = dict(payload)
+    if event_type == "invoice_issued":
+        invoice = _doc_id(payload, "invoice_id", "id")
+        due = _date(payload.get("due_date"))
+        if invoice and due:
+            out.append(
+                Reminder(
+                    f"invoice_due_soon:{invoice}",
+                    "invoice_due_soon",
+                    due - dt.timedelta(days=INVOICE_DUE_REMINDER_DAYS),
+                    data,
+                )
+            )
+    elif event_type == "approval_requested":
+        request = _doc_id(payload, "request_id", "approval_id", "id")
+        due = _date(payload.get("sla_due_at") or payload.get("due_at"))
+        if due is None:
+            hours = payload.get("sla_hours") or DEFAULT_APPROVAL_SLA_HOURS
+            try:
+                due = (now + dt.timedelta(hours=float(hours))).date()
+            except (TypeError, ValueError):
+                due = (now + dt.timedelta(hours=DEFAULT_APPROVAL_SLA_HOURS)).date()
+        if request:
+            out.append(Reminder(approval_key(request, step_of(payload)), "approval_overdue", due, data))
+    elif event_type in ("contract_activated", "contract_renewed"):
+        contract = _doc_id(payload, "contract_id", "id")
+        end = _date(payload.get("end_date"))
+        if contract and end:
+            for days in EXPIRY_WINDOWS:
+                out.append(
+                    Reminder(
+                        expiry_key(contract, days),
+                        "contract_expiring",
+                        end - dt.timedelta(days=days),
+                        {**data, "contract_id": payload.get("contract_id", payload.get("id")), "days": days},
+                    )
+                )
+    return out
+
+
+def expiry_key(contract_id: Any, days: Any) -> str:
+    return f"contract_expiring:{contract_id}:{days}"
+
+
+def approval_key(request_id: Any, step: Any) -> str:
+    return f"approval_overdue:{request_id}:{'' if step is None else step}"
+
+
+def step_of(payload: Mapping[str, Any]) -> str | None:
+    """The approval step an event is about: ``step.index`` (or ``step_index``)."""
+    step = payload.get("step")
+    value = step.get("index") if isinstance(step, Mapping) else payload.get("step_index", step)
+    return None if value is None or isinstance(value, (dict, list)) else str(value)
+
+
+def reminder_key_of(event_type: str, payload: Mapping[str, Any]) -> str | None:
+    """Events that are reminders themselves (the producers' own scans) share the key of the
+    reminder we schedule, so whichever comes first notifies and the other is a no-op."""
+    if event_type == "contract_expiring":
+        contract = payload.get("contract_id", payload.get("id"))
+        days = expiry_window_of(payload)
+        return expiry_key(contract, days) if contract is not None and days is not None else None
+    if event_type == "approval_overdue":
+        request = _doc_id(payload, "request_id", "approval_id", "id")
+        return approval_key(request, step_of(payload)) if request else None
+    return None
+
+
+def reminder_cancellations(event_type: str, payload: Mapping[str, Any]) -> list[str]:
+    """Keys of reminders an event makes pointless (one ending in ``:`` is a prefix)."""
+    if event_type == "invoice_paid":
+        invoice = _doc_id(payload, "invoice_id", "id")
+        return [f"invoice_due_soon:{invoice}"] if invoice else []
+    if event_type in ("approval_approved", "approval_rejected", "approval_withdrawn"):
+        request = _doc_id(payload, "request_id", "approval_id", "id")
+        return [f"approval_overdue:{request}:"] if request else []
+    if event_type == "approval_step_decided":
+        request = _doc_id(payload, "request_id", "approval_id", "id")
+        step = step_of(payload)
+        return [approval_key(request, step)] if request and step is not None else []
+    if event_type in ("contract_terminated", "contract_cancelled", "contract_expired"):
+        contract = _doc_id(payload, "contract_id", "id")
+        return [f"contract_expiring:{contract}:"] if contract else []
+    return []
+
+
+def expiry_window_of(payload: Mapping[str, Any]) -> int | None:
+    """Which window (90/60/30) a ``contract_expiring`` event is for."""
+    for key in ("days", "window_days", "days_left", "days_until_expiry", "window"):
+        ids = _ints(payload.get(key))
+        if ids:
+            return ids[0]
+    return None
+
+
+def is_birthday(birthday: dt.date | None, as_of: dt.date) -> bool:
+    """29 February birthdays are kept on 28 February in other years."""
+    if birthday is None:
+        return False
+    if (birthday.month, birthday.day) == (as_of.month, as_of.day):
+        return True
+    if (birthday.month, birthday.day) == (2, 29):
+        try:
+            dt.date(as_of.year, 2, 29)
+        except ValueError:
+            return (as_of.month, as_of.day) == (2, 28)
+    return False
+
+
+def page_args(page: Any, page_size: Any) -> tuple[int, int, dict[str, list[str]]]:
+    errors: dict[str, list[str]] = {}
+    values = []
+    for name, value, hi in (("page", page, 10**6), ("page_size", page_size, 500)):
+        try:
+            v = int(value)
+            if isinstance(value, bool) or v < 1 or v > hi:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors[name] = [f"must be an integer from 1 to {hi}"]
+            v = 1
+        values.append(v)
+    return values[0], values[1], errors

@@ -1,0 +1,37 @@
+"""Errors this service raises: exactly :mod:`crm_common.errors`' classes (the gateway maps their
+class paths to HTTP statuses), built by the helpers below."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crm_common.errors import (
+    EXPECTED_EXCEPTIONS,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
+from crm_common.rpc import rpc as crm_rpc
+
+__all__ = [
+    "EXPECTED_EXCEPTIONS",
+    "Conflict",
+    "NotFound",
+    "PermissionDenied",
+    "ValidationFailed",
+    "not_found",
+    "invalid",
+    "rpc",
+]
+
+
+def not_found(entity: str, entity_id: Any) -> NotFound:
+    return NotFound(f"{entity} {entity_id} not found", {"entity": entity, "id": entity_id})
+
+
+def invalid(details: dict[str, list[str]]) -> ValidationFailed:
+    return ValidationFailed(f"Invalid input: {', '.join(sorted(details))}", details)
+
+
+rpc = crm_rpc

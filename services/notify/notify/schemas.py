@@ -1,0 +1,172 @@
+"""Marshmallow schemas of the notify RPC payloads: what comes in (Create / Update / Filters,
+unknown fields refused so a misspelt one is a 422 naming it) and what goes out."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from . import domain
+
+
+class Text(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        s = super()._deserialize(value, attr, data, **kwargs).strip()
+        return s or None
+
+
+class EventName(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        s = super()._deserialize(value, attr, data, **kwargs).strip()
+        if s != "*" and not (s.replace("_", "").replace(".", "").isalnum() and s.isascii()):
+            raise ValidationError("not an event type")
+        if len(s) > 100:
+            raise ValidationError("longer than 100 characters")
+        return s
+
+
+class WebhookCreate(Schema):
+    url = fields.String(required=True, validate=validate.Length(max=2000))
+    events = fields.List(EventName(), required=True, validate=validate.Length(min=1, max=100))
+    secret = fields.String(required=True, validate=validate.Length(min=8, max=200))
+    description = Text(allow_none=True, validate=validate.Length(max=300))
+
+
+class WebhookUpdate(Schema):
+    url = fields.String(validate=validate.Length(max=2000))
+    events = fields.List(EventName(), validate=validate.Length(min=1, max=100))
+    secret = fields.String(validate=validate.Length(min=8, max=200))
+    description = Text(allow_none=True, validate=validate.Length(max=300))
+    active = fields.Boolean()
+
+
+class TemplateText(Schema):
+    subject = fields.String(validate=validate.Length(max=1000))
+    body = fields.String(validate=validate.Length(max=20000))
+
+
+class RuleUpdate(Schema):
+    recipients = fields.List(fields.String(validate=validate.OneOf(domain.RECIPIENTS)))
+    channels = fields.List(fields.String(validate=validate.OneOf(domain.CHANNELS)))
+    template = fields.String(validate=validate.Length(min=1, max=100))
+    templates = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(domain.LANGUAGES)),
+        values=fields.Nested(TemplateText),
+        allow_none=True,
+    )
+    enabled = fields.Boolean()
+    description = Text(allow_none=True, validate=validate.Length(max=1000))
+
+    @validates_schema
+    def _templates_parse(self, data, **kwargs):
+        errors = {k: v for k, v in domain.validate_rule(data).items() if k.startswith("templates")}
+        if errors:
+            raise ValidationError(errors)
+
+
+class TaskFilters(Schema):
+    status = fields.String(validate=validate.OneOf(domain.TASK_STATUSES))
+    kind = fields.String(validate=validate.OneOf(domain.TASK_KINDS))
+    assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1))
+    document_type = fields.String(validate=validate.Length(max=50))
+    document_id = fields.String(validate=validate.Length(max=64))
+
+
+class TaskUpdate(Schema):
+    status = fields.String(validate=validate.OneOf(domain.TASK_STATUSES))
+    assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1), allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    title = Text(validate=validate.Length(min=1, max=500))
+    notes = Text(allow_none=True, validate=validate.Length(max=5000))
+
+
+class NotificationOut(Schema):
+    id = fields.Integer()
+    event_type = fields.String()
+    event_id = fields.String()
+    title = fields.String()
+    body = fields.String()
+    language = fields.String()
+    document_type = fields.String(allow_none=True)
+    document_id = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    read_at = fields.AwareDateTime(allow_none=True)
+    read = fields.Function(lambda n: n["read_at"] is not None)
+
+
+class TaskOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    notes = fields.String(allow_none=True)
+    assignee_id = fields.Integer(allow_none=True)
+    assignee_role = fields.String(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    document_type = fields.String()
+    document_id = fields.String()
+    status = fields.String()
+    opened_by_event = fields.String(allow_none=True)
+    closed_by_event = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    closed_at = fields.AwareDateTime(allow_none=True)
+
+
+class WebhookOut(Schema):
+    id = fields.Integer()
+    url = fields.String()
+    events = fields.List(fields.String())
+    description = fields.String(allow_none=True)
+    active = fields.Boolean()
+    consecutive_failures = fields.Integer()
+    disabled_at = fields.AwareDateTime(allow_none=True)
+    disabled_reason = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    secret_hint = fields.Function(lambda w: "…" + w["secret"][-4:])
+
+
+class AttemptOut(Schema):
+    attempt = fields.Integer()
+    at = fields.AwareDateTime()
+    ok = fields.Boolean()
+    status_code = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    duration_ms = fields.Integer(allow_none=True)
+
+
+class DeliveryOut(Schema):
+    id = fields.Integer()
+    webhook_id = fields.Integer(allow_none=True)
+    channel = fields.String()
+    event_id = fields.String()
+    event_type = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    status_code = fields.Integer(attribute="last_status_code", allow_none=True)
+    last_error = fields.String(allow_none=True)
+    next_attempt_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+    sent_at = fields.AwareDateTime(allow_none=True)
+    log = fields.List(fields.Nested(AttemptOut))
+
+
+class RuleOut(Schema):
+    event_type = fields.String()
+    recipients = fields.List(fields.String())
+    channels = fields.List(fields.String())
+    template = fields.String()
+    templates = fields.Raw(allow_none=True)
+    enabled = fields.Boolean()
+    description = fields.String(allow_none=True)
+    customised = fields.Boolean()
+
+
+webhook_create = WebhookCreate()
+webhook_update = WebhookUpdate()
+rule_update = RuleUpdate()
+task_filters = TaskFilters()
+task_update = TaskUpdate()
+notification_out = NotificationOut()
+task_out = TaskOut()
+webhook_out = WebhookOut()
+delivery_out = DeliveryOut()
+rule_out = RuleOut()

@@ -19,7 +19,7 @@ help:
 $(STAMP): constraints.txt services/common/pyproject.toml $(wildcard services/*/pyproject.toml) gateway/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (found %s); apt-get install python3.11 python3.11-venv" % sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "cannot create a virtualenv: apt-get install python3.11-venv"; exit 1; }
-	$(BIN)/python -m pip install -q -c constraints.txt pip setuptools wheel
+	$(BIN)/python -m pip install -q -c constraints.txt pip setuptools
 	$(BIN)/python -m pip install -q -c constraints.txt --no-build-isolation \
 		-e services/common $(foreach d,$(SERVICE_DIRS),-e $(d)) -e gateway \
 		pytest pytest-timeout pytest-asyncio httpx ruff mypy kubernetes-validate aiosmtpd
@@ -54,7 +54,7 @@ format: install
 	$(BIN)/ruff check --fix services gateway tests deploy bench
 
 lock:
-	{ head -3 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e'; } > constraints.tmp && mv constraints.tmp constraints.txt
+	{ head -3 constraints.txt; $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e' | sort -f; } > constraints.tmp && mv constraints.tmp constraints.txt
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -348,9 +348,12 @@ class DatabaseHandle:
             session.close()
 
     def transaction(
-        self, caller: CallerContext | None = None, processed: tuple[str, str] | None = None
+        self,
+        caller: CallerContext | None = None,
+        processed: tuple[str, str] | None = None,
+        on_processed: Callable[[], None] | None = None,
     ) -> "UnitOfWork":
-        return UnitOfWork(self, caller or CallerContext.system(self.service), processed)
+        return UnitOfWork(self, caller or CallerContext.system(self.service), processed, on_processed)
 
 
 class UnitOfWork:
@@ -358,10 +361,17 @@ class UnitOfWork:
     exception). ``uow.publish`` adds events to the outbox in the same transaction;
     ``uow.audit`` records who changed what."""
 
-    def __init__(self, db: DatabaseHandle, caller: CallerContext, processed: tuple[str, str] | None):
+    def __init__(
+        self,
+        db: DatabaseHandle,
+        caller: CallerContext,
+        processed: tuple[str, str] | None,
+        on_processed: Callable[[], None] | None = None,
+    ):
         self.db = db
         self.caller = caller
         self.processed = processed
+        self.on_processed = on_processed
         self.session: Session = None  # type: ignore[assignment]
         self.events: list[dict[str, Any]] = []
         self._locked = False
@@ -399,15 +409,19 @@ class UnitOfWork:
             self.db.write_lock.release()  # type: ignore[union-attr]
 
     def commit(self) -> None:
-        if self.processed is not None:
-            event_id, handler = self.processed
+        marker = self.processed
+        if marker is not None:
+            event_id, handler = marker
             self.session.execute(
                 insert(self.db.infra.processed_events).values(
                     event_id=event_id, handler=handler, processed_at=utcnow()
                 )
             )
-            self.processed = None
         self.session.commit()
+        if marker is not None:
+            self.processed = None
+            if self.on_processed is not None:
+                self.on_processed()
 
     def publish(self, event_type: str, payload: dict[str, Any], version: int = 1) -> str:
         """Add one event to the outbox in this transaction; return its event id."""
@@ -528,8 +542,12 @@ class WorkerDatabase:
         self._marker = marker
 
     def transaction(self) -> UnitOfWork:
-        marker, self._marker = self._marker, None  # the first transaction carries the marker
-        return self.handle.transaction(self.caller, marker)
+        """A unit of work. In an event handler, the first transaction that commits also records
+        the event as processed (one that rolls back leaves the marker for the next)."""
+        return self.handle.transaction(self.caller, self._marker, self._marker_committed)
+
+    def _marker_committed(self) -> None:
+        self._marker = None
 
     def read(self):
         return self.handle.read()

@@ -76,6 +76,17 @@ class SampleService(ServiceBase):
                 insert(seen).values(event_id=event["event_id"], name=event["payload"]["name"])
             )
 
+    @event_handler("sample", "item_refused")
+    def handle_item_refused(self, event):
+        """Tries, fails (rolled back), then records the refusal in a second transaction."""
+        try:
+            with self.db.transaction() as uow:
+                uow.session.execute(insert(items).values(name=event["payload"]["name"]))
+                raise ValueError("refused")
+        except ValueError:
+            with self.db.transaction() as uow:
+                uow.session.execute(insert(seen).values(event_id=event["event_id"], name="refused"))
+
     def daily_jobs(self, as_of):
         DAILY_CALLS.append((as_of, tuple(self.caller.roles)))
         return {"as_of": as_of.isoformat()}

@@ -359,3 +359,26 @@ def test_daily_timer_runs_the_jobs_once_a_day_as_the_system(
     time.sleep(0.2)
     today = dt.datetime.now(dt.UTC).date()
     assert DAILY_CALLS == [(today, ("system",))]
+
+
+def test_a_rolled_back_transaction_does_not_use_up_the_processed_marker(
+    container_factory, vhost_uri_fresh, sqlite_url
+):
+    handle = make_handle(sqlite_url)
+    container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
+    container.start()
+    envelope = make_envelope("sample", "item_refused", {"name": "nope"})
+    with Connection(vhost_uri_fresh) as conn:
+        for _ in range(2):  # delivered twice
+            conn.Producer().publish(
+                json.dumps(envelope),
+                exchange=event_exchange("sample"),
+                routing_key="item_refused",
+                content_type="application/json",
+            )
+    wait_for(lambda: count(handle, seen) >= 1)
+    wait_for(lambda: queue_depth(vhost_uri_fresh, "evt-sample-item_refused--sample.handle_item_refused") == 0)
+    time.sleep(0.3)
+    assert count(handle, seen) == 1  # the second transaction carried the marker: no repeat
+    assert count(handle, items) == 0
+    assert count(handle, handle.infra.processed_events) == 1

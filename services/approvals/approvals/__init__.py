@@ -1,0 +1,1 @@
+"""The approvals service: configurable multi-level approval flows for any document type."""

@@ -7,7 +7,7 @@ starts (who may decide), live in ``steps`` (JSON); every decision is a row of ``
 
 from __future__ import annotations
 
-from crm_common.db import BigId, ExactDecimal, UTCDateTime, define_infra_tables
+from crm_common.db import BigId, ExactDecimal, UTCDateTime, service_metadata
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -15,21 +15,12 @@ from sqlalchemy import (
     Column,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-infra = define_infra_tables(metadata)
+metadata, infra = service_metadata()
 
 UserId = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -236,6 +236,21 @@ class InfraTables:
         )
 
 
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def service_metadata() -> tuple[MetaData, "InfraTables"]:
+    """A service's MetaData (with the naming convention every service's constraints follow)
+    and its infrastructure tables: ``metadata, infra = service_metadata()`` in models.py."""
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    return metadata, define_infra_tables(metadata)
+
+
 def define_infra_tables(metadata: MetaData) -> InfraTables:
     """Add the outbox, processed_events, audit_log and job_runs tables to a service's metadata."""
     existing = getattr(metadata, "_crm_infra", None)

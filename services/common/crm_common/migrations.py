@@ -52,23 +52,19 @@ def create_infra_tables() -> None:
     """In a service's first migration: create the outbox, processed_events, audit_log and
     job_runs tables exactly as :func:`crm_common.db.define_infra_tables` defines them."""
     from alembic import op
-    from sqlalchemy import MetaData
 
-    from .db import define_infra_tables
+    from .db import service_metadata
 
-    md = MetaData()
-    define_infra_tables(md)
+    md, _ = service_metadata()
     for table in md.sorted_tables:
         table.create(op.get_bind(), checkfirst=True)
 
 
 def drop_infra_tables() -> None:
     from alembic import op
-    from sqlalchemy import MetaData
 
-    from .db import define_infra_tables
+    from .db import service_metadata
 
-    md = MetaData()
-    define_infra_tables(md)
+    md, _ = service_metadata()
     for table in reversed(md.sorted_tables):
         table.drop(op.get_bind(), checkfirst=True)

@@ -51,6 +51,7 @@ class CustomerRef(Schema):
     language = fields.String()
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
+    birthday = fields.Date(allow_none=True)  # the customer-care list (notify) keeps it
 
 
 class CustomerCreatedPayload(CustomerRef):

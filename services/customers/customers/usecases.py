@@ -231,7 +231,8 @@ def dump_customer(row: Mapping[str, Any], contacts: list[dict]) -> dict:
 
 
 def customer_ref(row: Mapping[str, Any]) -> dict:
-    return {k: row[k] for k in ("id", "code", "name", "kind", "owner_id", "language", "email", "phone")}
+    keys = ("id", "code", "name", "kind", "owner_id", "language", "email", "phone", "birthday")
+    return {k: row.get(k) for k in keys}
 
 
 def created_payload(row: Mapping[str, Any], contacts: list[dict], imported: bool = False) -> dict:

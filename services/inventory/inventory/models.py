@@ -7,7 +7,7 @@ lock on SQLite) before it checks and changes it, so concurrent moves never overs
 
 from __future__ import annotations
 
-from crm_common.db import BigId, ExactDecimal, UTCDateTime, define_infra_tables
+from crm_common.db import BigId, ExactDecimal, UTCDateTime, service_metadata
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -16,22 +16,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-infra = define_infra_tables(metadata)
+metadata, infra = service_metadata()
 
 
 # Product lines / categories: a tree; ``path_key`` is the folded path ("devices/printers")

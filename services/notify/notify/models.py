@@ -5,7 +5,7 @@ e-mails, SMS and webhook calls with its attempt log; webhook subscriptions; task
 
 from __future__ import annotations
 
-from crm_common.db import BigId, UTCDateTime, define_infra_tables
+from crm_common.db import BigId, UTCDateTime, service_metadata
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -14,22 +14,13 @@ from sqlalchemy import (
     Date,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-infra = define_infra_tables(metadata)
+metadata, infra = service_metadata()
 
 UserId = BigInteger().with_variant(Integer(), "sqlite")
 

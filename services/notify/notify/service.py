@@ -139,7 +139,6 @@ class NotifyService(ServiceBase):
 
     # -- daily work --------------------------------------------------------------------------
     def daily_jobs(self, as_of: dt.date) -> dict:
-        usecases.refresh_a_level_customers(self.db, self.config.get("AMQP_URI"))
         return {
             "reminders_fired": usecases.fire_due_reminders(self.db, as_of),
             "birthdays": usecases.fire_birthdays(self.db, as_of),

@@ -656,55 +656,6 @@ def fire_due_reminders(db, as_of: dt.date, limit: int = 500) -> int:
             return fired
 
 
-def refresh_a_level_customers(db, amqp_uri: str | None, page_size: int = 500) -> int | None:
-    """Refresh the read copy of A-level customers (level, birthday, owner, name) from the
-    customers service over RPC (as the system caller): its events do not carry ``birthday``.
-    Returns how many were seen, or None when the customers service could not be asked (the
-    read copy is used as it is)."""
-    if not amqp_uri:
-        return None
-    from nameko.standalone.rpc import ClusterRpcProxy
-
-    caller = CallerContext.system(ev.SOURCE)
-    seen = 0
-    try:
-        with ClusterRpcProxy(
-            {"AMQP_URI": amqp_uri}, context_data=caller.to_context_data(), timeout=60
-        ) as cluster:
-            page = 1
-            while True:
-                result = cluster.customers.list_customers({"level": "A"}, page, page_size)
-                with db.transaction() as uow:
-                    for c in result["items"]:
-                        values = {
-                            "code": c.get("code"),
-                            "name": c.get("name"),
-                            "owner_id": c.get("owner_id"),
-                            "language": c.get("language"),
-                            "email": c.get("email"),
-                            "phone": c.get("phone"),
-                            "level": c.get("level"),
-                            "birthday": _date(c.get("birthday")),
-                        }
-                        exists = uow.session.execute(select(C.id).where(C.id == c["id"])).first()
-                        if exists:
-                            uow.session.execute(update(m.customers).where(C.id == c["id"]).values(**values))
-                        else:
-                            epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # any event is newer
-                            uow.session.execute(
-                                m.customers.insert().values(
-                                    id=c["id"], deleted=False, event_at=epoch, **values
-                                )
-                            )
-                        seen += 1
-                if page * page_size >= result["total"] or not result["items"]:
-                    return seen
-                page += 1
-    except Exception as exc:  # the customers service down or slow: use the copy we have
-        log.warning("could not refresh A-level customers from the customers service: %s", exc)
-        return None
-
-
 def fire_birthdays(db, as_of: dt.date) -> int:
     """A-level customers' birthdays to their owners (the customer-care list), once a year each;
     the last few days are caught up when the job did not run."""

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
-import uuid
 
 import pytest
 from approvals import usecases
@@ -15,25 +13,10 @@ from approvals.models import metadata
 from approvals.service import ApprovalsService
 from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle, WorkerDatabase, make_envelope
-from crm_common.errors import EXPECTED_EXCEPTIONS
-from nameko.exceptions import deserialize_to_instance
+from crm_common.testing import new_caller, outbox_payloads
 from nameko.testing.services import worker_factory
-from sqlalchemy import select
-
-for _cls in EXPECTED_EXCEPTIONS:
-    deserialize_to_instance(_cls)
 
 _ids = itertools.count(100)
-
-
-def new_caller(*roles: str, user_id: int | None = None, department: str | None = None) -> CallerContext:
-    return CallerContext(
-        user_id=user_id,
-        username=f"user{user_id}" if user_id else None,
-        roles=tuple(roles),
-        department=department,
-        request_id=uuid.uuid4().hex,
-    )
 
 
 @pytest.fixture
@@ -85,14 +68,7 @@ def user(db, service):
 @pytest.fixture
 def outbox(db):
     """``outbox(type)`` → payloads of the events of that type written so far, oldest first."""
-
-    def events(event_type: str) -> list[dict]:
-        table = db.infra.outbox
-        with db.read() as s:
-            rows = s.execute(select(table.c.body).where(table.c.type == event_type).order_by(table.c.id))
-            return [json.loads(r.body)["payload"] for r in rows]
-
-    return events
+    return lambda event_type: outbox_payloads(db, event_type)
 
 
 @pytest.fixture

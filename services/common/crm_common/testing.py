@@ -233,3 +233,35 @@ def run_system(root, data_dir, env_overrides: dict | None = None, ready_seconds:
             delete_vhost(vhost)
 
     return _run()
+
+
+# -- helpers for a service's own tests -------------------------------------------------------
+
+
+def new_caller(*roles: str, user_id: int | None = None, department: str | None = None):
+    """A :class:`~crm_common.context.CallerContext` as the gateway sends it."""
+    from .context import CallerContext
+
+    return CallerContext(
+        user_id=user_id,
+        username=f"user{user_id}" if user_id else None,
+        roles=tuple(roles),
+        department=department,
+        request_id=uuid.uuid4().hex,
+    )
+
+
+@pytest.fixture
+def make_caller():
+    """``make_caller("sales_rep", user_id=5)`` → a CallerContext as the gateway sends it."""
+    return new_caller
+
+
+def outbox_payloads(handle, event_type: str) -> list[dict]:
+    """Payloads of the events of ``event_type`` a service wrote to its outbox, oldest first."""
+    from sqlalchemy import select
+
+    table = handle.infra.outbox
+    with handle.read() as s:
+        rows = s.execute(select(table.c.body).where(table.c.type == event_type).order_by(table.c.id))
+        return [json.loads(r.body)["payload"] for r in rows]

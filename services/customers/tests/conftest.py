@@ -9,35 +9,13 @@ import uuid
 import pytest
 from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle, WorkerDatabase
-from crm_common.errors import EXPECTED_EXCEPTIONS
+from crm_common.testing import new_caller, outbox_payloads
 from customers.models import metadata
 from customers.service import CustomersService
-from nameko.exceptions import deserialize_to_instance
 from nameko.testing.services import worker_factory
 from sqlalchemy import func, select
 
-# Remote errors arrive in RPC clients as the crm_common classes with their details
-# (instead of nameko's generic RemoteError), so tests can look at details.candidates.
-for _cls in EXPECTED_EXCEPTIONS:
-    deserialize_to_instance(_cls)
-
 _ids = itertools.count(1)
-
-
-def new_caller(*roles: str, user_id: int | None = None, department: str | None = None) -> CallerContext:
-    return CallerContext(
-        user_id=user_id,
-        username=f"user{user_id}" if user_id else None,
-        roles=tuple(roles),
-        department=department,
-        request_id=uuid.uuid4().hex,
-    )
-
-
-@pytest.fixture
-def make_caller():
-    """``make_caller("sales_rep", user_id=5)`` → a CallerContext as the gateway sends it."""
-    return new_caller
 
 
 @pytest.fixture
@@ -91,12 +69,4 @@ def count(db):
 @pytest.fixture
 def outbox(db):
     """``outbox(type)`` → payloads of the events of that type written so far, oldest first."""
-    import json
-
-    def events(event_type: str) -> list[dict]:
-        table = db.infra.outbox
-        with db.read() as s:
-            rows = s.execute(select(table.c.body).where(table.c.type == event_type).order_by(table.c.id))
-            return [json.loads(r.body)["payload"] for r in rows]
-
-    return events
+    return lambda event_type: outbox_payloads(db, event_type)

@@ -3,30 +3,15 @@ contexts, and service workers built with nameko's ``worker_factory`` on that dat
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
 from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle, WorkerDatabase
-from crm_common.errors import EXPECTED_EXCEPTIONS
+from crm_common.testing import new_caller, outbox_payloads
 from inventory.models import metadata
 from inventory.service import InventoryService
-from nameko.exceptions import deserialize_to_instance
 from nameko.testing.services import worker_factory
-from sqlalchemy import select
-
-for _cls in EXPECTED_EXCEPTIONS:
-    deserialize_to_instance(_cls)
-
-
-def new_caller(*roles: str, user_id: int | None = None) -> CallerContext:
-    return CallerContext(
-        user_id=user_id,
-        username=f"user{user_id}" if user_id else None,
-        roles=tuple(roles),
-        request_id=uuid.uuid4().hex,
-    )
 
 
 @pytest.fixture
@@ -91,14 +76,7 @@ def create_warehouse(admin):
 @pytest.fixture
 def outbox(db):
     """``outbox(type)`` → payloads of the events of that type written so far, oldest first."""
-
-    def events(event_type: str) -> list[dict]:
-        table = db.infra.outbox
-        with db.read() as s:
-            rows = s.execute(select(table.c.body).where(table.c.type == event_type).order_by(table.c.id))
-            return [json.loads(r.body)["payload"] for r in rows]
-
-    return events
+    return lambda event_type: outbox_payloads(db, event_type)
 
 
 def stock_of(svc, product_id, warehouse_id) -> dict:

@@ -4,34 +4,14 @@ that feed stand-in event envelopes through the real handler code."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle, WorkerDatabase, make_envelope
-from crm_common.errors import EXPECTED_EXCEPTIONS
-from nameko.exceptions import deserialize_to_instance
+from crm_common.testing import new_caller
 from nameko.testing.services import worker_factory
 from notify import usecases
 from notify.models import metadata
 from notify.service import NotifyService
-
-for _cls in EXPECTED_EXCEPTIONS:
-    deserialize_to_instance(_cls)
-
-
-def new_caller(*roles: str, user_id: int | None = None) -> CallerContext:
-    return CallerContext(
-        user_id=user_id,
-        username=f"user{user_id}" if user_id else None,
-        roles=tuple(roles),
-        request_id=uuid.uuid4().hex,
-    )
-
-
-@pytest.fixture
-def make_caller():
-    return new_caller
 
 
 @pytest.fixture

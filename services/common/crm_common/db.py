@@ -493,6 +493,22 @@ class UnitOfWork:
         )
 
 
+def row_or_404(
+    session: Session, table: Table, row_id: Any, entity: str, for_update: bool = False
+) -> dict[str, Any]:
+    """The row of ``table`` with primary key ``id`` = ``row_id`` as a dict (``SELECT … FOR
+    UPDATE`` when asked), or :class:`~crm_common.errors.NotFound` naming ``entity``."""
+    from .errors import not_found
+
+    query = select(table).where(table.c.id == row_id)
+    if for_update:
+        query = query.with_for_update()
+    row = session.execute(query).mappings().first()
+    if row is None:
+        raise not_found(entity, row_id)
+    return dict(row)
+
+
 def already_processed(db: DatabaseHandle, event_id: str, handler: str) -> bool:
     with db.read() as s:
         return (

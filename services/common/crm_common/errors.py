@@ -64,6 +64,11 @@ class PermissionDenied(CrmError):
     code = "FORBIDDEN"
 
 
+def not_found(entity: str, entity_id: Any) -> NotFound:
+    """``NotFound("product 7 not found", {"entity": "product", "id": 7})``."""
+    return NotFound(f"{entity} {entity_id} not found", {"entity": entity, "id": entity_id})
+
+
 EXPECTED_EXCEPTIONS: tuple[type[CrmError], ...] = (
     NotFound,
     ValidationFailed,

@@ -17,6 +17,7 @@ from crm_common.errors import (
     NotFound,
     PermissionDenied,
     ValidationFailed,
+    not_found,
 )
 from crm_common.rpc import rpc as crm_rpc
 
@@ -31,10 +32,6 @@ __all__ = [
     "invalid",
     "rpc",
 ]
-
-
-def not_found(entity: str, entity_id: Any) -> NotFound:
-    return NotFound(f"{entity} {entity_id} not found", {"entity": entity, "id": entity_id})
 
 
 def duplicate_customer(candidates: Iterable[dict[str, Any]]) -> Conflict:

@@ -21,8 +21,8 @@ from decimal import Decimal
 from typing import Any
 
 from crm_common.context import CallerContext
-from crm_common.db import changes_between, utcnow
-from crm_common.errors import Conflict, NotFound, ValidationFailed, load_or_raise
+from crm_common.db import changes_between, row_or_404, utcnow
+from crm_common.errors import Conflict, NotFound, ValidationFailed, load_or_raise, not_found
 from crm_common.money import fmt, fmt_amount, to_decimal
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -100,10 +100,6 @@ def plain_filters(filters: Any) -> dict:
     return filters
 
 
-def not_found(entity: str, entity_id: Any) -> NotFound:
-    return NotFound(f"{entity} {entity_id} not found", {"entity": entity, "id": entity_id})
-
-
 def document_id(value: Any, field: str = "contract_id") -> str:
     """Contract / customer ids of other services: positive integers or UUID strings, kept as
     text."""
@@ -142,20 +138,11 @@ def as_date(value: Any, field: str = "date") -> dt.date:
 
 
 def product_row(s: Session, product_id: int, for_update: bool = False) -> dict:
-    query = select(m.products).where(P.id == product_id)
-    if for_update:
-        query = query.with_for_update()
-    row = s.execute(query).mappings().first()
-    if row is None:
-        raise not_found("product", product_id)
-    return dict(row)
+    return row_or_404(s, m.products, product_id, "product", for_update)
 
 
 def warehouse_row(s: Session, warehouse_id: int) -> dict:
-    row = s.execute(select(m.warehouses).where(W.id == warehouse_id)).mappings().first()
-    if row is None:
-        raise not_found("warehouse", warehouse_id)
-    return dict(row)
+    return row_or_404(s, m.warehouses, warehouse_id, "warehouse")
 
 
 def upsert_ignore(s: Session, table, values: dict) -> None:
@@ -540,13 +527,7 @@ def update_product(db, caller: CallerContext, product_id: Any, data: Any) -> dic
 
 
 def price_list_row(s: Session, price_list_id: int, for_update: bool = False) -> dict:
-    query = select(m.price_lists).where(PL.id == price_list_id)
-    if for_update:
-        query = query.with_for_update()
-    row = s.execute(query).mappings().first()
-    if row is None:
-        raise not_found("price list", price_list_id)
-    return dict(row)
+    return row_or_404(s, m.price_lists, price_list_id, "price list", for_update)
 
 
 def price_out(r: Mapping, currency: str) -> dict:
@@ -1739,13 +1720,7 @@ def handle_contract_terminated(db, envelope: Mapping[str, Any]) -> dict:
 
 
 def po_row(s: Session, po_id: int, for_update: bool = False) -> dict:
-    query = select(m.purchase_orders).where(PO.id == po_id)
-    if for_update:
-        query = query.with_for_update()
-    row = s.execute(query).mappings().first()
-    if row is None:
-        raise not_found("purchase order", po_id)
-    return dict(row)
+    return row_or_404(s, m.purchase_orders, po_id, "purchase order", for_update)
 
 
 def create_purchase_order(db, caller: CallerContext, data: Any) -> dict:
@@ -1859,13 +1834,7 @@ def cancel_purchase_order(db, caller: CallerContext, po_id: Any, reason: Any = N
 
 
 def trade_in_row(s: Session, trade_in_id: int, for_update: bool = False) -> dict:
-    query = select(m.trade_ins).where(TI.id == trade_in_id)
-    if for_update:
-        query = query.with_for_update()
-    row = s.execute(query).mappings().first()
-    if row is None:
-        raise not_found("trade-in", trade_in_id)
-    return dict(row)
+    return row_or_404(s, m.trade_ins, trade_in_id, "trade-in", for_update)
 
 
 def dump_trade_in(row: Mapping) -> dict:

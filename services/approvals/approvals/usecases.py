@@ -16,6 +16,7 @@ from crm_common.context import CallerContext
 from crm_common.db import utcnow
 from crm_common.errors import load_or_raise
 from crm_common.money import fmt
+from crm_common.readcopy import USER_DEFAULTS, apply_newer, event_time, user_values
 from sqlalchemy import func, insert, select, update
 
 from . import domain, schemas
@@ -793,26 +794,7 @@ def apply_user_event(db, envelope: Mapping[str, Any]) -> str:
         user = ev.user_event_payload.load(envelope["payload"])
     except ValidationError as exc:
         raise ValueError(f"malformed user event payload: {exc.messages}") from None
-    occurred = envelope.get("occurred_at")
-    occurred_at = dt.datetime.fromisoformat(occurred) if occurred else utcnow()
-    if occurred_at.tzinfo is None:
-        occurred_at = occurred_at.replace(tzinfo=dt.UTC)
     user_id = user.pop("id")
-    values = dict(user)
-    if "roles" in values:
-        values["roles"] = list(values["roles"] or [])
-    for flag in ("active", "is_department_head"):
-        if flag in values and values[flag] is None:
-            del values[flag]
-    values.update(event_at=occurred_at, updated_at=utcnow())
+    values = {**user_values(user, user.keys()), "updated_at": utcnow()}
     with db.transaction() as uow:
-        s = uow.session
-        current = s.execute(select(U.event_at).where(U.id == user_id)).first()
-        if current is None:
-            defaults = {"roles": [], "active": True, "is_department_head": False}
-            s.execute(insert(m.users).values(id=user_id, **{**defaults, **values}))
-            return "created"
-        if current.event_at > occurred_at:
-            return "stale"
-        s.execute(update(m.users).where(U.id == user_id).values(**values))
-        return "updated"
+        return apply_newer(uow.session, m.users, user_id, values, event_time(envelope), USER_DEFAULTS)

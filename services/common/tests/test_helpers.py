@@ -124,3 +124,35 @@ def test_caller_without_context_is_refused():
     with pytest.raises(PermissionDenied):
         rep.require_any(("admin", "sales_manager"))
     CallerContext.system("billing").require_any(("admin",))  # the system may
+
+
+def test_read_copy_ignores_an_event_older_than_the_one_applied(sqlite_url):
+    import datetime as dt
+
+    from crm_common.db import DatabaseHandle, UTCDateTime
+    from crm_common.readcopy import USER_DEFAULTS, apply_newer, event_time, user_values
+    from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, select
+
+    md = MetaData()
+    users = Table(
+        "users", md, Column("id", Integer, primary_key=True), Column("username", String(50)),
+        Column("roles", JSON), Column("active", Integer), Column("is_department_head", Integer),
+        Column("event_at", UTCDateTime()),
+    )  # fmt: skip
+    handle = DatabaseHandle("t", md, sqlite_url)
+    handle.create_all()
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    newer = {"occurred_at": (t0 + dt.timedelta(seconds=5)).isoformat()}
+    older = {"occurred_at": t0.isoformat()}
+    with handle.transaction() as uow:
+        values = user_values(
+            {"username": "ayşe", "roles": ["sales_rep"], "active": None}, ["username", "roles", "active"]
+        )
+        assert values == {"username": "ayşe", "roles": ["sales_rep"]}  # None flags are not copied
+        assert apply_newer(uow.session, users, 7, values, event_time(newer), USER_DEFAULTS) == "created"
+        late = apply_newer(uow.session, users, 7, {"username": "old"}, event_time(older), USER_DEFAULTS)
+        assert late == "stale"
+    with handle.read() as s:
+        row = s.execute(select(users)).mappings().one()
+    assert (row["username"], row["roles"], row["active"]) == ("ayşe", ["sales_rep"], 1)
+    assert event_time({}).tzinfo is not None and event_time({"occurred_at": "garbage"}).tzinfo is not None

@@ -15,6 +15,7 @@ from typing import Any
 from crm_common.context import CallerContext
 from crm_common.db import changes_between, is_sqlite, utcnow
 from crm_common.errors import load_or_raise
+from crm_common.readcopy import USER_DEFAULTS, apply_newer, event_time, user_values
 from sqlalchemy import Select, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
@@ -700,31 +701,10 @@ def apply_user_event(db, envelope: Mapping[str, Any]) -> str:
         user = ev.user_event_payload.load(envelope["payload"])
     except ValidationError as exc:
         raise ValueError(f"malformed user event payload: {exc.messages}") from None
-    occurred = envelope.get("occurred_at")
-    occurred_at = dt.datetime.fromisoformat(occurred) if occurred else utcnow()
-    if occurred_at.tzinfo is None:
-        occurred_at = occurred_at.replace(tzinfo=dt.UTC)
     user_id = user.pop("id")
-    # only the fields the event carries change; absent ones keep their value
-    values = {k: v for k, v in user.items() if k in USER_FIELDS}
-    if "roles" in values:
-        values["roles"] = list(values["roles"] or [])
-    for flag in ("active", "is_department_head"):
-        if flag in values and values[flag] is None:
-            del values[flag]
-    values.update(event_at=occurred_at, updated_at=utcnow())
-    U = m.users.c
+    values = {**user_values(user, USER_FIELDS), "updated_at": utcnow()}
     with db.transaction() as uow:
-        s = uow.session
-        current = s.execute(select(U.event_at).where(U.id == user_id)).first()
-        if current is None:
-            defaults = {"roles": [], "active": True, "is_department_head": False}
-            s.execute(insert(m.users).values(id=user_id, **{**defaults, **values}))
-            return "created"
-        if current.event_at > occurred_at:
-            return "stale"
-        s.execute(update(m.users).where(U.id == user_id).values(**values))
-        return "updated"
+        return apply_newer(uow.session, m.users, user_id, values, event_time(envelope), USER_DEFAULTS)
 
 
 USER_FIELDS = (

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from crm_common.context import CallerContext
 from crm_common.db import dumps, is_sqlite, utcnow
 from crm_common.errors import load_or_raise
+from crm_common.readcopy import USER_DEFAULTS, apply_newer, event_time, user_values
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -71,15 +72,6 @@ def run_page(session: Session, query, page: int, page_size: int) -> tuple[list, 
 
 def page_of(items: list, total: int, page: int, page_size: int, **extra: Any) -> dict:
     return {"items": items, "total": total, "page": page, "page_size": page_size, **extra}
-
-
-def _occurred(envelope: Mapping[str, Any]) -> dt.datetime:
-    raw = envelope.get("occurred_at")
-    try:
-        at = dt.datetime.fromisoformat(raw) if raw else utcnow()
-    except (TypeError, ValueError):
-        at = utcnow()
-    return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
 def _date(value: Any) -> dt.date | None:
@@ -151,22 +143,9 @@ def apply_user(session: Session, envelope: Mapping[str, Any]) -> str:
         user_id = int(payload["id"])
     except (KeyError, TypeError, ValueError):
         raise ValueError("user event without an id") from None
-    values = {k: payload[k] for k in USER_FIELDS if k in payload}
-    if "roles" in values:
-        values["roles"] = [str(r) for r in values["roles"] or []]
-    for key in ("active", "is_department_head"):
-        if key in values and values[key] is None:
-            del values[key]
-    occurred = _occurred(envelope)
-    current = session.execute(select(U.event_at).where(U.id == user_id)).first()
-    if current is None:
-        defaults = {"roles": [], "active": True, "is_department_head": False}
-        session.execute(m.users.insert().values(id=user_id, event_at=occurred, **{**defaults, **values}))
-        return "created"
-    if current.event_at > occurred:
-        return "stale"
-    session.execute(update(m.users).where(U.id == user_id).values(event_at=occurred, **values))
-    return "updated"
+    return apply_newer(
+        session, m.users, user_id, user_values(payload, USER_FIELDS), event_time(envelope), USER_DEFAULTS
+    )
 
 
 CUSTOMER_FIELDS = ("code", "name", "owner_id", "language", "email", "phone", "level")
@@ -182,16 +161,9 @@ def apply_customer(session: Session, envelope: Mapping[str, Any]) -> str:
     if "birthday" in payload:
         values["birthday"] = _date(payload.get("birthday"))
     values["deleted"] = envelope["type"] == "customer_deleted"
-    occurred = _occurred(envelope)
-    current = session.execute(select(C.event_at).where(C.id == customer_id)).first()
-    if current is None:
-        session.execute(m.customers.insert().values(id=customer_id, event_at=occurred, **values))
-        result = "created"
-    elif current.event_at > occurred:
-        return "stale"
-    else:
-        session.execute(update(m.customers).where(C.id == customer_id).values(event_at=occurred, **values))
-        result = "updated"
+    result = apply_newer(session, m.customers, customer_id, values, event_time(envelope))
+    if result == "stale":
+        return result
     contacts = payload.get("contacts")
     if isinstance(contacts, list):
         for contact in contacts:

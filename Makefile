@@ -22,7 +22,7 @@ $(STAMP): constraints.txt services/common/pyproject.toml $(wildcard services/*/p
 	$(BIN)/python -m pip install -q -c constraints.txt pip setuptools
 	$(BIN)/python -m pip install -q -c constraints.txt --no-build-isolation \
 		-e services/common $(foreach d,$(SERVICE_DIRS),-e $(d)) -e gateway \
-		pytest pytest-timeout pytest-asyncio httpx ruff mypy kubernetes-validate aiosmtpd
+		pytest pytest-timeout pytest-asyncio httpx ruff mypy kubernetes-validate aiosmtpd pypdf "moto[server]"
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -47,7 +47,7 @@ test-e2e: install
 lint: install
 	$(BIN)/ruff check services gateway tests deploy bench
 	$(BIN)/ruff format --check services gateway tests deploy bench
-	$(BIN)/mypy services/common/crm_common $(foreach d,$(SERVICE_DIRS),$(d)$(notdir $(d:/=))/domain.py)
+	$(BIN)/mypy services/common/crm_common $(foreach d,$(SERVICE_DIRS),$(d)$(notdir $(d:/=))/domain.py) services/contracts/contracts/templating.py
 
 format: install
 	$(BIN)/ruff format services gateway tests deploy bench

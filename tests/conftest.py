@@ -73,7 +73,11 @@ class System:
 
 @pytest.fixture(scope="session")
 def system(tmp_path_factory):
-    overrides = {"CRM_OUTBOX_POLL_SECONDS": "0.5", "CRM_RPC_TIMEOUT": "10"}
+    overrides = {
+        "CRM_OUTBOX_POLL_SECONDS": "0.5",
+        "CRM_RPC_TIMEOUT": "10",
+        "CONTRACTS_ATTACHMENT_MAX_MB": "1",
+    }
     try:
         with run_system(ROOT, tmp_path_factory.mktemp("crm-data"), overrides) as running:
             yield System(running)

@@ -427,3 +427,38 @@ async def finish_from_file(run: ImportRun, path: str, position: int) -> None:
             os.unlink(path)
         except OSError:
             pass
+
+
+async def import_upload(
+    request: Request,
+    rpc: BoundRpc,
+    service: str,
+    mode: str,
+    run_async: bool,
+    background: Any,
+    timeout: float,
+    max_bytes: int,
+    progress_path: str,
+) -> Any:
+    """The body of every ``POST …/import`` route: stream the CSV to ``service`` and answer its
+    report, or (``run_async``) spool it, start the job, answer 202 with the job id and a
+    ``Location`` of ``progress_path/<job_id>``, and finish in the background."""
+    from fastapi.responses import JSONResponse
+
+    run = ImportRun(rpc, service, mode, None, timeout)
+    if not run_async:
+        return await run_streaming(run, request, max_bytes)
+    path, filename = await spool_upload(request, max_bytes)
+    run.filename = filename or run.filename
+    try:
+        position = await prepare_from_file(run, path)
+    except BaseException:
+        os.unlink(path)
+        raise
+    background.add_task(finish_from_file, run, path, position)
+    return JSONResponse(
+        {"job_id": run.job_id, "status": "accepted"},
+        status_code=202,
+        headers={"Location": f"{progress_path}/{run.job_id}"},
+        background=background,
+    )

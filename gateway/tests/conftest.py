@@ -43,41 +43,37 @@ def consumers(amqp_uri: str, queue: str) -> int:
         return 0
 
 
-@pytest.fixture(scope="session")
-def nameko_services(crm_amqp_uri, tmp_path_factory):
-    """The test services as a real `nameko run` process on the session's vhost."""
-    workdir = tmp_path_factory.mktemp("nameko")
+@contextlib.contextmanager
+def nameko_process(amqp_uri: str, workdir: Path, targets: list[str], queues: list[str], env: dict | None = None,
+                   max_workers: int = 10, start_seconds: float = 60):  # fmt: skip
+    """``nameko run <targets>`` (modules of gateway/tests) as a real process on ``amqp_uri``,
+    until each of ``queues`` has a consumer; stopped on exit. ``env`` is added to (and wins
+    over) this process's environment; its log is ``workdir/nameko.log``."""
     config = workdir / "config.yml"
-    config.write_text(f"AMQP_URI: '{crm_amqp_uri}'\nmax_workers: 50\n")
-    env = {
+    config.write_text(f"AMQP_URI: '{amqp_uri}'\nmax_workers: {max_workers}\n")
+    full_env = {
         **os.environ,
         "CRM_DAILY_DISABLED": "1",
         "CRM_LOG_FORMAT": "text",
         "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
+        **(env or {}),
     }
     log_path = workdir / "nameko.log"
     with open(log_path, "wb") as log_file:
         proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "nameko"),
-                "run",
-                "--config",
-                str(config),
-                "gateway_test_service:EchoService",
-                "gateway_test_service:FakeCustomersService",
-            ],
+            [str(VENV_BIN / "nameko"), "run", "--config", str(config), *targets],
             cwd=str(TESTS_DIR),
-            env=env,
+            env=full_env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 30
-        while not all(consumers(crm_amqp_uri, f"rpc-{s}") for s in TEST_SERVICES):
+        deadline = time.monotonic() + start_seconds
+        while not all(consumers(amqp_uri, q) for q in queues):
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("nameko test services did not start:\n" + log_path.read_text())
+                raise RuntimeError(f"{' '.join(targets)} did not start:\n" + log_path.read_text())
             time.sleep(0.1)
-        yield crm_amqp_uri
+        yield proc
     finally:
         proc.terminate()
         try:
@@ -85,6 +81,28 @@ def nameko_services(crm_amqp_uri, tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextlib.contextmanager
+def own_vhost(prefix: str):
+    """A throwaway vhost of its own (a stand-in that must not share the session's queues)."""
+    from crm_common.testing import create_vhost, delete_vhost, vhost_uri
+
+    vhost = f"{prefix}-{os.urandom(5).hex()}"
+    create_vhost(vhost)
+    try:
+        yield vhost_uri(vhost)
+    finally:
+        delete_vhost(vhost)
+
+
+@pytest.fixture(scope="session")
+def nameko_services(crm_amqp_uri, tmp_path_factory):
+    """The test services as a real `nameko run` process on the session's vhost."""
+    targets = ["gateway_test_service:EchoService", "gateway_test_service:FakeCustomersService"]
+    queues = [f"rpc-{s}" for s in TEST_SERVICES]
+    with nameko_process(crm_amqp_uri, tmp_path_factory.mktemp("nameko"), targets, queues, max_workers=50):
+        yield crm_amqp_uri
 
 
 def make_settings(amqp_uri: str, db_path: Path, **overrides) -> Settings:

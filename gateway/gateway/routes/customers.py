@@ -3,11 +3,9 @@ service; each route is named after the RPC it calls and passes the service's JSO
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from .. import imports
 from ..deps import Pagination, Rpc, Settings, path_id
@@ -82,23 +80,10 @@ async def import_customers(
     """Stream a CSV upload to customers.start_import / import_batch (1000 rows each) /
     finish_import. 200 with ``{"created", "updated", "errors", "job_id", "status"}``; with
     ``?async=true`` 202 ``{"job_id"}`` and ``GET /customers/import/{job_id}`` for progress."""
-    run = imports.ImportRun(rpc, SERVICE, mode, None, settings.crm_import_timeout)
-    if not run_async:
-        return await imports.run_streaming(run, request, settings.max_upload_bytes)
-    path, filename = await imports.spool_upload(request, settings.max_upload_bytes)
-    run.filename = filename or run.filename
-    try:
-        position = await imports.prepare_from_file(run, path)
-    except BaseException:
-        os.unlink(path)
-        raise
-    background.add_task(imports.finish_from_file, run, path, position)
-    return JSONResponse(
-        {"job_id": run.job_id, "status": "accepted"},
-        status_code=202,
-        headers={"Location": f"/api/v1/customers/import/{run.job_id}"},
-        background=background,
-    )
+    return await imports.import_upload(
+        request, rpc, SERVICE, mode, run_async, background, settings.crm_import_timeout, settings.max_upload_bytes,
+        "/api/v1/customers/import",
+    )  # fmt: skip
 
 
 @router.get("/import/{job_id}", responses=NOT_FOUND)

@@ -3,11 +3,9 @@ service; each route is named after the RPC it calls and passes the service's JSO
 
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
-from fastapi.responses import JSONResponse
 
 from .. import imports
 from ..deps import Pagination, Rpc, Settings, path_id, require_roles
@@ -48,23 +46,10 @@ async def import_products(
     """CSV columns: sku, name, kind, unit_price, currency, model, manufacturer, category, unit,
     serialized, reorder_point, reorder_quantity, preferred_partner, active. 200 with
     ``{"created", "errors": [{"line", "field", "message"}], "job_id", "status"}``."""
-    run = imports.ImportRun(rpc, SERVICE, mode, None, settings.crm_import_timeout)
-    if not run_async:
-        return await imports.run_streaming(run, request, settings.max_upload_bytes)
-    path, filename = await imports.spool_upload(request, settings.max_upload_bytes)
-    run.filename = filename or run.filename
-    try:
-        position = await imports.prepare_from_file(run, path)
-    except BaseException:
-        os.unlink(path)
-        raise
-    background.add_task(imports.finish_from_file, run, path, position)
-    return JSONResponse(
-        {"job_id": run.job_id, "status": "accepted"},
-        status_code=202,
-        headers={"Location": f"/api/v1/products/import/{run.job_id}"},
-        background=background,
-    )
+    return await imports.import_upload(
+        request, rpc, SERVICE, mode, run_async, background, settings.crm_import_timeout, settings.max_upload_bytes,
+        "/api/v1/products/import",
+    )  # fmt: skip
 
 
 @router.get("/products/import/{job_id}", responses=NOT_FOUND)

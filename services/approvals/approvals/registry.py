@@ -23,6 +23,7 @@ ENV = "APPROVALS_SUBMITTED_EVENTS"
 DEFAULT_SUBSCRIPTIONS: tuple[tuple[str, str], ...] = (
     ("contracts", "contract_submitted"),
     ("contracts", "amendment_submitted"),
+    ("contracts", "price_update_submitted"),
     ("contracts", "sales_application_submitted"),
     ("customers", "sales_application_submitted"),
     ("inventory", "trade_in_submitted"),

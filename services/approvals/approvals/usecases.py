@@ -16,6 +16,7 @@ from crm_common.context import CallerContext
 from crm_common.db import utcnow
 from crm_common.errors import load_or_raise
 from crm_common.money import fmt
+from crm_common.pdf import render_off_hub
 from crm_common.readcopy import USER_DEFAULTS, apply_newer, event_time, user_values
 from sqlalchemy import func, insert, select, update
 
@@ -607,7 +608,7 @@ def approval_sheet(db, caller: CallerContext, approval_id: Any) -> dict:
             {int(request["submitter"])} if request["submitter"] is not None else set()
         )
         names = usernames(s, ids)
-    data = render_sheet(request, names)
+    data = render_off_hub(render_sheet, request, names)
     return {
         "filename": f"approval-{request['id']}.pdf",
         "content_type": "application/pdf",

@@ -281,7 +281,10 @@ def make_envelope(
     version: int = 1,
     request_id: str | None = None,
     event_id: str | None = None,
+    normalize: bool = True,
 ) -> dict[str, Any]:
+    """The envelope of an event. ``normalize``: the payload as JSON will carry it (decimals and
+    dates as strings); the outbox skips that round trip, its body is serialised once anyway."""
     return {
         "event_id": event_id or str(uuid.uuid4()),
         "type": event_type,
@@ -289,7 +292,7 @@ def make_envelope(
         "occurred_at": utcnow().isoformat(),
         "source": source,
         "request_id": request_id,
-        "payload": json.loads(dumps(payload)),
+        "payload": json.loads(dumps(payload)) if normalize else payload,
     }
 
 
@@ -448,7 +451,9 @@ class UnitOfWork:
             return []
         now = utcnow()
         envelopes = [
-            make_envelope(self.db.service, event_type, p, version, request_id=self.caller.request_id)
+            make_envelope(
+                self.db.service, event_type, p, version, request_id=self.caller.request_id, normalize=False
+            )
             for p in payloads
         ]
         self.session.execute(

@@ -348,3 +348,16 @@ __all__ = [
     "font_cache",
     "font_dirs",
 ]
+
+
+def render_off_hub(render: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run ``render(*args, **kwargs)`` (a document layout ending in ``output()``) in a real OS
+    thread when the process runs under eventlet, so the ~1 s of font subsetting of a document
+    does not stop every other worker of the service meanwhile; a plain call otherwise."""
+    try:
+        from eventlet import patcher, tpool
+    except ImportError:  # pragma: no cover - services always have eventlet
+        return render(*args, **kwargs)
+    if not patcher.is_monkey_patched("thread"):
+        return render(*args, **kwargs)
+    return tpool.execute(render, *args, **kwargs)

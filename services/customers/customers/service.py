@@ -31,6 +31,10 @@ class CustomersService(ServiceBase):
         return usecases.get_customer(self.db, self.caller, customer_id)
 
     @rpc
+    def get_customers(self, customer_ids):
+        return usecases.get_customers(self.db, self.caller, customer_ids)
+
+    @rpc
     def list_customers(self, filters=None, page=1, page_size=50):
         return usecases.list_customers(self.db, self.caller, filters, page, page_size)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from crm_common.context import CallerContext
 from crm_common.db import changes_between, is_sqlite, utcnow
-from crm_common.errors import load_or_raise
+from crm_common.errors import ValidationFailed, load_or_raise
 from crm_common.readcopy import USER_DEFAULTS, apply_newer, event_time, user_values
 from sqlalchemy import Select, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -289,6 +289,22 @@ def get_customer(db, caller: CallerContext, customer_id: Any) -> dict:
     with db.read() as s:
         row = visible_customer(s, customer_id, access)
         return dump_customer(row, contacts_of(s, [customer_id])[customer_id])
+
+
+def get_customers(db, caller: CallerContext, customer_ids: Any) -> list[dict]:
+    """The customers of ``customer_ids`` (at most 1,000) the caller may see, in id order; ids
+    missing or out of scope are simply absent (a batch lookup for imports in other services)."""
+    access = domain.read_access(caller)
+    if not isinstance(customer_ids, list) or len(customer_ids) > 1000:
+        raise ValidationFailed.field("customer_ids", "must be a list of at most 1000 ids")
+    ids = sorted({domain.parse_id(i, "customer_ids") for i in customer_ids})
+    if not ids:
+        return []
+    with db.read() as s:
+        query = select(m.customers).where(C.id.in_(ids), C.deleted_at.is_(None)).order_by(C.id)
+        rows = [dict(r) for r in s.execute(query).mappings() if access.allows(r["owner_id"])]
+        contacts = contacts_of(s, [r["id"] for r in rows])
+        return [dump_customer(r, contacts[r["id"]]) for r in rows]
 
 
 def list_customers(db, caller: CallerContext, filters: Any, page: Any, page_size: Any) -> dict:

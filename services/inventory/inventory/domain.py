@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from crm_common.context import CallerContext
 from crm_common.errors import Conflict, PermissionDenied, ValidationFailed
 from crm_common.money import quantize
+from crm_common.paging import page_args, parse_id  # noqa: F401  (re-exported: domain.parse_id)
 from crm_common.text import fold
 
 KINDS = ("device", "service", "consumable")
@@ -42,35 +43,6 @@ def require(caller: CallerContext, roles: Sequence[str], action: str) -> None:
             f"Requires one of the roles {', '.join(r for r in roles if r != 'system')} to {action}",
             {"required_roles": [r for r in roles if r != "system"], "roles": list(caller.roles)},
         )
-
-
-# -- ids and pages -----------------------------------------------------------------------
-
-
-def parse_id(value: object, field: str) -> int:
-    if isinstance(value, bool):
-        raise ValidationFailed.field(field, "must be a positive integer")
-    if isinstance(value, int) and value >= 1:
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
-        n = int(value.strip())
-        if n >= 1:
-            return n
-    raise ValidationFailed.field(field, "must be a positive integer")
-
-
-def page_args(page: object, page_size: object) -> tuple[int, int]:
-    errors: dict[str, list[str]] = {}
-    p = page if isinstance(page, int) and not isinstance(page, bool) else None
-    s = page_size if isinstance(page_size, int) and not isinstance(page_size, bool) else None
-    if p is None or p < 1:
-        errors["page"] = ["must be an integer ≥ 1"]
-    if s is None or not 1 <= s <= 500:
-        errors["page_size"] = ["must be an integer between 1 and 500"]
-    if errors:
-        raise ValidationFailed("Invalid paging", errors)
-    assert p is not None and s is not None
-    return p, s
 
 
 # -- keys ---------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ PUBLISHED = (
 CONTRACTS = "contracts"
 CONTRACT_APPROVED = "contract_approved"
 CONTRACT_TERMINATED = "contract_terminated"
+CONTRACT_CANCELLED = "contract_cancelled"
 APPROVALS = "approvals"
 APPROVAL_APPROVED = "approval_approved"
 APPROVAL_REJECTED = "approval_rejected"

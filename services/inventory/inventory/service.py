@@ -39,6 +39,10 @@ class InventoryService(ServiceBase):
         return usecases.get_product(self.db, self.caller, product_id)
 
     @rpc
+    def get_products(self, product_ids):
+        return usecases.get_products(self.db, self.caller, product_ids)
+
+    @rpc
     def list_products(self, filters=None, page=1, page_size=50):
         return usecases.list_products(self.db, self.caller, filters, page, page_size)
 
@@ -196,6 +200,11 @@ class InventoryService(ServiceBase):
 
     @event_handler(events.CONTRACTS, events.CONTRACT_TERMINATED)
     def handle_contract_terminated(self, event):
+        usecases.handle_contract_terminated(self.db, event)
+
+    @event_handler(events.CONTRACTS, events.CONTRACT_CANCELLED)
+    def handle_contract_cancelled(self, event):
+        # an approved contract cancelled before it started: what it reserved goes back
         usecases.handle_contract_terminated(self.db, event)
 
     @event_handler(events.APPROVALS, events.APPROVAL_APPROVED)

@@ -24,6 +24,7 @@ from crm_common.context import CallerContext
 from crm_common.db import changes_between, row_or_404, utcnow
 from crm_common.errors import Conflict, NotFound, ValidationFailed, load_or_raise, not_found
 from crm_common.money import fmt, fmt_amount, to_decimal
+from crm_common.paging import load_filters, page_of, run_page
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -68,23 +69,6 @@ trade_in_out = schemas.TradeInSchema()
 # --------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------
-
-
-def page_of(items: list, total: int, page: int, page_size: int) -> dict:
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
-
-
-def run_page(session: Session, query, page: int, page_size: int) -> tuple[list, int]:
-    total = session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-    rows = session.execute(query.limit(page_size).offset((page - 1) * page_size)).mappings().all()
-    return list(rows), total
-
-
-def load_filters(schema, filters: Any) -> dict:
-    if filters is None:
-        return {}
-    data = load_or_raise(schema, filters)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def money(amount: Decimal | None, currency: str) -> str | None:
@@ -462,6 +446,21 @@ def get_product(db, caller: CallerContext, product_id: Any) -> dict:
     with db.read() as s:
         row = product_row(s, product_id)
         return dump_product(row, category_paths(s, [row["category_id"]]).get(row["category_id"]))
+
+
+def get_products(db, caller: CallerContext, product_ids: Any) -> list[dict]:
+    """The products of ``product_ids`` (at most 1,000) in id order; unknown ids are absent (a
+    batch lookup for imports in other services)."""
+    domain.require(caller, domain.READ_ROLES, "read the catalogue")
+    if not isinstance(product_ids, list) or len(product_ids) > 1000:
+        raise ValidationFailed.field("product_ids", "must be a list of at most 1000 ids")
+    ids = sorted({domain.parse_id(i, "product_ids") for i in product_ids})
+    if not ids:
+        return []
+    with db.read() as s:
+        rows = s.execute(select(m.products).where(P.id.in_(ids)).order_by(P.id)).mappings().all()
+        paths = category_paths(s, [r["category_id"] for r in rows])
+        return [dump_product(r, paths.get(r["category_id"])) for r in rows]
 
 
 def list_products(db, caller: CallerContext, filters: Any, page: Any, page_size: Any) -> dict:

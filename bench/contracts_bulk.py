@@ -1,0 +1,182 @@
+"""Bulk operations of the contracts service at scale (not a test; prints figures).
+
+    .venv/bin/python bench/contracts_bulk.py [--contracts 10000] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
+
+Seeds N active contracts of one customer (2 lines each: a printer and a service visit) directly
+in a fresh database — an SQLite file in a temporary directory, or, with ``--pg`` (a server URL
+whose user may create databases), a throwaway PostgreSQL database dropped afterwards — and
+times, through the use-case functions the RPC methods call (one transaction each):
+
+* ``co_terminate`` of all N contracts to one end date (every line and contract, a version and a
+  ``contract_amended`` event each);
+* a direct ``bulk_price_update`` (+3 % on the printer lines: N lines, N versions, N events);
+* a ``bulk_price_update`` for approval (a batch of N amendments, numbered) and its approval
+  (``apply_price_batch``: N contracts changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "services" / "contracts"))
+
+from contracts import bulk, domain  # noqa: E402
+from contracts import models as m  # noqa: E402
+from crm_common.db import DatabaseHandle, utcnow  # noqa: E402
+from crm_common.testing import new_caller  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+ADMIN = new_caller("admin", user_id=1)
+MANAGER = new_caller("sales_manager", user_id=2)
+START, END = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+
+
+def seed(db: DatabaseHandle, n: int) -> list[int]:
+    """N active contracts (version 1), 2 lines each, in multi-row inserts of 1000."""
+    now = utcnow()
+    contract = {
+        "customer_id": 1, "customer_name": "Ankara Makine A.Ş.", "customer_code": "C000001",
+        "customer_language": "tr", "customer_level": "A", "customer_owner_id": 3, "kind": "maintenance",
+        "title": "Bakım sözleşmesi", "currency": "EUR", "start_date": START, "end_date": END,
+        "payment_terms_days": 30, "billing_frequency": "monthly", "billing_in_advance": True,
+        "auto_renew": False, "notice_days": 0, "renewal_uplift_percent": Decimal(0), "owner_id": 3,
+        "field_values": {}, "status": domain.ACTIVE, "version": 1, "total": Decimal("180.99"),
+        "amounts_locked": False, "created_at": now, "updated_at": now, "approved_at": now, "activated_at": now,
+    }  # fmt: skip
+    printer = {
+        "position": 1, "product_id": 10, "sku": "PRN-1", "product_name": "Laser printer", "product_kind": "device",
+        "category": "Devices/Printers", "category_key": "devices/printers", "quantity": Decimal(1),
+        "unit_price": Decimal("99.99"), "discount_percent": Decimal(0), "amount": Decimal("99.99"),
+        "price_source": "manual", "created_at": now, "updated_at": now,
+    }  # fmt: skip
+    visit = {
+        **printer, "position": 2, "product_id": 11, "sku": "SVC-1", "product_name": "Maintenance visit",
+        "product_kind": "service", "category": "Services", "category_key": "services", "quantity": Decimal(2),
+        "unit_price": Decimal("45.00"), "discount_percent": Decimal(10), "amount": Decimal("81.00"),
+    }  # fmt: skip
+    ids: list[int] = []
+    with db.transaction(ADMIN) as uow:
+        s = uow.session
+        for start in range(0, n, 1000):
+            rows = [
+                {**contract, "number": domain.contract_number(2026, i + 1)}
+                for i in range(start, min(n, start + 1000))
+            ]
+            chunk = list(
+                s.execute(
+                    insert(m.contracts).returning(m.contracts.c.id, sort_by_parameter_order=True), rows
+                ).scalars()
+            )
+            lines = [{**line, "contract_id": cid} for cid in chunk for line in (printer, visit)]
+            s.execute(insert(m.contract_lines), lines)
+            ids.extend(chunk)
+        s.execute(insert(m.counters).values(name=domain.counter_name(2026), value=n))
+    return ids
+
+
+def timed(label: str, fn):
+    started = time.perf_counter()
+    result = fn()
+    seconds = time.perf_counter() - started
+    print(f"{label:<48} {seconds:7.2f} s", flush=True)
+    return result, seconds
+
+
+def run(url: str, n: int) -> dict[str, float]:
+    db = DatabaseHandle("contracts", m.metadata, url)
+    db.create_all()
+    try:
+        ids, t_seed = timed(f"seed {n} active contracts (2 lines each)", lambda: seed(db, n))
+        co, t_co = timed(
+            f"co_terminate {n} contracts",
+            lambda: bulk.co_terminate(db, ADMIN, {"contract_ids": ids, "end_date": "2027-03-31"}),
+        )
+        assert co["changed"] == n, co["skipped"][:3]
+        direct, t_direct = timed(
+            f"bulk_price_update direct, {n} lines",
+            lambda: bulk.bulk_price_update(
+                db,
+                ADMIN,
+                {"percent": "3", "product_ids": [10], "effective_date": "2026-12-01", "direct": True},
+            ),
+        )
+        assert direct["lines_changed"] == n
+        batch, t_submit = timed(
+            f"bulk_price_update for approval, {n} amendments",
+            lambda: bulk.bulk_price_update(
+                db, MANAGER, {"percent": "-10", "category": "Services", "effective_date": "2027-01-01"}
+            ),
+        )
+        assert batch["contracts_changed"] == n
+        applied, t_apply = timed(
+            "apply_price_batch (approved)", lambda: bulk.apply_price_batch(db, batch["batch_id"], True, "ok")
+        )
+        assert applied["summary"]["applied_contracts"] == n
+        with db.read() as s:
+            versions = s.execute(select(func.count()).select_from(m.contract_versions)).scalar_one()
+            events = s.execute(select(func.count()).select_from(db.infra.outbox)).scalar_one()
+        print(f"{'versions written / events in the outbox':<48} {versions} / {events}")
+        return {
+            "seed": t_seed,
+            "co_terminate": t_co,
+            "direct": t_direct,
+            "submit": t_submit,
+            "apply": t_apply,
+        }
+    finally:
+        db.dispose()
+
+
+def pg_database(server_url: str) -> tuple[str, Callable[[], None]]:
+    import psycopg2
+
+    name = f"crm_bench_{uuid.uuid4().hex[:10]}"
+    conn = psycopg2.connect(server_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+    def drop() -> None:
+        c = psycopg2.connect(server_url)
+        c.autocommit = True
+        with c.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        c.close()
+
+    parts = urllib.parse.urlsplit(server_url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name)), drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--contracts", type=int, default=10_000)
+    parser.add_argument("--pg", help="PostgreSQL server URL (a throwaway database is made on it)")
+    args = parser.parse_args()
+    if args.pg:
+        url, drop = pg_database(args.pg)
+        print(f"PostgreSQL ({url.rsplit('/', 1)[-1]})")
+        try:
+            run(url, args.contracts)
+        finally:
+            drop()
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"SQLite ({tmp}/contracts.db)")
+        run(f"sqlite:///{tmp}/contracts.db", args.contracts)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,404 @@
+"""Pure rules of the contracts service: who may see and change which contract, the lifecycle
+state machine, line and contract amounts (exact ``Decimal``), terms and renewals, numbering,
+expiry windows, version comparison and delivery progress. No I/O.
+
+Template rules (placeholders, typed fields) are in :mod:`contracts.templating`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from crm_common.context import CallerContext
+from crm_common.errors import Conflict, PermissionDenied, ValidationFailed
+from crm_common.money import quantize
+
+KINDS = ("sales", "maintenance", "lease", "service")
+FREQUENCIES = ("once", "monthly", "quarterly", "yearly")
+FREQUENCY_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+
+DRAFT = "draft"
+PENDING = "pending_approval"
+APPROVED = "approved"
+ACTIVE = "active"
+EXPIRED = "expired"
+TERMINATED = "terminated"
+RENEWED = "renewed"
+CANCELLED = "cancelled"
+STATUSES = (DRAFT, PENDING, APPROVED, ACTIVE, EXPIRED, TERMINATED, RENEWED, CANCELLED)
+# contracts that are (or will be) in force: they count for co-termination, bulk price updates
+IN_FORCE = (APPROVED, ACTIVE)
+ENDED = (EXPIRED, TERMINATED, RENEWED, CANCELLED)
+
+EXPIRY_WINDOWS = (90, 60, 30)
+MAX_TERM_YEARS = 100
+MAX_PERCENT = Decimal("1000")
+MAX_QUANTITY = Decimal("1000000")
+MAX_AMOUNT = Decimal("1000000000000")  # 10^12 per unit: far beyond any contract line
+
+# -- lifecycle ------------------------------------------------------------------------------
+
+# action → (states it may start from, the state it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "edit": ((DRAFT,), DRAFT),
+    "submit": ((DRAFT,), PENDING),
+    "approve": ((PENDING,), APPROVED),
+    "reject": ((PENDING,), DRAFT),
+    "withdraw": ((PENDING,), DRAFT),
+    "activate": ((APPROVED,), ACTIVE),
+    "cancel": ((DRAFT, APPROVED), CANCELLED),
+    "terminate": ((APPROVED, ACTIVE), TERMINATED),
+    "expire": ((ACTIVE,), EXPIRED),
+    "mark_renewed": ((ACTIVE,), RENEWED),
+    "amend": ((APPROVED, ACTIVE), ""),  # the status stays; a new version is made
+    "renew": ((APPROVED, ACTIVE, EXPIRED, RENEWED), ""),  # a renewal draft is made
+}
+
+
+def transition(status: str, action: str, number: str | None = None) -> str:
+    """The state after ``action`` from ``status``; an illegal transition is a 409 naming both."""
+    allowed, target = TRANSITIONS[action]
+    if status not in allowed:
+        what = f"Contract {number}" if number else "The contract"
+        raise Conflict(
+            f"{what} is {status}: cannot {action.replace('_', ' ')} (only from {', '.join(allowed)})",
+            {"status": status, "action": action, "allowed_from": list(allowed)},
+        )
+    return target or status
+
+
+# -- who may do what ------------------------------------------------------------------------
+
+READ_ALL_ROLES = ("admin", "sales_manager", "readonly", "finance", "approver", "warehouse")
+WRITE_ALL_ROLES = ("admin", "sales_manager")
+OWN_ROLES = ("sales_rep",)
+LOCK_ROLES = ("admin", "finance")
+BULK_ROLES = ("admin", "sales_manager")
+TEMPLATE_ROLES = ("admin", "sales_manager")
+IMPORT_ROLES = ("admin", "sales_manager")
+
+
+@dataclass(frozen=True)
+class Access:
+    """What a caller may touch: every contract, one owner's (a sales rep), or one customer's (a
+    portal user)."""
+
+    owner_id: int | None = None
+    customer_id: int | None = None
+    user_id: int | None = None
+    admin: bool = False
+
+    @property
+    def restricted(self) -> bool:
+        return self.owner_id is not None or self.customer_id is not None
+
+    def allows(self, owner_id: int | None, customer_id: int | None = None) -> bool:
+        if self.customer_id is not None:
+            return customer_id == self.customer_id
+        return self.owner_id is None or owner_id == self.owner_id
+
+
+def _authenticated(caller: CallerContext | None) -> CallerContext:
+    if caller is None or not caller.authenticated:
+        raise PermissionDenied("No caller context: the call is not authenticated")
+    return caller
+
+
+def _own(caller: CallerContext) -> Access:
+    if caller.user_id is None:
+        raise PermissionDenied("A sales rep caller without a user id has no contracts")
+    return Access(owner_id=caller.user_id, user_id=caller.user_id)
+
+
+def read_access(caller: CallerContext | None) -> Access:
+    """admin, sales_manager, readonly, finance, approver, warehouse see every contract; a sales
+    rep their own; a portal user their customer's (never drafts, see :func:`portal_visible`)."""
+    caller = _authenticated(caller)
+    if caller.is_system or caller.has_any(READ_ALL_ROLES):
+        return Access(user_id=caller.user_id, admin=caller.is_system or caller.has_any(("admin",)))
+    if caller.has_any(OWN_ROLES):
+        return _own(caller)
+    if caller.has_any(("portal",)):
+        if caller.customer_id is None:
+            raise PermissionDenied("A portal user must be bound to a customer")
+        return Access(customer_id=int(caller.customer_id), user_id=caller.user_id)
+    raise PermissionDenied("Not allowed to read contracts", {"roles": list(caller.roles)})
+
+
+def write_access(caller: CallerContext | None) -> Access:
+    """admin and sales_manager change every contract, a sales rep their own."""
+    caller = _authenticated(caller)
+    if caller.is_system or caller.has_any(WRITE_ALL_ROLES):
+        return Access(user_id=caller.user_id, admin=caller.is_system or caller.has_any(("admin",)))
+    if caller.has_any(OWN_ROLES):
+        return _own(caller)
+    raise PermissionDenied(
+        "Not allowed to change contracts",
+        {"required_roles": list(WRITE_ALL_ROLES + OWN_ROLES), "roles": list(caller.roles)},
+    )
+
+
+def require(caller: CallerContext | None, roles: Sequence[str], action: str) -> CallerContext:
+    caller = _authenticated(caller)
+    if caller.is_system or caller.has_any(roles):
+        return caller
+    raise PermissionDenied(
+        f"Requires one of the roles {', '.join(roles)} to {action}",
+        {"required_roles": list(roles), "roles": list(caller.roles)},
+    )
+
+
+def check_can_write(access: Access, owner_id: int | None) -> None:
+    if not access.allows(owner_id):
+        raise PermissionDenied("Only the owner or a sales manager may change this contract")
+
+
+def check_owner_assignment(access: Access, owner_id: int | None) -> None:
+    if access.restricted and owner_id != access.owner_id:
+        raise PermissionDenied(
+            "A sales rep can only own contracts themselves", {"owner_id": ["must be your own user id"]}
+        )
+
+
+PORTAL_HIDDEN = (DRAFT, PENDING, CANCELLED)
+
+
+def portal_visible(access: Access, status: str) -> bool:
+    """Portal users see signed contracts only: not drafts, pending or cancelled ones."""
+    return access.customer_id is None or status not in PORTAL_HIDDEN
+
+
+# -- numbers --------------------------------------------------------------------------------
+
+
+def contract_number(year: int, n: int) -> str:
+    """``C-2026-000042``: per year, unique, readable; the counter never goes back."""
+    return f"C-{year}-{n:06d}"
+
+
+def amendment_number(contract_number: str, n: int) -> str:
+    return f"{contract_number}-A{n:02d}"
+
+
+def counter_name(year: int) -> str:
+    return f"contract:{year}"
+
+
+# -- amounts ----------------------------------------------------------------------------------
+
+
+def line_amount(quantity: Decimal, unit_price: Decimal, discount_percent: Decimal) -> Decimal:
+    """quantity × unit price × (1 − discount %), exact (no rounding: documents round)."""
+    return quantity * unit_price * (Decimal(100) - discount_percent) / Decimal(100)
+
+
+def contract_total(amounts: Iterable[Decimal]) -> Decimal:
+    return sum(amounts, Decimal(0))
+
+
+def apply_percent(price: Decimal, percent: Decimal, currency: str) -> Decimal:
+    """``price`` raised (or lowered) by ``percent``, rounded half-up to the currency's minor unit
+    (a new price is a price someone quotes); never below zero."""
+    if percent <= -100:
+        raise ValidationFailed.field("percent", "must be greater than -100")
+    if percent > MAX_PERCENT:
+        raise ValidationFailed.field("percent", f"must be at most {MAX_PERCENT}")
+    new = price * (Decimal(100) + percent) / Decimal(100)
+    return quantize(new.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP), currency)
+
+
+def amount_problem(
+    value: Decimal | None, *, allow_zero: bool = True, limit: Decimal = MAX_AMOUNT
+) -> str | None:
+    if value is None:
+        return None
+    if not value.is_finite():
+        return "must be a finite number"
+    if value < 0:
+        return "must not be negative"
+    if not allow_zero and value == 0:
+        return "must be greater than 0"
+    if value > limit:
+        return f"must be at most {limit}"
+    return None
+
+
+# -- terms ------------------------------------------------------------------------------------
+
+
+def add_months(day: dt.date, months: int, anchor_day: int | None = None) -> dt.date:
+    """``day`` plus ``months`` calendar months, on ``anchor_day`` (default: ``day``'s own day),
+    clamped to the end of a shorter month (31 January + 1 month = 28/29 February)."""
+    total = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(total, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(anchor_day or day.day, last))
+
+
+def term_problems(start: dt.date | None, end: dt.date | None) -> dict[str, list[str]]:
+    if start is None or end is None:
+        return {}
+    if end < start:
+        return {"end_date": ["must not be before start_date"]}
+    if end > add_months(start, 12 * MAX_TERM_YEARS):
+        return {"end_date": [f"the term must be at most {MAX_TERM_YEARS} years"]}
+    return {}
+
+
+def line_term_problems(
+    line_start: dt.date | None, line_end: dt.date | None, start: dt.date, end: dt.date
+) -> dict[str, list[str]]:
+    """A line's own dates lie inside the contract term, and end after they start."""
+    errors: dict[str, list[str]] = {}
+    if line_start is not None and not start <= line_start <= end:
+        errors["start_date"] = [f"must lie inside the contract term {start} – {end}"]
+    if line_end is not None and not start <= line_end <= end:
+        errors["end_date"] = [f"must lie inside the contract term {start} – {end}"]
+    if line_start is not None and line_end is not None and line_end < line_start:
+        errors.setdefault("end_date", []).append("must not be before the line's start_date")
+    return errors
+
+
+def whole_months(start: dt.date, end: dt.date) -> int | None:
+    """The number of whole months from ``start`` to ``end`` (inclusive) when the term is exactly
+    that (1 Jan – 31 Dec = 12; 15 Jan – 14 Feb = 1), else ``None``."""
+    for months in range(1, 12 * MAX_TERM_YEARS + 1):
+        nxt = add_months(start, months)
+        if nxt - dt.timedelta(days=1) == end:
+            return months
+        if nxt > end + dt.timedelta(days=1):
+            return None
+    return None
+
+
+def next_term(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The renewal term: from the day after ``end``, as long as this one — in whole months when
+    this term is whole months (so a calendar year renews to the next calendar year), else in
+    days."""
+    new_start = end + dt.timedelta(days=1)
+    months = whole_months(start, end)
+    if months is not None:
+        return new_start, add_months(new_start, months, start.day) - dt.timedelta(days=1)
+    return new_start, new_start + (end - start)
+
+
+def notice_deadline(end: dt.date, notice_days: int) -> dt.date:
+    """The last day on which notice can still be given (the term ends ``notice_days`` later)."""
+    return end - dt.timedelta(days=notice_days)
+
+
+def term_value(total: Decimal, frequency: str, start: dt.date, end: dt.date) -> Decimal:
+    """What the contract is worth over its term (for approval thresholds and reports): the
+    per-period total × the number of billing periods, a last partial period counted by days
+    (full price × days covered ÷ days in that period). ``once``: the total itself."""
+    months = FREQUENCY_MONTHS.get(frequency)
+    if months is None or end < start:
+        return total
+    # whole periods: the first guess from the calendar months between the dates, then corrected
+    n = max(((end.year - start.year) * 12 + end.month - start.month) // months - 1, 0)
+    while add_months(start, months * (n + 1), start.day) - dt.timedelta(days=1) <= end:
+        n += 1
+    value = total * n
+    period_start = add_months(start, months * n, start.day)
+    if period_start > end:
+        return value
+    period_end = add_months(start, months * (n + 1), start.day) - dt.timedelta(days=1)
+    covered = (end - period_start).days + 1
+    days = (period_end - period_start).days + 1
+    return value + total * Decimal(covered) / Decimal(days)
+
+
+# -- expiry -----------------------------------------------------------------------------------
+
+
+def expiry_window(end: dt.date, as_of: dt.date, done: Iterable[int]) -> tuple[int | None, list[int]]:
+    """Which ``contract_expiring`` window to announce on ``as_of`` for a term ending ``end``:
+    the smallest window (90/60/30 days) that has been reached and not yet announced — and the
+    larger ones reached but never announced, which are passed over (a contract first seen 25
+    days before its end gets the 30-day notice, not three notices at once)."""
+    days_left = (end - as_of).days
+    if days_left < 0:
+        return None, []
+    done_set = set(done)
+    reached = [w for w in EXPIRY_WINDOWS if days_left <= w]
+    if not reached:
+        return None, []
+    smallest = min(reached)
+    if smallest in done_set:
+        return None, []
+    skipped = [w for w in reached if w != smallest and w not in done_set]
+    return smallest, skipped
+
+
+# -- versions ---------------------------------------------------------------------------------
+
+# fields of a snapshot compared by :func:`diff_snapshots` (lines are compared by line id)
+VERSIONED_FIELDS = (
+    "title", "kind", "currency", "start_date", "end_date", "signer", "signer_title", "signed_on",
+    "payment_terms_days", "billing", "auto_renew", "notice_days", "renewal_uplift_percent",
+    "owner_id", "template_id", "field_values", "total", "customer_name",
+)  # fmt: skip
+LINE_FIELDS = (
+    "product_id", "sku", "product_name", "model", "serial_number", "manufacturing_number",
+    "quantity", "unit_price", "discount_percent", "amount", "start_date", "end_date", "description",
+)  # fmt: skip
+
+
+def diff_snapshots(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """What changed from snapshot ``a`` to ``b``: header fields ``{name: {"from", "to"}}``, lines
+    added, removed, and changed (per line id, per field)."""
+    fields = {
+        name: {"from": a.get(name), "to": b.get(name)}
+        for name in VERSIONED_FIELDS
+        if a.get(name) != b.get(name)
+    }
+    lines_a = {line["id"]: line for line in a.get("lines", [])}
+    lines_b = {line["id"]: line for line in b.get("lines", [])}
+    added = [lines_b[i] for i in lines_b if i not in lines_a]
+    removed = [lines_a[i] for i in lines_a if i not in lines_b]
+    changed = []
+    for i in lines_a:
+        if i in lines_b:
+            delta = {
+                name: {"from": lines_a[i].get(name), "to": lines_b[i].get(name)}
+                for name in LINE_FIELDS
+                if lines_a[i].get(name) != lines_b[i].get(name)
+            }
+            if delta:
+                changed.append({"id": i, "product_name": lines_b[i].get("product_name"), "changes": delta})
+    return {"fields": fields, "lines": {"added": added, "removed": removed, "changed": changed}}
+
+
+# -- progress ---------------------------------------------------------------------------------
+
+
+def delivery_progress(milestones: Sequence[Mapping[str, Any]], as_of: dt.date) -> dict[str, Any]:
+    """Percent delivered vs plan: ``actual`` = the weighted mean of each milestone's percent
+    complete; ``planned`` = the weighted share of milestones planned on or before ``as_of``
+    (what should be done by now); ``behind`` when actual < planned. Milestones overdue are
+    those planned before ``as_of`` and not complete."""
+    total_weight = sum((Decimal(m["weight"]) for m in milestones), Decimal(0))
+    if not milestones or total_weight == 0:
+        return {"milestones": len(milestones), "actual_percent": None, "planned_percent": None,
+                "behind": False, "overdue": []}  # fmt: skip
+    actual = (
+        sum((Decimal(m["weight"]) * m["percent_complete"] for m in milestones), Decimal(0)) / total_weight
+    )
+    planned = (
+        sum((Decimal(m["weight"]) * 100 for m in milestones if m["planned_date"] <= as_of), Decimal(0))
+        / total_weight
+    )
+    overdue = [m["id"] for m in milestones if m["planned_date"] < as_of and m["percent_complete"] < 100]
+    q = Decimal("0.1")
+    return {
+        "milestones": len(milestones),
+        "actual_percent": str(actual.quantize(q, rounding=ROUND_HALF_UP)),
+        "planned_percent": str(planned.quantize(q, rounding=ROUND_HALF_UP)),
+        "behind": actual < planned,
+        "overdue": overdue,
+    }

@@ -444,20 +444,11 @@ def detail_position(group: Group, key: str) -> tuple[int, str]:
 
 
 def products_by_sku(peers: Peers, skus: Sequence[str]) -> dict[str, dict | None]:
-    """The product of each SKU (folded key → product, or None when unknown): through
-    ``peers.products_by_sku`` when the peers offer it, else one inventory ``list_products``
-    call per distinct SKU (not per row)."""
+    """The product of each SKU (folded key → product, or None when unknown), one inventory
+    lookup per distinct SKU (not per row), cached by the peers."""
     keys = {fold(s): s for s in skus}
-    batch = getattr(peers, "products_by_sku", None)
-    if batch is not None:
-        found = batch(list(keys.values()))
-        return {k: found.get(sku) for k, sku in keys.items()}
-    out: dict[str, dict | None] = {}
-    for key, sku in keys.items():
-        page = peers.inventory_rpc.list_products({"sku": sku}, 1, 1)
-        items = page.get("items") or []
-        out[key] = items[0] if items else None
-    return out
+    found = peers.products_by_sku(list(keys.values()))
+    return {k: found.get(sku) for k, sku in keys.items()}
 
 
 # -- finishing ----------------------------------------------------------------------------------

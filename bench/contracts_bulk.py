@@ -11,7 +11,10 @@ times, through the use-case functions the RPC methods call (one transaction each
   ``contract_amended`` event each);
 * a direct ``bulk_price_update`` (+3 % on the printer lines: N lines, N versions, N events);
 * a ``bulk_price_update`` for approval (a batch of N amendments, numbered) and its approval
-  (``apply_price_batch``: N contracts changed).
+  (``apply_price_batch``: N contracts changed);
+* a CSV import of N/2 contracts of 2 lines (N rows) into another fresh database: the rows sent
+  in batches of 1000 (``import_batch``) and ``finish_import`` (validate every contract, insert
+  them all in one transaction), customers and products answered by ``FakePeers``.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "services" / "contracts"))
 
-from contracts import bulk, domain  # noqa: E402
+from contracts import bulk, domain, importer  # noqa: E402
 from contracts import models as m  # noqa: E402
+from contracts.peers import FakePeers  # noqa: E402
 from crm_common.db import DatabaseHandle, utcnow  # noqa: E402
 from crm_common.testing import new_caller  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
@@ -137,6 +141,46 @@ def run(url: str, n: int) -> dict[str, float]:
         db.dispose()
 
 
+def run_import(url: str, n: int) -> float:
+    """N/2 contracts of 2 lines each through the CSV import's use cases; returns the seconds."""
+    db = DatabaseHandle("contracts", m.metadata, url)
+    db.create_all()
+    peers = FakePeers(
+        customers={1: {"name": "Ankara Makine A.Ş.", "code": "C000001", "language": "tr", "level": "A", "owner_id": 2}},
+        products={10: {"sku": "PRN-1", "name": "Laser printer", "kind": "device", "unit_price": "99.99",
+                       "currency": "EUR", "category": "Devices/Printers", "serialized": False},
+                  11: {"sku": "SVC-1", "name": "Maintenance visit", "kind": "service", "unit_price": "45.00",
+                       "currency": "EUR", "category": "Services", "serialized": False}},
+    )  # fmt: skip
+    header = {"customer_id": "1", "title": "Eski sözleşme", "kind": "maintenance", "currency": "EUR",
+              "start_date": "2027-01-01", "end_date": "2027-12-31", "billing_frequency": "monthly"}  # fmt: skip
+    rows = []
+    for i in range(n // 2):
+        for product, price in (("10", "99.99"), ("11", "45.00")):
+            data = {
+                **header,
+                "contract_ref": f"R{i}",
+                "product_id": product,
+                "quantity": "1",
+                "unit_price": price,
+            }
+            rows.append({"line": len(rows) + 2, "data": data})
+    try:
+        job = importer.start_import(db, MANAGER, "all_or_nothing", "bench.csv")
+        _, t_send = timed(
+            f"import: send {len(rows)} rows in batches of 1000",
+            lambda: [importer.import_batch(db, MANAGER, job["job_id"], rows[i : i + 1000]) for i in range(0, len(rows), 1000)],
+        )  # fmt: skip
+        result, t_finish = timed(
+            f"import: finish ({n // 2} contracts)",
+            lambda: importer.finish_import(db, peers, MANAGER, job["job_id"]),
+        )
+        assert result["created"] == n // 2, result.get("errors", [])[:3]
+        return t_send + t_finish
+    finally:
+        db.dispose()
+
+
 def pg_database(server_url: str) -> tuple[str, Callable[[], None]]:
     import psycopg2
 
@@ -172,10 +216,16 @@ def main() -> None:
             run(url, args.contracts)
         finally:
             drop()
+        url, drop = pg_database(args.pg)
+        try:
+            run_import(url, args.contracts)
+        finally:
+            drop()
         return
     with tempfile.TemporaryDirectory() as tmp:
         print(f"SQLite ({tmp}/contracts.db)")
         run(f"sqlite:///{tmp}/contracts.db", args.contracts)
+        run_import(f"sqlite:///{tmp}/import.db", args.contracts)
 
 
 if __name__ == "__main__":

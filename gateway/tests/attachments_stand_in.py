@@ -99,8 +99,10 @@ class AttachmentsStandIn(ServiceBase):
 
     @rpc
     def pending_uploads(self):
-        """How many uploads are staged (the tests check aborted ones leave none)."""
+        """How many uploads are staged and unfinished (the tests check aborted ones leave none;
+        a finished upload only remembers its attachment)."""
         from sqlalchemy import func, select
 
+        unfinished = select(func.count()).select_from(m.uploads).where(m.uploads.c.attachment_id.is_(None))
         with self.db.read() as s:
-            return s.execute(select(func.count()).select_from(m.uploads)).scalar_one()
+            return s.execute(unfinished).scalar_one()

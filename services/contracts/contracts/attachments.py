@@ -291,6 +291,9 @@ def upload_chunk(db: Any, caller: CallerContext, upload_id: Any, seq: Any, data_
     with db.transaction() as uow:
         s = uow.session
         upload, _ = _own_upload(s, caller, uid, for_update=True)
+        if upload["attachment_id"] is not None:
+            raise Conflict("The upload is finished: start a new one", {"upload_id": uid,
+                           "attachment_id": upload["attachment_id"]})  # fmt: skip
         previous = s.execute(
             select(func.length(CH.data)).where(CH.upload_id == uid, CH.seq == n)
         ).scalar_one_or_none()
@@ -357,6 +360,11 @@ def finish_upload(
     new_description = _description(description)
     with db.read() as s:
         upload, contract = _own_upload(s, caller, uid)
+        if upload["attachment_id"] is not None:  # finished already (a retry after a lost reply)
+            done = s.execute(select(m.attachments).where(m.attachments.c.id == upload["attachment_id"]))
+            row = done.mappings().first()
+            if row is not None:
+                return attachment_view(dict(row))
         _check_not_cancelled(contract)
     if upload["size"] > max_bytes():
         _drop_now(db, uid)
@@ -384,6 +392,15 @@ def finish_upload(
         except Exception:  # pragma: no cover - the original error matters more
             log.exception("could not remove stored file %s after a failed finish_upload", key)
         raise
+
+
+def _mark_finished(s: Session, upload_id: str, attachment_id: int) -> None:
+    """The chunks go; the upload row stays (until swept) naming its attachment, so a finish
+    retried after a lost reply answers the same attachment instead of 404."""
+    s.execute(delete(m.upload_chunks).where(CH.upload_id == upload_id))
+    s.execute(
+        update(m.uploads).where(UP.id == upload_id).values(attachment_id=attachment_id, updated_at=utcnow())
+    )
 
 
 def _drop_now(db: Any, upload_id: str) -> None:
@@ -432,7 +449,7 @@ def _catalogue(
             "created_at": utcnow(),
         }
         attachment_id = s.execute(insert(m.attachments).values(**values)).inserted_primary_key[0]
-        _drop(s, uid)
+        _mark_finished(s, uid, attachment_id)
         view = attachment_view({"id": attachment_id, **values})
         uow.audit(
             "attachment",
@@ -472,14 +489,16 @@ def sweep_uploads(db: Any, older_than: dt.datetime | dt.date | dt.timedelta | No
         raise TypeError(f"older_than must be a datetime, a date or a timedelta, not {older_than!r}")
     with db.transaction() as uow:
         s = uow.session
-        ids = list(s.execute(select(UP.id).where(UP.updated_at < cutoff)).scalars())
+        rows = s.execute(select(UP.id, UP.attachment_id).where(UP.updated_at < cutoff)).all()
+        ids = [r.id for r in rows]
         for start in range(0, len(ids), 500):
             batch = ids[start : start + 500]
             s.execute(delete(m.upload_chunks).where(CH.upload_id.in_(batch)))
             s.execute(delete(m.uploads).where(UP.id.in_(batch)))
-    if ids:
-        log.info("dropped %d upload(s) idle since before %s", len(ids), cutoff.isoformat())
-    return len(ids)
+    abandoned = sum(1 for r in rows if r.attachment_id is None)  # finished ones are only forgotten
+    if abandoned:
+        log.info("dropped %d upload(s) idle since before %s", abandoned, cutoff.isoformat())
+    return abandoned
 
 
 # --------------------------------------------------------------------------------------

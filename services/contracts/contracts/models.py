@@ -250,6 +250,9 @@ uploads = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("created_by", String(100), nullable=True),
     Column("created_by_id", UserId, nullable=True),
+    # set when finished: the upload's row stays (without chunks) until swept, so a finish
+    # retried after a lost reply answers the same attachment
+    Column("attachment_id", BigId, nullable=True),
 )
 
 upload_chunks = Table(

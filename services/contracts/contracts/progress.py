@@ -288,6 +288,14 @@ def _percent(part: Decimal, whole: Decimal) -> str | None:
     return str((part * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
+def for_reader(view: dict[str, Any], access: domain.Access) -> dict[str, Any]:
+    """Internal notes are for the company: a portal user (the customer) reads a milestone
+    without them."""
+    if access.customer_id is not None:
+        view = {**view, "notes": None}
+    return view
+
+
 def milestone_view(row: Mapping[str, Any], as_of: dt.date | None = None) -> dict[str, Any]:
     as_of = as_of or _today()
     return {
@@ -459,7 +467,7 @@ def list_milestones(db: Any, caller: CallerContext | None, contract_id: Any) -> 
     today = _today()
     return {
         "contract_id": contract["id"],
-        "items": [milestone_view(r, today) for r in rows],
+        "items": [for_reader(milestone_view(r, today), access) for r in rows],
         "total": len(rows),
     }
 
@@ -568,7 +576,7 @@ def get_progress(
             ).mappings()
         ]
     delivery = domain.delivery_progress(rows, day)
-    delivery["items"] = [milestone_view(r, day) for r in rows]
+    delivery["items"] = [for_reader(milestone_view(r, day), access) for r in rows]
     value = contract_term_value(contract)
     return {
         "contract_id": contract["id"],

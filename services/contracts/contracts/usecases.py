@@ -678,22 +678,37 @@ def insert_contracts(
     numbers = contract_numbers(s, now.year, len(items))  # the year of signing-up in the system
     created: list[dict] = []
     for i, (header, line_rows) in enumerate(items):
-        total = domain.contract_total(r["amount"] for r in line_rows)
-        values = {
-            **header,
-            "number": numbers[i],
-            "status": domain.DRAFT,
-            "version": 0,
-            "total": total,
-            "amounts_locked": False,
-            "created_at": now,
-            "updated_at": now,
-            "created_by": actor,
-            **overrides,
-        }
-        cid = s.execute(insert(m.contracts).values(**values).returning(C.id)).scalar_one()
-        insert_lines(s, cid, line_rows)
-        created.append({**values, "id": cid})
+        created.append(
+            {
+                **header,
+                "number": numbers[i],
+                "status": domain.DRAFT,
+                "version": 0,
+                "total": domain.contract_total(r["amount"] for r in line_rows),
+                "amounts_locked": False,
+                "created_at": now,
+                "updated_at": now,
+                "created_by": actor,
+                **overrides,
+            }
+        )
+    # multi-row inserts (ids back in the order given), one per set of columns and chunk
+    shapes: dict[tuple, list[int]] = {}
+    for i, values in enumerate(created):
+        shapes.setdefault(tuple(sorted(values)), []).append(i)
+    for indexes in shapes.values():
+        for chunk in chunks(indexes):
+            rows = [created[i] for i in chunk]
+            stmt = insert(m.contracts).returning(C.id, sort_by_parameter_order=True)
+            for i, cid in zip(chunk, s.execute(stmt, rows).scalars(), strict=True):
+                created[i]["id"] = cid
+    line_values = [
+        {**row, "contract_id": created[i]["id"], "position": n + 1, "created_at": now, "updated_at": now}
+        for i, (_, line_rows) in enumerate(items)
+        for n, row in enumerate(line_rows)
+    ]
+    for chunk in chunks(line_values, 2000):
+        s.execute(insert(m.contract_lines), list(chunk))
     ids = [r["id"] for r in created]
     uow.audit_many("contract", "create", [(r["id"], {"number": [None, r["number"]]}) for r in created])
     publish_contract_events(uow, ev.CONTRACT_CREATED, ids)

@@ -188,8 +188,12 @@ def test_contracts_binary_file_in_several_chunks_comes_back_byte_for_byte(
     last = rep.read_attachment(contract["id"], out["id"], len(BINARY) - 3, 100)
     assert base64.b64decode(last["data"]) == BINARY[-3:] and last["eof"] is True
 
-    # staged chunks are gone; the event and the audit trail say what happened
-    assert count(db, m.uploads) == 0 and count(db, m.upload_chunks) == 0
+    # staged chunks are gone (the upload only remembers its attachment, for a retried finish);
+    # the event and the audit trail say what happened
+    assert count(db, m.upload_chunks) == 0
+    assert rep.finish_upload(started["upload_id"]) == out  # a reply lost, asked again: the same
+    with pytest.raises(Conflict):
+        rep.upload_chunk(started["upload_id"], 9, base64.b64encode(b"late").decode())
     [event] = outbox_payloads(db, "contract_attachment_added")
     assert event["contract_id"] == contract["id"] and event["contract_number"] == contract["number"]
     assert event["attachment"]["sha256"] == sha and event["attachment"]["filename"] == out["filename"]
@@ -367,7 +371,7 @@ def test_contracts_another_reps_contract_and_upload_are_not_found(
             with pytest.raises(NotFound):
                 call(caller)
     assert rep.abort_upload(uid)["aborted"] is True
-    assert count(db, m.uploads) == 0
+    assert count(db, m.uploads) == 1  # only the finished one, remembering its attachment
 
 
 def test_contracts_readers_read_but_do_not_attach_and_cancelled_contracts_take_nothing(
@@ -402,19 +406,19 @@ def test_contracts_a_failed_catalogue_insert_removes_the_stored_file(
 ):
     contract = create_contract()
     uid = upload(rep, contract["id"], BINARY)["upload_id"]
-    real_drop = att._drop
+    real_mark = att._mark_finished
 
-    def failing_drop(s, upload_id):
+    def failing_mark(s, upload_id, attachment_id):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(att, "_drop", failing_drop)
+    monkeypatch.setattr(att, "_mark_finished", failing_mark)
     with pytest.raises(RuntimeError):
         rep.finish_upload(uid)
     assert stored_files(files_dir) == []
     assert rep.list_attachments(contract["id"]) == []
     assert outbox_payloads(db, "contract_attachment_added") == []
 
-    monkeypatch.setattr(att, "_drop", real_drop)  # the staged upload survived: finish it now
+    monkeypatch.setattr(att, "_mark_finished", real_mark)  # the staged upload survived: finish it now
     out = rep.finish_upload(uid)
     assert download(rep, contract["id"], out["id"], 100_000) == BINARY
 

@@ -250,7 +250,9 @@ def test_contracts_milestones_of_a_cancelled_contract_cannot_change(handle):
 def test_contracts_milestone_scopes_follow_the_contract(handle):
     own = create_contract(handle, owner_id=3)
     theirs = create_contract(handle, owner_id=4, customer_id=11)
-    progress.add_milestone(handle, REP, own["id"], milestone("Install", "2026-03-01"))
+    progress.add_milestone(
+        handle, REP, own["id"], milestone("Install", "2026-03-01", notes="Kunde zahlt spät")
+    )
     with pytest.raises(NotFound):
         progress.add_milestone(handle, REP, theirs["id"], milestone("Install", "2026-03-01"))
     with pytest.raises(NotFound):
@@ -261,6 +263,10 @@ def test_contracts_milestone_scopes_follow_the_contract(handle):
         progress.add_milestone(handle, PORTAL, own["id"], milestone("Install", "2026-03-01"))
     assert progress.list_milestones(handle, READER, own["id"])["total"] == 1
     assert progress.list_milestones(handle, PORTAL, own["id"])["total"] == 1  # customer 10's contract
+    # internal notes are the company's: the customer reads the milestone without them
+    assert progress.list_milestones(handle, READER, own["id"])["items"][0]["notes"] == "Kunde zahlt spät"
+    assert progress.list_milestones(handle, PORTAL, own["id"])["items"][0]["notes"] is None
+    assert progress.get_progress(handle, PORTAL, own["id"])["delivery"]["items"][0]["notes"] is None
     with pytest.raises(NotFound):
         progress.list_milestones(handle, PORTAL, theirs["id"])
     with pytest.raises(PermissionDenied):

@@ -1,6 +1,6 @@
-"""A stand-in ``contracts`` service for the gateway's attachment tests: the real attachment use
-cases of :mod:`contracts.attachments` (real SQLite database, real directory store) behind the
-RPC methods the gateway's routes call, plus ``seed_contract`` to make a contract to attach to.
+"""The ``contracts`` service for the gateway's attachment tests: the real service class (real
+SQLite database, real directory store), plus ``seed_contract`` to make a contract to attach to
+without the customers and inventory services, and ``pending_uploads`` to look at what is staged.
 
 Configured by the environment the test gives the process: ``CONTRACTS_DATABASE_URL`` (an SQLite
 file), ``CONTRACTS_FILES_DIR``, ``CONTRACTS_ATTACHMENT_MAX_MB``; ``STAND_IN_CHUNK_BYTES`` makes
@@ -16,9 +16,9 @@ import os
 
 from contracts import attachments
 from contracts import models as m
-from crm_common.db import Database, DatabaseHandle, utcnow
+from contracts.service import ContractsService
+from crm_common.db import DatabaseHandle, utcnow
 from crm_common.rpc import rpc
-from crm_common.service import ServiceBase
 from sqlalchemy import insert, update
 
 if os.environ.get("STAND_IN_CHUNK_BYTES"):
@@ -30,10 +30,7 @@ if os.environ.get("CONTRACTS_DATABASE_URL"):
     _handle.dispose()
 
 
-class AttachmentsStandIn(ServiceBase):
-    name = "contracts"
-    db = Database(m.metadata)
-
+class AttachmentsStandIn(ContractsService):
     @rpc
     def seed_contract(self, owner_id, status="draft"):
         now = utcnow()
@@ -68,34 +65,6 @@ class AttachmentsStandIn(ServiceBase):
                 update(m.contracts).where(m.contracts.c.id == cid).values(number=f"C-2026-{cid:06d}")
             )
         return cid
-
-    @rpc
-    def start_upload(self, contract_id, meta):
-        return attachments.start_upload(self.db, self.caller, contract_id, meta)
-
-    @rpc
-    def upload_chunk(self, upload_id, seq, data):
-        return attachments.upload_chunk(self.db, self.caller, upload_id, seq, data)
-
-    @rpc
-    def finish_upload(self, upload_id, sha256=None, description=None):
-        return attachments.finish_upload(self.db, self.caller, upload_id, sha256, description)
-
-    @rpc
-    def abort_upload(self, upload_id):
-        return attachments.abort_upload(self.db, self.caller, upload_id)
-
-    @rpc
-    def list_attachments(self, contract_id):
-        return attachments.list_attachments(self.db, self.caller, contract_id)
-
-    @rpc
-    def get_attachment(self, contract_id, attachment_id):
-        return attachments.get_attachment(self.db, self.caller, contract_id, attachment_id)
-
-    @rpc
-    def read_attachment(self, contract_id, attachment_id, offset=0, length=None):
-        return attachments.read_attachment(self.db, self.caller, contract_id, attachment_id, offset, length)
 
     @rpc
     def pending_uploads(self):

@@ -13,10 +13,13 @@ import pytest
 from approvals.service import ApprovalsService
 from contracts.service import ContractsService
 from crm_common.context import CallerContext
+from crm_common.db import make_envelope
 from crm_common.errors import NotFound, ValidationFailed
 from crm_common.migrations import upgrade
+from crm_common.outbox import event_exchange
 from customers.service import CustomersService
 from inventory.service import InventoryService
+from kombu import Connection
 from nameko.standalone.rpc import ClusterRpcProxy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -67,6 +70,8 @@ def running(container_factory, crm_amqp_uri, any_db_url, tmp_path):
         containers.append(c)
 
     class Running:
+        amqp_uri = crm_amqp_uri
+
         @staticmethod
         def rpc(caller: CallerContext):
             return ClusterRpcProxy(
@@ -137,3 +142,24 @@ def test_contracts_lifecycle_through_real_services(running):
     with running.rpc(OTHER_REP) as other:
         with pytest.raises(NotFound):
             other.contracts.get_contract(c["id"])
+    # billing reports an invoice of the contract (a stand-in publisher: billing is built next)
+    envelope = make_envelope(
+        "billing",
+        "invoice_issued",
+        {"id": "INV-2026-000001", "number": "INV-2026-000001", "contract_id": c["id"], "customer_id": customer["id"],
+         "currency": "EUR", "total": "1010.00", "issue_date": "2026-01-01", "due_date": "2026-01-31",
+         "status": "issued"},
+    )  # fmt: skip
+    with Connection(running.amqp_uri) as conn:
+        exchange = event_exchange("billing")
+        conn.Producer(serializer="json").publish(
+            envelope,
+            exchange=exchange,
+            routing_key="invoice_issued",
+            declare=[exchange],
+            delivery_mode=2,
+            retry=True,
+        )
+    with running.rpc(REP) as rep:
+        wait_for(lambda: rep.contracts.get_progress(c["id"])["billing"][0]["invoices"] == 1)
+        assert rep.contracts.get_progress(c["id"])["billing"][0]["invoiced"] == "1010.00"

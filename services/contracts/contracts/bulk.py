@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -120,13 +120,8 @@ RESTRUCTURE_IN = {"move_lines": MoveLinesSchema(), "split": SplitSchema(), "merg
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def chunked(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def today() -> dt.date:
-    return utcnow().date()
+def chunked(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    return usecases.chunks(items, size)
 
 
 def category_key(path: str) -> str:
@@ -206,7 +201,7 @@ def money(value: Decimal | None, currency: str) -> str | None:
 
 
 def ended_by(effective: dt.date | None) -> dt.date:
-    return effective or today()
+    return effective or usecases.today()
 
 
 # -- co-termination ---------------------------------------------------------------------------
@@ -908,7 +903,7 @@ def restructure(db, caller: CallerContext, data: Any) -> dict:
     if action not in RESTRUCTURE_IN:
         raise ValidationFailed.field("action", f"one of {', '.join(RESTRUCTURE_IN)}")
     v = load_or_raise(RESTRUCTURE_IN[action], data)
-    effective = v["effective_date"] or today()
+    effective = v["effective_date"] or usecases.today()
     with db.transaction() as uow:
         if action == "move_lines":
             return move_lines(uow, access, v, effective)

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from . import domain, usecases
 from . import models as m
-from .schemas import id_field
+from .schemas import id_field, text
 
 M = m.milestones.c
 C = m.contracts.c
@@ -90,27 +90,6 @@ class Weight(Money):
         return d
 
 
-class Text(fields.String):
-    """A string stripped of surrounding blanks, at most ``limit`` characters; blank is "must not
-    be empty" unless the field may be null (then it is ``None``)."""
-
-    def __init__(self, limit: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.limit = limit
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if "\x00" in text:
-            raise ValidationError("Must not contain NUL characters.")
-        if len(text) > self.limit:
-            raise ValidationError(f"Must be at most {self.limit} characters.")
-        if not text:
-            if self.allow_none:
-                return None
-            raise ValidationError("Must not be empty.")
-        return text
-
-
 class WholePercent(fields.Integer):
     """An integer 0..100 (not a boolean, not a float, not a string)."""
 
@@ -124,21 +103,21 @@ class WholePercent(fields.Integer):
 
 
 class MilestoneCreateSchema(Schema):
-    name = Text(NAME_MAX, required=True)
+    name = text(NAME_MAX, required=True)
     planned_date = fields.Date(required=True)
     weight = Weight(load_default=Decimal(1))
     percent_complete = WholePercent(load_default=0)
     completed_on = fields.Date(load_default=None, allow_none=True)
-    notes = Text(NOTES_MAX, load_default=None, allow_none=True)
+    notes = text(NOTES_MAX, load_default=None, allow_none=True)
 
 
 class MilestoneUpdateSchema(Schema):
-    name = Text(NAME_MAX)
+    name = text(NAME_MAX)
     planned_date = fields.Date()
     weight = Weight()
     percent_complete = WholePercent()
     completed_on = fields.Date(allow_none=True)
-    notes = Text(NOTES_MAX, allow_none=True)
+    notes = text(NOTES_MAX, allow_none=True)
 
 
 class ProgressFiltersSchema(Schema):

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from . import domain, templating
 from . import models as m
+from .schemas import text
 
 T = m.templates.c
 
@@ -32,20 +33,6 @@ T = m.templates.c
 READ_ROLES = ("admin", "sales_manager", "sales_rep", "finance", "approver", "warehouse", "readonly")
 DEACTIVATE_ROLES = ("admin",)
 VERSION_RETRIES = 3
-
-
-class Text(fields.String):
-    """A string stripped of surrounding blanks; empty → None (or an error when required)."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        if "\x00" in text:
-            raise ValidationError("must not contain NUL characters")
-        if not text:
-            if self.required:
-                raise ValidationError("must not be empty")
-            return None
-        return text
 
 
 class Language(fields.String):
@@ -60,13 +47,13 @@ class TemplateFieldSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 64))
     type = fields.String(required=True, validate=validate.OneOf(templating.FIELD_TYPES))
     required = fields.Boolean(load_default=False)
-    label = Text(load_default=None, allow_none=True, validate=validate.Length(max=templating.MAX_LABEL_CHARS))
+    label = text(templating.MAX_LABEL_CHARS, load_default=None, allow_none=True)
 
 
 # ``fields`` would shadow Schema.fields as a class attribute: the schema is built from a dict
 TemplateCreateSchema = Schema.from_dict(
     {
-        "name": Text(required=True, validate=validate.Length(max=200)),
+        "name": text(200, required=True),
         "language": Language(required=True),
         "body": fields.String(required=True, validate=validate.Length(max=templating.MAX_BODY_CHARS)),
         "fields": fields.List(
@@ -74,7 +61,7 @@ TemplateCreateSchema = Schema.from_dict(
             load_default=list,
             validate=validate.Length(max=templating.MAX_FIELDS),
         ),
-        "description": Text(load_default=None, allow_none=True, validate=validate.Length(max=5000)),
+        "description": text(5000, load_default=None, allow_none=True),
     },
     name="TemplateCreateSchema",
 )
@@ -82,7 +69,7 @@ TemplateCreateSchema = Schema.from_dict(
 
 class TemplateFiltersSchema(Schema):
     language = Language(load_default=None, allow_none=True)
-    name = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    name = text(200, load_default=None, allow_none=True)
     all_versions = fields.Boolean(load_default=False)
     active = fields.Boolean(load_default=None, allow_none=True)
 

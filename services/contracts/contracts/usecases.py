@@ -158,6 +158,16 @@ def rows_of(s: Session, contract_ids: Sequence[int], for_update: bool = False) -
 # --------------------------------------------------------------------------------------
 
 
+def billing_of(row: Mapping[str, Any]) -> dict:
+    """A contract's billing plan as the API and events carry it."""
+    return {
+        "frequency": row["billing_frequency"],
+        "in_advance": row["billing_in_advance"],
+        "payment_terms_days": row["payment_terms_days"],
+        "anchor_day": row["billing_anchor_day"],
+    }
+
+
 def line_view(line: Mapping[str, Any], currency: str) -> dict:
     return {
         "id": line["id"],
@@ -211,12 +221,7 @@ def contract_view(s: Session | None, row: Mapping[str, Any], lines: list[dict] |
         "signer": row["signer"],
         "signer_title": row["signer_title"],
         "signed_on": iso(row["signed_on"]),
-        "billing": {
-            "frequency": row["billing_frequency"],
-            "in_advance": row["billing_in_advance"],
-            "payment_terms_days": row["payment_terms_days"],
-            "anchor_day": row["billing_anchor_day"],
-        },
+        "billing": billing_of(row),
         "payment_terms_days": row["payment_terms_days"],
         "auto_renew": row["auto_renew"],
         "notice_days": row["notice_days"],
@@ -817,12 +822,7 @@ def row_as_input(row: Mapping[str, Any], lines: list[dict]) -> dict:
         "signer": row["signer"],
         "signer_title": row["signer_title"],
         "signed_on": iso(row["signed_on"]),
-        "billing": {
-            "frequency": row["billing_frequency"],
-            "in_advance": row["billing_in_advance"],
-            "payment_terms_days": row["payment_terms_days"],
-            "anchor_day": row["billing_anchor_day"],
-        },
+        "billing": billing_of(row),
         "auto_renew": row["auto_renew"],
         "renewal_uplift_percent": fmt_amount(row["renewal_uplift_percent"], None),
         "notice_days": row["notice_days"],
@@ -1489,11 +1489,7 @@ def create_amendment(db, peers: Peers, caller: CallerContext, contract_id: Any, 
             f"must lie inside the contract term {row['start_date']} – {header['end_date']}"
         )
     if "billing" in changes:
-        stored["changes"]["billing"] = {
-            **{"frequency": row["billing_frequency"], "in_advance": row["billing_in_advance"],
-               "payment_terms_days": row["payment_terms_days"], "anchor_day": row["billing_anchor_day"]},
-            **v["changes"]["billing"],
-        }  # fmt: skip
+        stored["changes"]["billing"] = {**billing_of(row), **v["changes"]["billing"]}
     if errors:
         raise ValidationFailed("The amendment is not valid", errors)
     touches_amounts = bool(add_rows or v["remove_line_ids"] or v["change_lines"])

@@ -81,6 +81,13 @@ def test_contracts_created_template_is_version_1_with_its_fields_and_placeholder
     assert audit_actions(db) == [("template", str(t["id"]), "create", "user:2")]
 
 
+def test_contracts_blank_optional_texts_are_absent_not_errors(call, create):
+    fields = [{**FIELDS[0], "label": "   "}, *FIELDS[1:]]
+    t = create(fields=fields, description="  ")
+    assert t["description"] is None
+    assert t["fields"][0].get("label") is None
+
+
 def test_contracts_same_name_and_language_makes_the_next_version_folded(db, call, create):
     v1 = create(name="İstanbul Bakım")
     v2 = create(name="istanbul bakım", body=BODY + "\n\nArticle 3. Changed.")

@@ -157,12 +157,12 @@ def test_a_traefik_router_with_an_unknown_middleware_fails(tree, capsys):
 
 
 def test_a_new_service_without_manifests_fails(tree, capsys):
-    (tree / "services/billing").mkdir()
-    (tree / "services/billing/config.yml").write_text("AMQP_URI: x\n")
+    (tree / "services/shipping").mkdir()
+    (tree / "services/shipping/config.yml").write_text("AMQP_URI: x\n")
     code, out = run(tree, capsys)
     assert code == 1
-    assert "service 'billing' (services/billing) has no Deployment" in out
-    assert "service 'billing' (services/billing) has no compose service" in out
+    assert "service 'shipping' (services/shipping) has no Deployment" in out
+    assert "service 'shipping' (services/shipping) has no compose service" in out
 
 
 def test_an_undocumented_secret_fails(tree, capsys):

@@ -51,6 +51,8 @@ from .context import CallerContext, caller_of
 log = logging.getLogger(__name__)
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+_MISSING = object()
+FAST_INSERT_MIN = 50  # from this many rows, bulk inserts go straight through the driver
 
 
 def utcnow() -> dt.datetime:
@@ -282,14 +284,16 @@ def make_envelope(
     request_id: str | None = None,
     event_id: str | None = None,
     normalize: bool = True,
+    occurred_at: str | None = None,
 ) -> dict[str, Any]:
     """The envelope of an event. ``normalize``: the payload as JSON will carry it (decimals and
-    dates as strings); the outbox skips that round trip, its body is serialised once anyway."""
+    dates as strings); the outbox skips that round trip, its body is serialised once anyway.
+    ``occurred_at``: the events of one transaction share the time of their commit's work."""
     return {
         "event_id": event_id or str(uuid.uuid4()),
         "type": event_type,
         "version": version,
-        "occurred_at": utcnow().isoformat(),
+        "occurred_at": occurred_at or utcnow().isoformat(),
         "source": source,
         "request_id": request_id,
         "payload": json.loads(dumps(payload)) if normalize else payload,
@@ -450,25 +454,33 @@ class UnitOfWork:
         if not payloads:
             return []
         now = utcnow()
+        occurred = now.isoformat()
         envelopes = [
             make_envelope(
-                self.db.service, event_type, p, version, request_id=self.caller.request_id, normalize=False
+                self.db.service,
+                event_type,
+                p,
+                version,
+                request_id=self.caller.request_id,
+                normalize=False,
+                occurred_at=occurred,
             )
             for p in payloads
         ]
-        self.session.execute(
-            insert(self.db.infra.outbox),
-            [
-                {
-                    "event_id": e["event_id"],
-                    "type": event_type,
-                    "body": dumps(e),
-                    "created_at": now,
-                    "attempts": 0,
-                }
-                for e in envelopes
-            ],
-        )
+        rows = [
+            {
+                "event_id": e["event_id"],
+                "type": event_type,
+                "body": dumps(e),
+                "created_at": now,
+                "attempts": 0,
+            }
+            for e in envelopes
+        ]
+        if len(rows) >= FAST_INSERT_MIN:
+            fast_insert(self.session, self.db.infra.outbox, rows)
+        else:
+            self.session.execute(insert(self.db.infra.outbox), rows)
         self.events.extend(envelopes)
         return [e["event_id"] for e in envelopes]
 
@@ -496,6 +508,70 @@ class UnitOfWork:
                 for entity_id, changes in entries
             ],
         )
+
+
+def next_counter_values(session: Session, counters: Table, name: str, n: int = 1) -> list[int]:
+    """``n`` consecutive values of the counter ``name`` in a service's ``counters`` table
+    (``name``, ``value``), taken in the caller's transaction: the counter row stays locked until
+    commit, so concurrent transactions never share a value, and a rollback gives the values back
+    (gapless document numbers)."""
+    if n <= 0:
+        return []
+    from sqlalchemy import update
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    make = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(make(counters).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"]))
+    end = session.execute(
+        update(counters)
+        .where(counters.c.name == name)
+        .values(value=counters.c.value + n)
+        .returning(counters.c.value)
+    ).scalar_one()
+    return list(range(end - n + 1, end + 1))
+
+
+def fast_insert(session: Session, table: Table, rows: list[dict[str, Any]], page_size: int = 1000) -> None:
+    """Insert many rows of ``table`` (all with the same keys) in the session's transaction,
+    straight through the driver: each column's bind processor applied once per value, then one
+    ``executemany`` (SQLite) or ``execute_values`` pages (psycopg2). For bulk jobs (billing runs,
+    imports): SQLAlchemy's per-statement parameter handling costs more than the database here."""
+    if not rows:
+        return
+    keys = list(rows[0])
+    conn = session.connection()
+    dialect = conn.dialect
+    processors = [table.c[k].type._cached_bind_processor(dialect) for k in keys]
+    columns = ", ".join(dialect.identifier_preparer.quote(k) for k in keys)
+    name = dialect.identifier_preparer.format_table(table)
+    # bulk rows repeat values (timestamps, statuses, prices, dates): each distinct hashable value
+    # is processed once per column
+    caches: list[dict[Any, Any]] = [{} for _ in keys]
+
+    def convert(p: Any, cache: dict[Any, Any], v: Any) -> Any:
+        if p is None or v is None:
+            return v
+        if isinstance(v, (dict, list)):
+            return p(v)
+        key = (type(v), v)
+        done = cache.get(key, _MISSING)
+        if done is _MISSING:
+            done = cache[key] = p(v)
+        return done
+
+    columns_of = list(zip(keys, processors, caches, strict=True))
+    data = [tuple([convert(p, c, row[k]) for k, p, c in columns_of]) for row in rows]
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if dialect.name == "postgresql":
+            from psycopg2.extras import execute_values
+
+            execute_values(cursor, f"INSERT INTO {name} ({columns}) VALUES %s", data, page_size=page_size)
+        else:
+            marks = ", ".join("?" for _ in keys)
+            cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({marks})", data)
+    finally:
+        cursor.close()
 
 
 def row_or_404(

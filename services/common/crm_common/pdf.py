@@ -17,18 +17,32 @@ recursively) first, then in the system font directories. On Debian:
 A missing text font raises :class:`FontsMissing` with that hint; a missing CJK font only logs a
 warning (CJK characters would then be missing from the document).
 
-Font cache. Parsing a font (character widths, glyph ids of ~30 000 CJK characters) costs ~0.3 s,
-so each font file is parsed once per process (:class:`FontCache`). fontTools' subsetting at
-``output()`` modifies the parsed font in place, so a document never shares it: each document gets a
-fresh copy of the cached metrics and its own freshly opened (lazily loaded) fontTools font.
+Speed. fontTools' subsetting at ``output()`` dominates a document's cost and grows with the size of
+the font it subsets (DejaVu Sans: ~6,000 glyphs, Droid Sans Fallback: ~30,000 glyphs with tables
+read in full). So each font is first reduced once to the characters CRM documents use
+(:data:`PREPARED_CHARS`: Latin incl. Turkish, Greek, Cyrillic incl. Bulgarian, punctuation,
+currency and letterlike symbols; :data:`PREPARED_CJK_CHARS`: CJK punctuation, kana, full-width
+forms and the 3,755 common hanzi of GB 2312 level 1) and without the layout tables fpdf2 drops anyway (:func:`prepared_font`; stored
+under ``$CRM_DATA_DIR/font-cache`` or the temp directory, keyed by the file's size, mtime and
+SHA-256). Documents draw with these small fonts; a character outside them is drawn from the full
+font, registered in that document only when such a character occurs (so only then embedded).
+
+Font cache. Parsing a font (character widths, glyph ids) costs up to ~0.3 s, so each font file is
+parsed once per process (:class:`FontCache`). fontTools' subsetting at ``output()`` modifies the
+parsed font in place, so a document never shares it: each document gets a fresh copy of the
+cached metrics and its own freshly opened (lazily loaded) fontTools font.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
+import hashlib
+import io
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -70,6 +84,48 @@ INSTALL_HINT = (
 
 FAMILY = "crm-sans"
 CJK_FAMILY = "crm-cjk"
+FULL_FAMILY = "crm-sans-full"
+CJK_FULL_FAMILY = "crm-cjk-full"
+FONT_CACHE_ENV = "CRM_DATA_DIR"
+
+
+def _gb2312_level1() -> str:
+    """The 3,755 common hanzi of GB 2312 level 1 (rows 16-55), from Python's codec."""
+    chars = []
+    for row in range(0xB0, 0xD8):
+        for cell in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes((row, cell)).decode("gb2312"))
+            except UnicodeDecodeError:  # row 55 ends at 0xF9
+                continue
+    return "".join(chars)
+
+
+_TEXT_RANGES = (
+    (0x0020, 0x007E),  # Basic Latin
+    (0x00A0, 0x024F),  # Latin-1, Latin Extended-A (Turkish ğ ş ı İ) and -B
+    (0x02B0, 0x036F),  # spacing modifiers, combining marks (decomposed İ, accents)
+    (0x0370, 0x03FF),  # Greek
+    (0x0400, 0x052F),  # Cyrillic (Bulgarian) and its supplement
+    (0x2000, 0x206F),  # general punctuation (– — ‘ ’ “ ” „ … •)
+    (0x20A0, 0x20CF),  # currency symbols (€ ₺ ₽ ₹)
+    (0x2100, 0x214F),  # letterlike symbols (№ ™ ℃)
+    (0x2190, 0x2193),  # ← ↑ → ↓
+    (0x2212, 0x2212),  # minus sign
+)
+_CJK_RANGES = (
+    (0x3000, 0x30FF),  # CJK symbols and punctuation (、。「」), kana
+    (0xFF00, 0xFFEF),  # half- and full-width forms (，：（）)
+)
+# what the text fonts (DejaVu) are reduced to
+PREPARED_CHARS: frozenset[int] = frozenset(cp for lo, hi in _TEXT_RANGES for cp in range(lo, hi + 1))
+# what the CJK font is reduced to (Latin, Cyrillic … come from the text font before it)
+PREPARED_CJK_CHARS: frozenset[int] = frozenset(
+    {cp for lo, hi in _CJK_RANGES for cp in range(lo, hi + 1)} | {ord(c) for c in _gb2312_level1()}
+)
+# part of the prepared file's name (with a digest of the characters): change it when the subset
+# options change
+PREPARED_VERSION = "3"
 
 
 class FontsMissing(RuntimeError):
@@ -136,12 +192,121 @@ def discover_fonts(refresh: bool = False) -> FontSet:
         return _fontset
 
 
-class FontCache:
-    """Parsed fonts, once per process; :meth:`add_to` gives a document its own fresh copy."""
+def font_cache_dir() -> Path:
+    """Where prepared fonts are kept: ``$CRM_DATA_DIR/font-cache``, else a per-user directory in
+    the system's temp directory."""
+    data_dir = os.environ.get(FONT_CACHE_ENV)
+    if data_dir:
+        return Path(data_dir).expanduser() / "font-cache"
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"crm-font-cache-{uid}"
 
-    def __init__(self) -> None:
+
+def _file_digest(path: Path) -> str:
+    stat = path.stat()
+    digest = hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}:".encode())
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:20]
+
+
+def _subset_options() -> Any:
+    from fontTools import subset
+
+    options = subset.Options(notdef_outline=True, recommended_glyphs=True)
+    options.layout_features = []  # fpdf2 draws without shaping and drops GSUB/GPOS/GDEF anyway
+    options.drop_tables += ["FFTM", "GDEF", "GPOS", "GSUB", "MATH", "hdmx", "meta", "morx", "kerx"]
+    options.drop_tables += ["vhea", "vmtx", "VORG"]  # horizontal text only
+    options.glyph_names = True
+    options.hinting = False  # PDF viewers rasterise without TrueType hinting
+    return options
+
+
+def _chars_digest(chars: frozenset[int]) -> str:
+    return hashlib.sha256(",".join(map(str, sorted(chars))).encode()).hexdigest()[:8]
+
+
+def prepared_font(path: Path, cache_dir: Path | None = None, chars: frozenset[int] = PREPARED_CHARS) -> Path:
+    """``path`` reduced to ``chars`` (a TrueType file), made once per machine, font file version
+    and character set; fonts in collections or with CFF outlines are returned unchanged."""
+    path = Path(path)
+    if path.suffix.lower() not in (".ttf",):
+        return path
+    directory = cache_dir or font_cache_dir()
+    name = f"{path.stem}-{_file_digest(path)}-{_chars_digest(chars)}-v{PREPARED_VERSION}.ttf"
+    target = directory / name
+    if target.is_file():
+        return target
+    from fontTools import subset, ttLib
+
+    font = ttLib.TTFont(str(path), recalcTimestamp=False, lazy=True)
+    if "glyf" not in font:
+        return path
+    cmap = font.getBestCmap() or {}
+    wanted = [cp for cp in cmap if cp in chars]
+    subsetter = subset.Subsetter(_subset_options())
+    subsetter.populate(unicodes=wanted)
+    subsetter.subset(font)
+    # glyph names stored in the file (post format 2): without them fontTools derives every
+    # name from the cmap each time a document opens the font
+    font["post"].formatType = 2.0
+    font["post"].extraNames = []
+    font["post"].mapping = {}
+    directory.mkdir(parents=True, exist_ok=True)
+    partial = directory / f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp"
+    font.save(str(partial))
+    os.replace(partial, target)  # atomic: concurrent processes never read a partial file
+    log.info("prepared %s: %d of %d characters → %s", path.name, len(wanted), len(cmap), target)
+    return target
+
+
+class FontCache:
+    """Parsed fonts, once per process; :meth:`add_to` gives a document its own fresh copy.
+    :meth:`prepared` gives the reduced version of a font file (see :func:`prepared_font`)."""
+
+    def __init__(self, prepare: bool = True, cache_dir: Path | None = None) -> None:
         self._templates: dict[Path, Any] = {}
+        self._prepared: dict[tuple[Path, frozenset[int]], Path] = {}
+        self._cmaps: dict[Path, frozenset[int]] = {}
+        # prepared fonts are small: held in memory, so documents never read them from a cache
+        # directory that may be cleaned meanwhile
+        self._blobs: dict[Path, bytes] = {}
         self._lock = threading.Lock()
+        self._prepare_lock = threading.Lock()
+        self.prepare = prepare
+        self.cache_dir = cache_dir
+
+    def prepared(self, path: Path, chars: frozenset[int] = PREPARED_CHARS) -> Path:
+        """The reduced font for ``path`` (``path`` itself when preparing is off or fails)."""
+        if not self.prepare:
+            return path
+        with self._prepare_lock:
+            result = self._prepared.get((path, chars))
+            if result is None:
+                try:
+                    result = prepared_font(path, self.cache_dir, chars)
+                    if result != path:
+                        self._blobs[result] = result.read_bytes()
+                except Exception:  # unwritable cache, unusual font: documents use the full font
+                    log.warning("could not prepare a reduced copy of %s", path, exc_info=True)
+                    result = path
+                self._prepared[(path, chars)] = result
+            return result
+
+    def has_char(self, path: Path, char: str) -> bool:
+        """Whether the font file maps ``char`` (its cmap is read once per process)."""
+        with self._lock:
+            cmap = self._cmaps.get(path)
+        if cmap is None:
+            from fontTools import ttLib
+
+            font = ttLib.TTFont(str(path), lazy=True, fontNumber=0)
+            cmap = frozenset(font.getBestCmap() or ())
+            font.close()
+            with self._lock:
+                self._cmaps[path] = cmap
+        return ord(char) in cmap
 
     def _template(self, path: Path) -> Any:
         with self._lock:
@@ -161,7 +326,7 @@ class FontCache:
         if fontkey in doc.fonts:
             return
         try:
-            font = self._fresh_copy(self._template(path), doc, fontkey, style)
+            font = self._fresh_copy(self._template(path), doc, fontkey, style, self._blobs.get(path))
         except Exception:  # an fpdf2 internal changed: parse the file for this document
             log.warning("font cache unusable with this fpdf2 version; parsing %s", path, exc_info=True)
             doc.add_font(family, style, str(path))
@@ -171,7 +336,7 @@ class FontCache:
             doc._set_min_pdf_version("1.6")
 
     @staticmethod
-    def _fresh_copy(template: Any, doc: Any, fontkey: str, style: str) -> Any:
+    def _fresh_copy(template: Any, doc: Any, fontkey: str, style: str, blob: bytes | None = None) -> Any:
         from fontTools import ttLib
         from fpdf.fonts import SubsetMap, TextEmphasis
 
@@ -181,7 +346,7 @@ class FontCache:
         font.emphasis = TextEmphasis.coerce(style)
         # the part subsetting modifies: a fresh, lazily loaded fontTools font per document
         font.ttfont = ttLib.TTFont(
-            template.ttffile,
+            template.ttffile if blob is None else io.BytesIO(blob),
             recalcTimestamp=False,
             fontNumber=template.collection_font_number,
             lazy=True,
@@ -198,6 +363,10 @@ class FontCache:
     def clear(self) -> None:
         with self._lock:
             self._templates.clear()
+            self._cmaps.clear()
+        with self._prepare_lock:
+            self._prepared.clear()
+            self._blobs.clear()
 
 
 font_cache = FontCache()
@@ -208,11 +377,34 @@ font_cache = FontCache()
 # --------------------------------------------------------------------------------------
 
 
+@functools.cache
 def _fpdf_class() -> type:
     from fpdf import FPDF
+    from fpdf.fonts import TextEmphasis
 
     class _Fpdf(FPDF):
         footer_text: str = ""
+        # (family, style, font file, cache): full fonts behind the prepared ones, added on demand
+        full_fonts: tuple[tuple[str, str, Path, FontCache], ...] = ()
+
+        def get_fallback_font(self, char: str, style: str = "") -> str | None:
+            found = super().get_fallback_font(char, style)
+            if not self.full_fonts:
+                return found
+            wanted = "B" if "B" in style else ""
+            if found is not None and self.fonts[found].emphasis == TextEmphasis.coerce(style):
+                return found
+            # not in a prepared font of this style: register the full font that has it (so it is
+            # embedded only in documents that use such a character), the same style first
+            for family, font_style, path, cache in sorted(self.full_fonts, key=lambda f: f[1] != wanted):
+                fontkey = f"{family.lower()}{font_style.upper()}"
+                if fontkey in self.fonts or (found is not None and font_style != wanted):
+                    continue
+                if cache.has_char(path, char):
+                    cache.add_to(self, family, font_style, path)
+                    self._fallback_font_ids.append(fontkey)
+                    return super().get_fallback_font(char, style)
+            return found
 
         def footer(self) -> None:
             self.set_y(-12)
@@ -247,12 +439,26 @@ class Document:
             self.pdf.set_title(title)
         self.pdf.set_author(author)
         self.pdf.set_creation_date(dt.datetime.now(dt.UTC))
-        cache.add_to(self.pdf, FAMILY, "", fonts.regular)
-        cache.add_to(self.pdf, FAMILY, "B", fonts.bold or fonts.regular)
+        bold = fonts.bold or fonts.regular
+        # the prepared (reduced) fonts draw; each full font stands behind its prepared one
+        full: list[tuple[str, str, Path, FontCache]] = []
+        for style, path in (("", fonts.regular), ("B", bold)):
+            prepared = cache.prepared(path)
+            cache.add_to(self.pdf, FAMILY, style, prepared)
+            if prepared != path:
+                full.append((FULL_FAMILY, style, path, cache))
         fallbacks = []
         if fonts.cjk is not None:
-            cache.add_to(self.pdf, CJK_FAMILY, "", fonts.cjk)
+            prepared = cache.prepared(fonts.cjk, PREPARED_CJK_CHARS)
+            cache.add_to(self.pdf, CJK_FAMILY, "", prepared)
             fallbacks.append(CJK_FAMILY)
+            if prepared != fonts.cjk:
+                full.append((CJK_FULL_FAMILY, "", fonts.cjk, cache))
+        self.pdf.full_fonts = tuple(full)
+        if not fallbacks and self.pdf.full_fonts:
+            # fpdf2 looks for fallbacks only when there are some: without a CJK font, the text
+            # family itself stands first, so a character outside it still reaches the full font
+            fallbacks.append(FAMILY)
         if fallbacks:
             # exact_match=False: bold text falls back to the regular CJK face
             self.pdf.set_fallback_fonts(fallbacks, exact_match=False)
@@ -346,13 +552,16 @@ __all__ = [
     "discover_fonts",
     "find_font",
     "font_cache",
+    "font_cache_dir",
     "font_dirs",
+    "prepared_font",
+    "render_off_hub",
 ]
 
 
 def render_off_hub(render: Any, *args: Any, **kwargs: Any) -> Any:
     """Run ``render(*args, **kwargs)`` (a document layout ending in ``output()``) in a real OS
-    thread when the process runs under eventlet, so the ~1 s of font subsetting of a document
+    thread when the process runs under eventlet, so the font subsetting of a document
     does not stop every other worker of the service meanwhile; a plain call otherwise."""
     try:
         from eventlet import patcher, tpool

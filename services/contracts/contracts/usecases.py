@@ -19,14 +19,13 @@ from decimal import Decimal
 from typing import Any
 
 from crm_common.context import CallerContext
-from crm_common.db import changes_between, utcnow
+from crm_common.db import changes_between, next_counter_values, utcnow
 from crm_common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, load_or_raise, not_found
 from crm_common.money import fmt_amount
 from crm_common.paging import load_filters, page_args, page_of, parse_date, parse_id, run_page
 from crm_common.text import fold
 from marshmallow import ValidationError
 from sqlalchemy import delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from . import domain, schemas
@@ -77,20 +76,9 @@ def money(amount: Decimal | None, currency: str) -> str | None:
 
 
 def next_values(s: Session, name: str, n: int = 1) -> list[int]:
-    """``n`` consecutive values of the counter ``name``, taken in the caller's transaction (the
-    counter row stays locked until commit; a rollback gives the values back)."""
-    if n <= 0:
-        return []
-    dialect = s.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    s.execute(make(m.counters).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"]))
-    end = s.execute(
-        update(m.counters)
-        .where(m.counters.c.name == name)
-        .values(value=m.counters.c.value + n)
-        .returning(m.counters.c.value)
-    ).scalar_one()
-    return list(range(end - n + 1, end + 1))
+    """``n`` consecutive values of the counter ``name`` (gapless; see
+    :func:`crm_common.db.next_counter_values`)."""
+    return next_counter_values(s, m.counters, name, n)
 
 
 def contract_numbers(s: Session, year: int, n: int) -> list[str]:

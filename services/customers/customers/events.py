@@ -52,10 +52,11 @@ class CustomerRef(Schema):
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
     birthday = fields.Date(allow_none=True)  # the customer-care list (notify) keeps it
+    tax_id = fields.String(allow_none=True)  # billing's customer copy (invoice snapshot)
+    address = fields.String(allow_none=True)
 
 
 class CustomerCreatedPayload(CustomerRef):
-    tax_id = fields.String(allow_none=True)
     industry = fields.String(allow_none=True)
     region = fields.String(allow_none=True)
     size = fields.String(allow_none=True)

@@ -1,0 +1,381 @@
+"""Pure rules of the billing service (no I/O): billing periods anchored on the contract start,
+day-exact proration, the charges of a period over the contract's segments, tax and totals,
+document numbers, invoice statuses, payment allocation, credit splits, aging and MRR."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from crm_common.money import quantize
+
+FREQUENCY_MONTHS: dict[str, int] = {"monthly": 1, "quarterly": 3, "yearly": 12}
+FREQUENCIES = ("once", "monthly", "quarterly", "yearly")
+INVOICE_STATUSES = ("draft", "issued", "partially_paid", "paid", "overdue", "void")
+AGING_BUCKETS = ("current", "1_30", "31_60", "61_90", "over_90")
+ZERO = Decimal(0)
+HUNDRED = Decimal(100)
+DAY = dt.timedelta(days=1)
+
+
+# -- periods -----------------------------------------------------------------------------------
+
+
+def add_months(day: dt.date, months: int, anchor_day: int | None = None) -> dt.date:
+    """``day`` plus ``months`` calendar months on ``anchor_day`` (default ``day``'s own day),
+    clamped to the end of a shorter month (31 Jan + 1 month = 28/29 Feb; + 2 months = 31 Mar)."""
+    total = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(total, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, min(anchor_day or day.day, last))
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+    full_start: dt.date
+    full_end: dt.date
+    bill_date: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def full_days(self) -> int:
+        return (self.full_end - self.full_start).days + 1
+
+
+def _reference(start: dt.date, anchor_day: int | None) -> dt.date:
+    """The anchored date on or before ``start`` periods count from."""
+    if not anchor_day or anchor_day == start.day:
+        return start
+    same_month = add_months(start, 0, anchor_day)
+    return same_month if same_month <= start else add_months(start, -1, anchor_day)
+
+
+def periods(
+    start: dt.date, end: dt.date, frequency: str, anchor_day: int | None = None, in_advance: bool = True
+) -> Iterator[Period]:
+    """Every billing period of the term ``start``–``end`` in order, truncated to the term (a
+    truncated period keeps its full range for proration)."""
+    if frequency not in FREQUENCIES:
+        raise ValueError(f"unknown billing frequency {frequency!r}")
+    if end < start:
+        return
+    if frequency == "once":
+        yield Period(start, end, start, end, start if in_advance else end)
+        return
+    months = FREQUENCY_MONTHS[frequency]
+    ref = _reference(start, anchor_day)
+    anchor = anchor_day or start.day
+    k = 0
+    while True:
+        full_start = add_months(ref, months * k, anchor)
+        full_end = add_months(ref, months * (k + 1), anchor) - DAY
+        k += 1
+        if full_end < start:
+            continue
+        if full_start > end:
+            return
+        s, e = max(full_start, start), min(full_end, end)
+        yield Period(s, e, full_start, full_end, s if in_advance else e)
+
+
+def due_periods(
+    start: dt.date,
+    end: dt.date,
+    frequency: str,
+    anchor_day: int | None,
+    in_advance: bool,
+    next_period_start: dt.date | None,
+    as_of: dt.date,
+) -> list[Period]:
+    """Periods not invoiced yet (starting on or after ``next_period_start``) whose bill date is
+    on or before ``as_of``, in order."""
+    out = []
+    for p in periods(start, end, frequency, anchor_day, in_advance):
+        if next_period_start is not None and p.start < next_period_start:
+            continue
+        if p.bill_date > as_of:
+            break
+        out.append(p)
+    return out
+
+
+# -- lines, segments, charges ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineTerms:
+    line_id: int | None
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    start: dt.date
+    end: dt.date
+    product_id: int | None = None
+    sku: str | None = None
+    category: str | None = None
+    product_kind: str | None = None
+
+    @property
+    def amount(self) -> Decimal:
+        """Per billing period, exact: quantity × unit price × (100 − discount) / 100."""
+        return self.quantity * self.unit_price * (HUNDRED - self.discount_percent) / HUNDRED
+
+
+@dataclass(frozen=True)
+class Segment:
+    effective_from: dt.date
+    lines: tuple[LineTerms, ...]
+
+
+@dataclass(frozen=True)
+class Charge:
+    line: LineTerms
+    covered_days: int
+    period_days: int
+    amount: Decimal
+
+    @property
+    def full(self) -> bool:
+        return self.covered_days == self.period_days
+
+
+def prorate(amount: Decimal, covered_days: int, period_days: int) -> Decimal:
+    """``amount`` × covered ÷ period days, exact (rounding happens on the document)."""
+    if period_days <= 0:
+        raise ValueError("a period has at least one day")
+    if covered_days == period_days:
+        return amount
+    return amount * Decimal(covered_days) / Decimal(period_days)
+
+
+def _overlap(a: dt.date, b: dt.date, c: dt.date, d: dt.date) -> int:
+    lo, hi = max(a, c), min(b, d)
+    return (hi - lo).days + 1 if hi >= lo else 0
+
+
+def period_charges(
+    period: Period, segments: Sequence[Segment], frequency: str, billing_end: dt.date
+) -> list[Charge]:
+    """What each line costs in ``period``: per segment piece, the line's amount × the days the
+    line is in force in the period (and the segment, and before ``billing_end``) ÷ the days of the
+    full period; ``once``: the full amount of every line in force in the term. Consecutive
+    pieces of one line at the same price are merged."""
+    ordered = sorted(segments, key=lambda s: s.effective_from)
+    pieces: list[Charge] = []
+    full_days = period.full_days
+    for i, seg in enumerate(ordered):
+        seg_start = seg.effective_from
+        seg_end = ordered[i + 1].effective_from - DAY if i + 1 < len(ordered) else dt.date.max
+        lo = max(period.start, seg_start)
+        hi = min(period.end, seg_end, billing_end)
+        if hi < lo:
+            continue
+        for line in seg.lines:
+            days = _overlap(lo, hi, line.start, line.end)
+            if days <= 0:
+                continue
+            if frequency == "once":
+                pieces.append(Charge(line, full_days, full_days, line.amount))
+                continue
+            pieces.append(Charge(line, days, full_days, prorate(line.amount, days, full_days)))
+    merged: list[Charge] = []
+    for c in pieces:
+        prev = _last_of(merged, c.line.line_id)
+        if prev is not None and frequency == "once":
+            continue  # once: a line is charged once, on its first terms
+        if prev is not None and _same_terms(prev.line, c.line):
+            days = prev.covered_days + c.covered_days
+            merged[merged.index(prev)] = Charge(
+                prev.line, days, full_days, prorate(prev.line.amount, days, full_days)
+            )
+        else:
+            merged.append(c)
+    return merged
+
+
+def _last_of(charges: Sequence[Charge], line_id: int | None) -> Charge | None:
+    if line_id is None:
+        return None
+    return next((c for c in reversed(charges) if c.line.line_id == line_id), None)
+
+
+def _same_terms(a: LineTerms, b: LineTerms) -> bool:
+    return (a.quantity, a.unit_price, a.discount_percent) == (b.quantity, b.unit_price, b.discount_percent)
+
+
+# -- tax, totals, numbers --------------------------------------------------------------------
+
+
+def line_tax(net: Decimal, tax_percent: Decimal, currency: str) -> Decimal:
+    return quantize(net * tax_percent / HUNDRED, currency)
+
+
+@dataclass(frozen=True)
+class Totals:
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+
+
+def invoice_totals(lines: Iterable[tuple[Decimal, Decimal]], currency: str) -> Totals:
+    """Subtotal = Σ net, tax = Σ line tax (both already rounded), total = subtotal + tax."""
+    subtotal, tax = ZERO, ZERO
+    for net, t in lines:
+        subtotal += net
+        tax += t
+    subtotal, tax = quantize(subtotal, currency), quantize(tax, currency)
+    return Totals(subtotal, tax, subtotal + tax)
+
+
+def counter_name(series: str, year: int) -> str:
+    return f"{series}-{year}"
+
+
+def document_number(series: str, year: int, n: int) -> str:
+    return f"{series}-{year}-{n:06d}"
+
+
+# -- statuses ---------------------------------------------------------------------------------
+
+
+def balance(total: Decimal, paid: Decimal, credited: Decimal) -> Decimal:
+    return total - credited - paid
+
+
+def invoice_status(status: str, total: Decimal, paid: Decimal, credited: Decimal, overdue: bool) -> str:
+    """The status an issued invoice has after a payment, credit, refund or due date passes."""
+    if status in ("draft", "void"):
+        return status
+    if balance(total, paid, credited) <= 0:
+        return "paid"
+    if overdue:
+        return "overdue"
+    if paid > 0 or credited > 0:
+        return "partially_paid"
+    return "issued"
+
+
+def is_overdue(due_date: dt.date, as_of: dt.date, balance: Decimal, status: str) -> bool:
+    """An open invoice with something left to pay after its due date (the due day itself is not late)."""
+    return status in ("issued", "partially_paid") and balance > 0 and due_date < as_of
+
+
+# -- allocation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenInvoice:
+    id: int
+    balance: Decimal
+    due_date: dt.date
+    issue_date: dt.date
+    number: str | None = None
+
+
+def allocate_oldest_first(
+    amount: Decimal, invoices: Sequence[OpenInvoice]
+) -> tuple[list[tuple[int, Decimal]], Decimal]:
+    """Pay the oldest due first (then the oldest issued, then the lowest id); what is left over."""
+    out: list[tuple[int, Decimal]] = []
+    left = amount
+    for inv in sorted(invoices, key=lambda i: (i.due_date, i.issue_date, i.id)):
+        if left <= 0:
+            break
+        if inv.balance <= 0:
+            continue
+        take = min(left, inv.balance)
+        out.append((inv.id, take))
+        left -= take
+    return out, left
+
+
+def check_allocations(
+    payment_amount: Decimal, requested: Sequence[tuple[int, Decimal]], balances: Mapping[int, Decimal]
+) -> dict[str, list[str]]:
+    """Problems of explicit allocations by field; unknown invoices are the caller's to report."""
+    problems: dict[str, list[str]] = {}
+    seen: set[int] = set()
+    total = ZERO
+    for i, (invoice_id, amount) in enumerate(requested):
+        if not amount.is_finite() or amount <= 0:
+            problems[f"allocations.{i}.amount"] = ["must be greater than 0"]
+            continue
+        if invoice_id in seen:
+            problems[f"allocations.{i}.invoice_id"] = ["named twice"]
+            continue
+        seen.add(invoice_id)
+        bal = balances.get(invoice_id)
+        if bal is not None and amount > bal:
+            problems[f"allocations.{i}.amount"] = [f"more than the invoice's balance {format(bal, 'f')}"]
+        total += amount
+    if total > payment_amount:
+        problems.setdefault("allocations", []).append(
+            f"they add up to {format(total, 'f')}, more than the payment's {format(payment_amount, 'f')}"
+        )
+    return problems
+
+
+# -- credit notes -----------------------------------------------------------------------------
+
+
+def split_credit(
+    gross: Decimal, lines: Sequence[tuple[int, Decimal, Decimal]], currency: str
+) -> list[tuple[int, Decimal, Decimal]]:
+    """Spread a gross credit over lines (id, net remaining, tax %) in proportion to their
+    remaining gross; net + tax of the result add up to ``gross`` exactly."""
+    if gross < 0:
+        raise ValueError("a credit is not negative")
+    grosses = [(lid, net, pct, net + line_tax(net, pct, currency)) for lid, net, pct in lines if net > 0]
+    available = sum((g for *_, g in grosses), ZERO)
+    if gross > available:
+        raise ValueError(f"{gross} is more than the creditable {available}")
+    if gross == available:
+        return [(lid, net, line_tax(net, pct, currency)) for lid, net, pct, _ in grosses]
+    out: list[tuple[int, Decimal, Decimal]] = []
+    left = gross
+    for i, (lid, net, pct, g) in enumerate(grosses):
+        share = left if i == len(grosses) - 1 else min(quantize(gross * g / available, currency), left)
+        # the net of this share: share / (1 + pct/100), tax the rest, never beyond the line
+        part_net = min(quantize(share * HUNDRED / (HUNDRED + pct), currency), net)
+        part_tax = share - part_net
+        out.append((lid, part_net, part_tax))
+        left -= share
+    return out
+
+
+# -- reports ----------------------------------------------------------------------------------
+
+
+def aging_bucket(due_date: dt.date, as_of: dt.date) -> str:
+    """The receivables bucket by days past due: 0 or less current, then 1–30, 31–60, 61–90, over 90."""
+    late = (as_of - due_date).days
+    if late <= 0:
+        return "current"
+    if late <= 30:
+        return "1_30"
+    if late <= 60:
+        return "31_60"
+    if late <= 90:
+        return "61_90"
+    return "over_90"
+
+
+def monthly_value(amount_per_period: Decimal, frequency: str) -> Decimal:
+    """A period amount as monthly recurring revenue, exact; one-off charges are not recurring."""
+    months = FREQUENCY_MONTHS.get(frequency)
+    if not months:
+        return ZERO
+    return amount_per_period / Decimal(months)
+
+
+def month_key(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"

@@ -402,6 +402,18 @@ def create_invoice(db, caller, data: Any, customer_fetch=None) -> dict[str, Any]
         row = customers.rows_of(s, [v["customer_id"]]).get(v["customer_id"])
         if row is None or row.get("deleted"):
             raise ValidationFailed.field("customer_id", "no such customer")
+        contract_number = None
+        if v["contract_id"] is not None:
+            sched = s.execute(
+                select(m.schedules.c.customer_id, m.schedules.c.contract_number).where(
+                    m.schedules.c.contract_id == v["contract_id"]
+                )
+            ).first()
+            if sched is None or sched.customer_id != v["customer_id"]:
+                raise ValidationFailed.field(
+                    "contract_id", "not a contract of this customer that billing knows"
+                )
+            contract_number = sched.contract_number
         snap = customers.snapshot(row)
         invoice = with_totals(
             {
@@ -411,6 +423,7 @@ def create_invoice(db, caller, data: Any, customer_fetch=None) -> dict[str, Any]
                 "customer": snap,
                 "language": v["language"] or snap.get("language") or "en",
                 "contract_id": v["contract_id"],
+                "contract_number": contract_number,
                 "currency": v["currency"],
                 "issue_date": issue,
                 "due_date": due,

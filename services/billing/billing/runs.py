@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
+import os
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from crm_common.config import env_int
-from crm_common.db import is_sqlite, utcnow
+from crm_common.db import utcnow
 from crm_common.errors import load_or_raise, not_found
 from crm_common.money import quantize
 from crm_common.paging import page_args, page_of, parse_id, run_page
@@ -356,38 +357,82 @@ def _due(as_of: dt.date, after: int, part: tuple[int, int] | None):
     return query.order_by(S.contract_id)
 
 
+STAMP = ("status", "version", "next_period_start", "true_up_from", "termination_date", "updated_at")
+
+
+def _stamp(row: Mapping[str, Any]) -> tuple:
+    return tuple(row[k] for k in STAMP)
+
+
+def _planned(
+    s: Session, rows: list[dict[str, Any]], as_of: dt.date, run_id: int | None, out: dict[str, Any]
+) -> list[Plan]:
+    """The plans of ``rows``; a contract that fails to plan goes to ``out["failures"]``."""
+    if not rows:
+        return []
+    rates = taxes.load_rates(s)
+    known = customers.rows_of(s, {r["customer_id"] for r in rows})
+    plans = []
+    for row in rows:
+        try:  # planning only reads: a failure leaves nothing to undo
+            plans.append(_plan(s, row, as_of, rates, known.get(row["customer_id"]), run_id))
+        except Exception as exc:  # one bad contract never stops the run
+            log.warning("billing run %s: contract %s failed: %s", as_of, row["contract_id"], exc)
+            out["failures"].append(_failure(row, exc))
+    return plans
+
+
 def _batch(
     db, as_of: dt.date, after: int, size: int, run_id: int | None, part: tuple[int, int] | None = None,
     only: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """One batch in one transaction; a contract that fails to plan is left out. ``only``: just
-    that contract (the fallback when a whole batch failed to write)."""
+    """One batch. The periods are planned from a read of the schedules, outside the write
+    transaction (so other processes of the run write meanwhile); the write transaction then locks
+    the schedules and keeps a plan only if its schedule did not change since (else, and for the
+    rare true-ups, it plans again inside). ``only``: just that contract (the fallback when a whole
+    batch failed to write)."""
     out = _empty()
-    with db.transaction() as uow:
-        s = uow.session
-        query = (
-            _due(as_of, after, part)
-            if only is None
-            else select(m.schedules).where(due_condition(as_of), S.contract_id == only)
-        )
-        query = query.limit(size)
-        if s.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+    query = (
+        _due(as_of, after, part)
+        if only is None
+        else select(m.schedules).where(due_condition(as_of), S.contract_id == only)
+    ).limit(size)
+    with db.read() as s:
         rows = [dict(r) for r in s.execute(query).mappings()]
         if not rows:
             return out
-        out["last"], out["n"] = rows[-1]["contract_id"], len(rows)
-        rates = taxes.load_rates(s)
-        known = customers.rows_of(s, {r["customer_id"] for r in rows})
-        plans = []
+        out["last"] = rows[-1]["contract_id"]
+        early = {
+            p.row["contract_id"]: p
+            for p in _planned(s, [r for r in rows if r["true_up_from"] is None], as_of, run_id, out)
+        }
+    failed = {f["contract_id"] for f in out["failures"]}
+    with db.transaction() as uow:
+        s = uow.session
+        ids = [r["contract_id"] for r in rows if r["contract_id"] not in failed]
+        lock = select(S.contract_id, S.next_bill_date, *(S[k] for k in STAMP)).where(S.contract_id.in_(ids))
+        if s.get_bind().dialect.name == "postgresql":
+            lock = lock.with_for_update(skip_locked=True)  # another replica's run has those
+        current = {r["contract_id"]: r for r in s.execute(lock).mappings()}
+        plans, again = [], []
         for row in rows:
-            try:  # planning only reads: a failure leaves nothing to undo
-                plan = _plan(s, row, as_of, rates, known.get(row["customer_id"]), run_id)
-            except Exception as exc:  # one bad contract never stops the run
-                log.warning("billing run %s: contract %s failed: %s", as_of, row["contract_id"], exc)
-                out["failures"].append(_failure(row, exc))
+            now = current.get(row["contract_id"])
+            if now is None:
                 continue
-            plans.append(plan)
+            plan = early.get(row["contract_id"])
+            if plan is not None and _stamp(now) == _stamp(row):
+                plans.append(plan)
+            elif (
+                now["status"] == schedules.ACTIVE and (now["next_bill_date"] or dt.date.max) <= as_of
+            ) or now["true_up_from"]:
+                again.append(row["contract_id"])
+        if again:  # changed since the read (or a true-up): planned now, under the lock
+            again = [
+                dict(r) for r in s.execute(select(m.schedules).where(S.contract_id.in_(again))).mappings()
+            ]
+        plans += _planned(s, again, as_of, run_id, out)
+        out["n"] = len(plans) + len(out["failures"])
+        for plan in plans:
             out["invoiced"] += bool(plan.invoices)
             if not plan.invoices and not plan.credits:
                 out["skipped"] += 1
@@ -442,43 +487,71 @@ def _work(db, as_of: dt.date, run_id: int, size: int, part: tuple[int, int] | No
         after = b["last"]
 
 
-def default_workers(db) -> int:
-    """Parallel workers of a run: on PostgreSQL ``BILLING_RUN_WORKERS`` (default 2: one plans
-    while the other's batch is in the database); SQLite has one writer, so one."""
-    if is_sqlite(db.url if hasattr(db, "url") else db.handle.url):
+def run_processes(due: int) -> int:
+    """OS processes of a run: ``BILLING_RUN_PROCESSES`` (default: the CPUs, at most 4) when at
+    least ``BILLING_RUN_PROCESS_MIN`` (5,000) contracts are due — planning and building the rows
+    is Python, so one process would use one core; smaller runs stay in the service's process."""
+    if due < env_int("BILLING_RUN_PROCESS_MIN", 5000):
         return 1
-    return max(1, min(16, env_int("BILLING_RUN_WORKERS", 2)))
+    return max(1, min(16, env_int("BILLING_RUN_PROCESSES", min(os.cpu_count() or 1, 4))))
+
+
+PARTITION_URL_ENV = "BILLING_RUN_DATABASE_URL"  # the URL travels in the environment, not argv
+
+
+def _in_processes(db, as_of: dt.date, run_id: int, size: int, n: int) -> None:
+    """Run the partitions (contract id mod ``n``) in ``n`` fresh interpreters
+    (``python -m billing.runs``), each with its own connection; wait for all of them."""
+    import subprocess
+    import sys
+
+    url = db.url if hasattr(db, "url") else db.handle.url
+    env = {**os.environ, PARTITION_URL_ENV: url}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "billing.runs", as_of.isoformat(), str(run_id), str(size), str(i), str(n)],
+            env=env,
+        )
+        for i in range(n)
+    ]
+    while any(p.poll() is None for p in procs):
+        time.sleep(0.2)  # green under eventlet: the service keeps serving meanwhile
+    bad = [p.returncode for p in procs if p.returncode != 0]
+    if bad:
+        raise RuntimeError(f"{len(bad)} of {n} billing run processes failed (exit codes {bad}); see the log")
+
+
+def main(argv: list[str]) -> int:
+    """``python -m billing.runs <as_of> <run_id> <batch size> <part> <parts>`` with the database
+    URL in ``BILLING_RUN_DATABASE_URL``: one partition of a billing run (started by the run)."""
+    from crm_common.db import DatabaseHandle
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s billing-run %(levelname)s %(message)s")
+    as_of, run_id, size, part, parts = argv
+    db = DatabaseHandle("billing", m.metadata, os.environ[PARTITION_URL_ENV])
+    try:
+        _work(db, dt.date.fromisoformat(as_of), int(run_id), int(size), (int(part), int(parts)))
+    finally:
+        db.dispose()
+    return 0
 
 
 def run_billing(
-    db, caller, as_of: dt.date, run_id: int | None = None, batch_size: int = 500, workers: int | None = None
+    db, caller, as_of: dt.date, run_id: int | None = None, batch_size: int = 500, processes: int | None = None
 ) -> dict[str, Any]:
     """Invoice every period due by ``as_of``; returns the run's summary."""
     if run_id is None:
         run_id = create_run(db, caller, as_of)
-    workers = workers or default_workers(db)
     try:
-        if workers == 1:
-            _work(db, as_of, run_id, batch_size, None)
+        if processes is None:
+            with db.read() as s:
+                processes = run_processes(
+                    s.execute(select(R.contracts_due).where(R.id == run_id)).scalar_one()
+                )
+        if processes > 1:
+            _in_processes(db, as_of, run_id, batch_size, processes)
         else:
-            errors: list[BaseException] = []
-
-            def work(i: int) -> None:
-                try:
-                    _work(db, as_of, run_id, batch_size, (i, workers))
-                except BaseException as exc:  # noqa: BLE001 - reported by the run below
-                    errors.append(exc)
-
-            threads = [
-                threading.Thread(target=work, args=(i,), name=f"billing-run-{run_id}-{i}")
-                for i in range(workers)
-            ]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-            if errors:
-                raise errors[0]
+            _work(db, as_of, run_id, batch_size, None)
         with db.transaction() as uow:
             uow.session.execute(
                 update(m.billing_runs).where(R.id == run_id).values(status="completed", finished_at=utcnow())
@@ -605,3 +678,9 @@ def list_billing_runs(db, caller, page: Any, page_size: Any) -> dict[str, Any]:
     with db.read() as s:
         rows, total = run_page(s, select(m.billing_runs).order_by(R.id.desc()), page, page_size)
         return page_of([run_view(dict(r)) for r in rows], total, page, page_size)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

@@ -286,3 +286,14 @@ def test_an_empty_allocation_list_keeps_the_whole_payment_as_credit(finance, cus
     assert finance.get_invoice(inv["id"])["status"] == "issued"
     later = finance.allocate_payment(p["id"], {})
     assert later["unallocated"] == "0.00" and finance.get_invoice(inv["id"])["status"] == "paid"
+
+
+def test_a_one_off_invoice_names_only_a_contract_of_its_customer(finance, activate):
+    activate(1)  # customer 10
+    inv = one_off(finance, contract_id=1)
+    assert inv["contract_id"] == 1 and inv["contract_number"] == "C-2027-000001"
+    with pytest.raises(ValidationFailed) as err:
+        one_off(finance, customer_id=11, contract_id=1)
+    assert "contract_id" in err.value.details
+    with pytest.raises(ValidationFailed):
+        one_off(finance, contract_id=99)

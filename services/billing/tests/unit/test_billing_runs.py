@@ -207,3 +207,38 @@ def test_a_period_settled_twice_gets_two_credit_notes(db, activate, deliver, fin
         Decimal("0.01")
     )
     assert len(finance.get_invoice(march["id"])["credit_notes"]) == 2
+
+
+def test_a_schedule_changed_while_its_batch_was_planned_is_planned_again(
+    db, activate, deliver, finance, monkeypatch
+):
+    activate()
+    real = runs._planned
+    calls = []
+
+    def planned_then_amended(s, rows, *args):
+        plans = real(s, rows, *args)
+        if not calls:  # the first planning (outside the write): an amendment lands meanwhile
+            amended = contract(1, version=2, lines=[line(unit_price="130.00", amount="130.00")])
+            deliver("contract_amended", {**amended, "change": "price_update", "effective_date": "2027-01-15"})
+        calls.append(len(rows))
+        return plans
+
+    monkeypatch.setattr(runs, "_planned", planned_then_amended)
+    summary = run(db, "2027-01-31")
+    assert summary["invoices_created"] == 1 and calls == [1, 1]  # planned again under the lock
+    assert [i["total"] for i in invoices_of(finance)] == ["130.00"]
+
+
+def test_a_large_run_is_split_over_processes(db, activate, finance, monkeypatch):
+    for cid in range(1, 41):
+        activate(cid)
+    monkeypatch.setenv("BILLING_RUN_PROCESS_MIN", "10")
+    monkeypatch.setenv("BILLING_RUN_PROCESSES", "3")
+    summary = runs.run_billing(db, FINANCE, dt.date(2027, 2, 20), batch_size=7)
+    assert summary["contracts_due"] == 40 and summary["contracts_processed"] == 40
+    assert summary["invoices_created"] == 80 and summary["failed"] == 0
+    items = invoices_of(finance)
+    assert sorted(i["number"] for i in items) == [f"INV-2027-{n:06d}" for n in range(1, 81)]
+    assert len({(i["contract_id"], i["period_start"]) for i in items}) == 80
+    assert run(db, "2027-02-20")["invoices_created"] == 0

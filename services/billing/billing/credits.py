@@ -2,7 +2,8 @@
 an amendment or a termination made cheaper (billing runs). A credit note has its own gapless
 number (``CN-2027-000001``), lines pointing at the invoice lines it credits, and lowers what the
 invoice asks for; on an invoice already paid, the part credited beyond its balance becomes the
-customer's credit (a payment row of method ``credit_note`` with that amount unallocated)."""
+customer's credit: the allocations that paid the invoice shrink by it, and their payments keep it
+unallocated (to allocate to another invoice, or refund)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from crm_common.db import utcnow
 from crm_common.errors import Conflict, ValidationFailed, load_or_raise, not_found
 from crm_common.money import quantize
 from crm_common.paging import load_filters, page_args, page_of, parse_id, run_page
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import customers, domain, invoices, scopes
@@ -26,6 +27,8 @@ from .support import ZERO, iso, money, number, today
 
 CN = m.credit_notes.c
 CNL = m.credit_note_lines.c
+A = m.allocations.c
+P = m.payments.c
 IL = m.invoice_lines.c
 credit_note_in = CreditNoteIn()
 credit_note_filters = CreditNoteFilters()
@@ -55,6 +58,39 @@ def remaining_lines(s: Session, invoice_id: int) -> list[dict[str, Any]]:
     return lines
 
 
+def release_allocations(s: Session, invoice: dict[str, Any], amount: Decimal, actor: str) -> None:
+    """Take ``amount`` back from the allocations that paid ``invoice`` (newest first): the
+    allocations shrink, their payments' unallocated rest grows, the invoice's ``paid`` falls."""
+    left = amount
+    allocations = s.execute(
+        select(A.id, A.payment_id, A.amount)
+        .where(A.invoice_id == invoice["id"])
+        .order_by(A.id.desc())
+        .with_for_update()
+    ).all()
+    for a in allocations:
+        if left <= 0:
+            break
+        take = min(a.amount, left)
+        if take == a.amount:
+            s.execute(delete(m.allocations).where(A.id == a.id))
+        else:
+            s.execute(update(m.allocations).where(A.id == a.id).values(amount=a.amount - take))
+        payment = s.execute(select(P.allocated).where(P.id == a.payment_id).with_for_update()).scalar_one()
+        s.execute(
+            update(m.payments)
+            .where(P.id == a.payment_id)
+            .values(allocated=payment - take, updated_at=utcnow())
+        )
+        left -= take
+    if left > 0:  # never: an invoice's paid amount is the sum of its allocations
+        raise Conflict(
+            f"invoice {invoice['number']}: its allocations do not cover {amount}",
+            {"invoice_id": invoice["id"]},
+        )
+    invoice["paid"] -= amount
+
+
 def issue_credit_note(
     uow,
     invoice: dict[str, Any],
@@ -64,7 +100,7 @@ def issue_credit_note(
     dedupe_key: str | None = None,
 ) -> dict[str, Any]:
     """Issue a credit note on the (row-locked) ``invoice`` for ``parts`` = (invoice line, net,
-    tax); update the invoice, keep any excess as customer credit, publish ``credit_note_issued``."""
+    tax); update the invoice, give any excess back to the payments as customer credit, publish ``credit_note_issued``."""
     s: Session = uow.session
     cur = invoice["currency"]
     subtotal = sum((net for _, net, _ in parts), ZERO)
@@ -102,20 +138,9 @@ def issue_credit_note(
     applied = min(gross, max(balance, ZERO))
     excess = gross - applied
     if excess > 0:
-        # the invoice was paid already: what it no longer asks for goes back to the customer as
-        # credit, and the invoice's payments shrink by it
-        invoice["paid"] -= excess
-        now = utcnow()
-        s.execute(
-            insert(m.payments).values(
-                customer_id=invoice["customer_id"], amount=excess, currency=cur, method="credit_note",
-                received_at=now, reference=note["number"], handler=None, account=None,
-                notes=f"credit left over from credit note {note['number']} on invoice {invoice['number']}",
-                status="confirmed", requested_allocations=None, allocated=ZERO, refunded=ZERO,
-                confirmed_by=uow.caller.actor, confirmed_at=now, locked=False, source_credit_note_id=note_id,
-                created_by=uow.caller.actor, created_at=now, updated_at=now,
-            )
-        )  # fmt: skip
+        # the invoice was paid already: what it no longer asks for goes back to the payments that
+        # paid it (newest allocation first) and stays there as the customer's unallocated credit
+        release_allocations(s, invoice, excess, uow.caller.actor)
     invoices.apply_change(uow, invoice, credited=gross, on=issue_date)
     uow.audit(
         "credit_note",

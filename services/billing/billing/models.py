@@ -104,7 +104,7 @@ invoices = Table(
     Column("series", String(10), nullable=False),
     # contract | renewal | one_off | adjustment
     Column("kind", String(20), nullable=False),
-    Column("status", String(20), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
     Column("customer_id", UserId, nullable=False, index=True),
     Column("customer", JSON, nullable=False),  # snapshot: name, code, address, tax_id, email, language
     Column("language", String(10), nullable=False),
@@ -122,7 +122,7 @@ invoices = Table(
     Column("paid", ExactDecimal(), nullable=False),
     Column("credited", ExactDecimal(), nullable=False),
     Column("issue_date", Date, nullable=True, index=True),
-    Column("due_date", Date, nullable=True, index=True),
+    Column("due_date", Date, nullable=True),
     Column("payment_terms_days", Integer, nullable=True),
     Column("overdue_at", Date, nullable=True),  # set once by the daily scan (invoice_overdue)
     Column("paid_at", Date, nullable=True),
@@ -136,6 +136,8 @@ invoices = Table(
     Column("created_by", String(100), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # the overdue scan and the open-invoice lists: status, then due date (one index, not two)
+    Index("ix_invoices_status_due", "status", "due_date"),
 )
 
 invoice_lines = Table(
@@ -215,7 +217,6 @@ payments = Table(
     Column("locked", Boolean, nullable=False, default=False),
     Column("locked_by", String(100), nullable=True),
     Column("locked_at", UTCDateTime(), nullable=True),
-    Column("source_credit_note_id", BigId, nullable=True),  # credit left over from a credit note
     Column("created_by", String(100), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),

@@ -281,7 +281,6 @@ def record_payment(db, caller, data: Any, customer_fetch=None) -> dict[str, Any]
                                       for a in v["allocations"]] if v["allocations"] is not None else None,
             "allocated": ZERO, "refunded": ZERO, "confirmed_by": uow.caller.actor if finance else None,
             "confirmed_at": now if finance else None, "locked": False, "locked_by": None, "locked_at": None,
-            "source_credit_note_id": None,
             "created_by": uow.caller.actor, "created_at": now, "updated_at": now,
         }  # fmt: skip
         if v["received_at"].tzinfo is None:

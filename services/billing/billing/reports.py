@@ -165,7 +165,7 @@ def cash_flow(db, caller, args: Any = None) -> dict[str, Any]:
         start = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
         end = dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
         q = select(P.currency, P.received_at, P.amount).where(
-            P.status == "confirmed", P.method != "credit_note", P.received_at >= start, P.received_at < end
+            P.status == "confirmed", P.received_at >= start, P.received_at < end
         )
         for r in s.execute(_scoped(q, access, P.customer_id)):
             acc[r.currency][domain.month_key(r.received_at.date())]["collected"] += r.amount
@@ -173,7 +173,7 @@ def cash_flow(db, caller, args: Any = None) -> dict[str, Any]:
         q = (
             select(P.currency, R.refunded_at, R.amount)
             .join(m.payments, P.id == R.payment_id)
-            .where(R.refunded_at >= start, R.refunded_at < end, P.method != "credit_note")
+            .where(R.refunded_at >= start, R.refunded_at < end)
         )
         for r in s.execute(_scoped(q, access, P.customer_id)):
             acc[r.currency][domain.month_key(r.refunded_at.date())]["collected"] -= r.amount

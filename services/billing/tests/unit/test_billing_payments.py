@@ -230,10 +230,23 @@ def test_credit_notes_reverse_part_or_all_and_keep_the_excess_as_credit(
     )
     after = finance.get_invoice(inv["id"])
     assert (after["credited"], after["balance"], after["status"]) == ("60.00", "60.00", "partially_paid")
-    payment(finance, "60.00", [{"invoice_id": inv["id"], "amount": "60.00"}])
+    paid = payment(finance, "60.00", [{"invoice_id": inv["id"], "amount": "60.00"}])
     rest = finance.create_credit_note(inv["id"], {"reason": "full reversal"})  # the whole creditable rest
     assert rest["amount"] == "60.00"
+    # the invoice no longer asks for the 60.00 it was paid: they go back to the payment as credit
+    after = finance.get_invoice(inv["id"])
+    assert (after["paid"], after["credited"], after["balance"], after["allocations"]) == (
+        "0.00",
+        "120.00",
+        "0.00",
+        [],
+    )
+    back = finance.get_payment(paid["id"])
+    assert (back["allocated"], back["unallocated"], back["allocations"]) == ("0.00", "60.00", [])
     assert finance.customer_balance(10)["currencies"]["EUR"]["credit"] == "60.00"
+    assert (
+        finance.refund_payment(paid["id"], {"amount": "60.00", "reason": "credited"})["unallocated"] == "0.00"
+    )
     assert events("credit_note_issued")[-1]["customer_credit"] == "60.00"
     with pytest.raises(ValidationFailed):
         finance.create_credit_note(inv["id"], {"reason": "too much", "amount": "0.01"})

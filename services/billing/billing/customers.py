@@ -9,6 +9,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from crm_common.db import utcnow
 from crm_common.readcopy import apply_newer, event_time
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -68,8 +69,6 @@ def remember_from_contract(s: Session, payload: Mapping[str, Any]) -> None:
 
 def store_fetched(s: Session, customers: Iterable[Mapping[str, Any]]) -> None:
     """Customers fetched from the customers service (RPC) — as fresh as an event of now."""
-    from crm_common.db import utcnow
-
     for c in customers:
         if isinstance(c.get("id"), int):
             apply_newer(s, m.customers, c["id"], _values(c), utcnow(), {"deleted": False})

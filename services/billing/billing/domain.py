@@ -86,6 +86,28 @@ def periods(
         yield Period(s, e, full_start, full_end, s if in_advance else e)
 
 
+def due_and_next(
+    start: dt.date,
+    end: dt.date,
+    frequency: str,
+    anchor_day: int | None,
+    in_advance: bool,
+    next_period_start: dt.date | None,
+    as_of: dt.date,
+) -> tuple[list[Period], Period | None]:
+    """In one pass: the periods not invoiced yet (starting on or after ``next_period_start``)
+    whose bill date is on or before ``as_of``, in order, and the first one after them (the next
+    bill), ``None`` when the term has no more."""
+    out: list[Period] = []
+    for p in periods(start, end, frequency, anchor_day, in_advance):
+        if next_period_start is not None and p.start < next_period_start:
+            continue
+        if p.bill_date > as_of:
+            return out, p
+        out.append(p)
+    return out, None
+
+
 def due_periods(
     start: dt.date,
     end: dt.date,
@@ -97,14 +119,7 @@ def due_periods(
 ) -> list[Period]:
     """Periods not invoiced yet (starting on or after ``next_period_start``) whose bill date is
     on or before ``as_of``, in order."""
-    out = []
-    for p in periods(start, end, frequency, anchor_day, in_advance):
-        if next_period_start is not None and p.start < next_period_start:
-            continue
-        if p.bill_date > as_of:
-            break
-        out.append(p)
-    return out
+    return due_and_next(start, end, frequency, anchor_day, in_advance, next_period_start, as_of)[0]
 
 
 # -- lines, segments, charges ------------------------------------------------------------------

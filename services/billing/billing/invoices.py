@@ -16,8 +16,8 @@ from typing import Any
 from crm_common.db import FAST_INSERT_MIN, fast_insert, utcnow
 from crm_common.errors import Conflict, ValidationFailed, load_or_raise, not_found
 from crm_common.money import quantize
-from crm_common.paging import load_filters, page_args, page_of, parse_date, parse_id, run_page
-from sqlalchemy import and_, func, insert, select, update
+from crm_common.paging import load_filters, page_args, page_of, parse_id, run_page
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import customers, domain, scopes
@@ -655,11 +655,3 @@ def customer_totals(s: Session, customer_id: int) -> dict[str, dict[str, Decimal
         if r.overdue_at is not None:
             out[r.currency]["overdue"] += bal
     return out
-
-
-def count_by_status(s: Session) -> dict[str, int]:
-    return dict(s.execute(select(I.status, func.count()).group_by(I.status)).all())  # type: ignore[arg-type]
-
-
-def parse_as_of(value: Any) -> dt.date:
-    return parse_date(value, "as_of", default=today())

@@ -71,7 +71,6 @@ class Plan:
             tuple[int, list[tuple[int, Decimal]], str]
         ] = []  # (invoice_id, [(line_id, net)], key)
         self.cursor: dict[str, Any] = {}
-        self.periods_skipped = 0
 
 
 def charge_lines(
@@ -122,28 +121,15 @@ def plan_periods(plan: Plan, as_of: dt.date, rates, customer, run_id: int | None
     row = plan.row
     segments = schedules.domain_segments(row["segments"])
     end = schedules.billing_end(row)
-    if end < row["start_date"]:
-        plan.cursor = schedules.cursor_values(row, row["next_period_start"])
-        return
     cursor = row["next_period_start"]
-    due: list[domain.Period] = []
-    following: domain.Period | None = None
-    # one pass over the periods: the due ones, then the first one not due yet (the next bill)
-    for period in domain.periods(
-        row["start_date"], end, row["frequency"], row["anchor_day"], row["in_advance"]
-    ):
-        if cursor is not None and period.start < cursor:
-            continue
-        if period.bill_date > as_of:
-            following = period
-            break
-        due.append(period)
+    due, following = domain.due_and_next(
+        row["start_date"], end, row["frequency"], row["anchor_day"], row["in_advance"], cursor, as_of
+    )
     for period in due:
         charges = domain.period_charges(period, segments, row["frequency"], end)
         lines = charge_lines(charges, rates, row["currency"], period)
         if not lines or all(li["amount"] == 0 for li in lines):
-            plan.periods_skipped += 1
-            continue
+            continue  # nothing to bill in this period (every line ended): only the cursor moves
         kind = "renewal" if row["renewal_of_id"] and period.start == row["start_date"] else "contract"
         plan.invoices.append(
             invoice_for(
@@ -590,7 +576,7 @@ def _one_by_one(
     for cid in ids:
         try:
             b = _batch(db, as_of, 0, 1, run_id, only=cid)
-            _add(out, {**b, "failures": b["failures"]})
+            _add(out, b)
         except Exception as exc:
             with db.read() as s:
                 row = s.execute(select(m.schedules).where(S.contract_id == cid)).mappings().one()

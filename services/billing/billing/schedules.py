@@ -126,10 +126,10 @@ def all_periods(row: Mapping[str, Any], until: dt.date | None = None) -> list[do
 
 def next_period(row: Mapping[str, Any], cursor: dt.date | None) -> domain.Period | None:
     """The first period starting on or after ``cursor`` (the first period when ``None``)."""
-    for p in all_periods(row):
-        if cursor is None or p.start >= cursor:
-            return p
-    return None
+    return domain.due_and_next(
+        row["start_date"], billing_end(row), row["frequency"], row["anchor_day"], row["in_advance"], cursor,
+        dt.date.min,
+    )[1]  # fmt: skip
 
 
 def cursor_values(row: Mapping[str, Any], cursor: dt.date | None) -> dict[str, Any]:

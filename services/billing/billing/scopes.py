@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from crm_common.context import CallerContext
-from crm_common.errors import PermissionDenied
+from crm_common.errors import PermissionDenied, not_found
 from sqlalchemy import select
 
 from . import models as m
+from .customers import owner_of
 
 WRITE_ROLES = ("admin", "finance")
 READ_ALL_ROLES = ("admin", "finance", "sales_manager", "readonly")
@@ -89,10 +90,6 @@ def allows(access: Access, customer_id: int, owner_id: int | None, status: str |
 def visible_row(s, table, row_id: int, access: Access, entity: str, for_update: bool = False) -> dict:
     """The row (an invoice, a payment …) with its ``customer_id``, or 404 — also when it lies
     outside the caller's scope (another rep's document looks exactly like a missing one)."""
-    from crm_common.errors import not_found
-
-    from .customers import owner_of
-
     query = select(table).where(table.c.id == row_id)
     if for_update:
         query = query.with_for_update()

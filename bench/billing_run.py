@@ -27,12 +27,12 @@ import resource
 import sys
 import tempfile
 import time
-import urllib.parse
-import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from pg_scratch import pg_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "services" / "billing"))
@@ -163,27 +163,6 @@ def run_catch_up(url: str, n: int, batch_size: int) -> None:
         check_totals(db, n, 4)
     finally:
         db.dispose()
-
-
-def pg_database(server_url: str) -> tuple[str, Callable[[], None]]:
-    import psycopg2
-
-    name = f"crm_bench_{uuid.uuid4().hex[:10]}"
-    conn = psycopg2.connect(server_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-
-    def drop() -> None:
-        c = psycopg2.connect(server_url)
-        c.autocommit = True
-        with c.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        c.close()
-
-    parts = urllib.parse.urlsplit(server_url)
-    return urllib.parse.urlunsplit(parts._replace(path="/" + name)), drop
 
 
 def main() -> None:

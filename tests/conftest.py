@@ -4,15 +4,20 @@ temporary data directory, driven over HTTP as a front end would."""
 
 from __future__ import annotations
 
+import email
+import email.policy
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 import pytest
-from crm_common.testing import RunningSystem, run_system
+from crm_common.testing import RunningSystem, free_port, run_system
 
 ROOT = Path(__file__).resolve().parents[1]
+SMTP_SINK = ROOT / "services" / "notify" / "tests" / "integration" / "smtp_sink.py"
 
 
 def poll(fn, timeout=20.0, interval=0.1, message="condition"):
@@ -71,12 +76,43 @@ class System:
         return "".join(p.read_text(errors="replace") for p in (self.data_dir / "logs").glob(f"{name}*.log"))
 
 
+class Mailbox:
+    """A real SMTP server (aiosmtpd, its own process) the system's notify service sends to."""
+
+    def __init__(self, directory: Path):
+        self.dir = directory
+        self.port = free_port()
+        self.proc = subprocess.Popen([sys.executable, str(SMTP_SINK), str(self.port), str(directory)])
+        poll(lambda: (directory / ".ready").exists(), message="SMTP server up")
+
+    def messages(self, to: str | None = None) -> list[email.message.EmailMessage]:
+        found = [
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)
+            for p in sorted(self.dir.glob("*.eml"), key=lambda p: int(p.stem))
+        ]
+        return [m for m in found if to is None or to in str(m["To"])]
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
 @pytest.fixture(scope="session")
-def system(tmp_path_factory):
+def mailbox(tmp_path_factory):
+    box = Mailbox(tmp_path_factory.mktemp("mailbox"))
+    yield box
+    box.close()
+
+
+@pytest.fixture(scope="session")
+def system(tmp_path_factory, mailbox):
     overrides = {
         "CRM_OUTBOX_POLL_SECONDS": "0.5",
         "CRM_RPC_TIMEOUT": "10",
         "CONTRACTS_ATTACHMENT_MAX_MB": "1",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(mailbox.port),
+        "SMTP_FROM": "crm@example.com",
     }
     try:
         with run_system(ROOT, tmp_path_factory.mktemp("crm-data"), overrides) as running:

@@ -18,7 +18,7 @@ from crm_common.outbox import OutboxRelay
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from . import __version__, metrics, users
+from . import __version__, metrics, pages, users
 from .auth import Passwords
 from .deps import GatewayState
 from .errors import install_error_handlers
@@ -117,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(metrics.router)  # GET /metrics; Traefik does not route it from outside
     app.include_router(api_router)
+    app.include_router(pages.router)  # GET /portal/accept: where invitation links land
     return app
 
 

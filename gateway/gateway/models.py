@@ -1,11 +1,12 @@
-"""The gateway's own tables: users (+ the crm_common infrastructure tables: outbox, audit...)."""
+"""The gateway's own tables: users, portal invitations (+ the crm_common infrastructure tables:
+outbox, audit...)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from crm_common.db import BigId, UTCDateTime, define_infra_tables, utcnow
-from sqlalchemy import JSON, BigInteger, Boolean, MetaData, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -34,3 +35,21 @@ class User(Base):
     language: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Invitation(Base):
+    """A one-time link that lets an invited portal user set their password. Only the SHA-256 of
+    the token is kept: the link itself exists in the e-mail (and the inviter's answer) alone."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending|accepted|revoked
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    delivery_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

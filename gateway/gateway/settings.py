@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     crm_services: Annotated[list[str], NoDecode] = ["customers"]
     crm_max_upload_mb: int = Field(50, ge=1)
     crm_user_cache_seconds: float = Field(5.0, ge=0)
+    # the page an invitation link opens (its token follows as ``#token=...``); default: the
+    # gateway's own page /portal/accept on the host the inviting request came through
+    crm_portal_accept_url: str | None = Field(None, pattern=r"^https?://")
+    crm_invitation_days: int = Field(7, ge=1, le=90)
     gateway_migrate_on_start: bool = True
     gateway_run_outbox_relay: bool = True
 

@@ -73,6 +73,10 @@ class UserInfo:
     def has_any(self, roles) -> bool:
         return bool(set(self.roles) & set(roles))
 
+    @property
+    def is_portal(self) -> bool:
+        return "portal" in self.roles or self.customer_id is not None
+
 
 def info(user: User) -> UserInfo:
     return UserInfo(
@@ -153,7 +157,7 @@ def get_user_info(db: DatabaseHandle, user_id: int) -> UserInfo | None:
 def find_for_login(db: DatabaseHandle, username: str) -> tuple[UserInfo, str] | None:
     """The user and password hash for a login name (case-insensitive), or None."""
     with db.read() as s:
-        user = s.execute(select(User).where(User.username_key == username_key(username))).scalar()
+        user = find_by_username(s, username)
         if user is None:
             return None
         return info(user), user.password_hash
@@ -210,39 +214,48 @@ def create_user(
     db: DatabaseHandle, caller: CallerContext, data: dict[str, Any], password_hash: str
 ) -> dict[str, Any]:
     """``data``: username, roles and the optional profile fields (already shape-checked)."""
-    roles = list(dict.fromkeys(data["roles"]))
-    check_roles(roles, data.get("customer_id"))
-    key = username_key(data["username"])
-    now = utcnow()
     try:
         with db.transaction(caller) as uow:
-            s = uow.session
-            if s.execute(select(User.id).where(User.username_key == key)).first() is not None:
-                raise Conflict(f"Username {data['username']!r} is taken", {"username": ["already taken"]})
-            user = User(
-                username=data["username"].strip(),
-                username_key=key,
-                password_hash=password_hash,
-                roles=roles,
-                full_name=data.get("full_name"),
-                email=data.get("email"),
-                department=data.get("department"),
-                is_department_head=bool(data.get("is_department_head", False)),
-                customer_id=data.get("customer_id"),
-                active=bool(data.get("active", True)),
-                language=data.get("language") or "en",
-                created_at=now,
-                updated_at=now,
-            )
-            s.add(user)
-            s.flush()
-            uow.publish("user_created", event_payload(user))
-            uow.audit("user", user.id, "create", changes_between({}, event_payload(user)))
-            result = public(user)
+            result = public(insert_user(uow, data, password_hash))
     except IntegrityError:
         raise Conflict(f"Username {data['username']!r} is taken", {"username": ["already taken"]}) from None
-    log.info("user %s (%s) created with roles %s", result["id"], result["username"], roles)
+    log.info("user %s (%s) created with roles %s", result["id"], result["username"], result["roles"])
     return result
+
+
+def find_by_username(session, username: str) -> User | None:
+    return session.execute(select(User).where(User.username_key == username_key(username))).scalar()
+
+
+def insert_user(uow, data: dict[str, Any], password_hash: str) -> User:
+    """Add a user inside the caller's unit of work, with its ``user_created`` event and audit
+    record (a taken username → 409)."""
+    roles = list(dict.fromkeys(data["roles"]))
+    check_roles(roles, data.get("customer_id"))
+    s = uow.session
+    if find_by_username(s, data["username"]) is not None:
+        raise Conflict(f"Username {data['username']!r} is taken", {"username": ["already taken"]})
+    now = utcnow()
+    user = User(
+        username=data["username"].strip(),
+        username_key=username_key(data["username"]),
+        password_hash=password_hash,
+        roles=roles,
+        full_name=data.get("full_name"),
+        email=data.get("email"),
+        department=data.get("department"),
+        is_department_head=bool(data.get("is_department_head", False)),
+        customer_id=data.get("customer_id"),
+        active=bool(data.get("active", True)),
+        language=data.get("language") or "en",
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(user)
+    s.flush()
+    uow.publish("user_created", event_payload(user))
+    uow.audit("user", user.id, "create", changes_between({}, event_payload(user)))
+    return user
 
 
 def update_user(
@@ -254,38 +267,42 @@ def update_user(
 ) -> dict[str, Any]:
     """Apply ``changes`` (a subset of :data:`UPDATABLE_FIELDS`) and/or a new password hash."""
     with db.transaction(caller) as uow:
-        s = uow.session
-        user = s.get(User, user_id)
-        if user is None:
-            raise NotFound(f"User {user_id} not found", {"id": user_id})
-        before = event_payload(user)
-        was_admin = user.active and "admin" in (user.roles or [])
-        for name, value in changes.items():
-            if name not in UPDATABLE_FIELDS:
-                raise ValidationFailed.field(name, "cannot be changed")
-            if name == "roles":
-                value = list(dict.fromkeys(value))
-            setattr(user, name, value)
-        check_roles(list(user.roles or []), user.customer_id)
-        if was_admin and not (user.active and "admin" in user.roles):
-            others = [i for i in _active_admin_ids(s) if i != user.id]
-            if not others:
-                raise Conflict(
-                    "This change would leave no active administrator",
-                    {"roles": ["the last active administrator keeps the admin role"]},
-                )
-        after = event_payload(user)
-        diff = changes_between(before, after)
-        if password_hash is not None:
-            user.password_hash = password_hash
-            diff["password"] = ["***", "***"]
-        if diff:
-            user.updated_at = utcnow()
-            if after != before:
-                uow.publish("user_updated", after)
-            uow.audit("user", user.id, "update", diff)
-        result = public(user)
-    return result
+        return public(change_user(uow, user_id, changes, password_hash))
+
+
+def change_user(uow, user_id: int, changes: dict[str, Any], password_hash: str | None = None) -> User:
+    """:func:`update_user` inside the caller's unit of work (event and audit record included)."""
+    s = uow.session
+    user = s.get(User, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} not found", {"id": user_id})
+    before = event_payload(user)
+    was_admin = user.active and "admin" in (user.roles or [])
+    for name, value in changes.items():
+        if name not in UPDATABLE_FIELDS:
+            raise ValidationFailed.field(name, "cannot be changed")
+        if name == "roles":
+            value = list(dict.fromkeys(value))
+        setattr(user, name, value)
+    check_roles(list(user.roles or []), user.customer_id)
+    if was_admin and not (user.active and "admin" in user.roles):
+        others = [i for i in _active_admin_ids(s) if i != user.id]
+        if not others:
+            raise Conflict(
+                "This change would leave no active administrator",
+                {"roles": ["the last active administrator keeps the admin role"]},
+            )
+    after = event_payload(user)
+    diff = changes_between(before, after)
+    if password_hash is not None:
+        user.password_hash = password_hash
+        diff["password"] = ["***", "***"]
+    if diff:
+        user.updated_at = utcnow()
+        if after != before:
+            uow.publish("user_updated", after)
+        uow.audit("user", user.id, "update", diff)
+    return user
 
 
 def rehash_password(db: DatabaseHandle, user_id: int, password_hash: str) -> None:

@@ -227,9 +227,13 @@ async def test_billing_roles_are_checked_per_route(client, admin_headers):
     for path in ("/api/v1/invoices", f"/api/v1/invoices/{invoice['id']}/pdf", "/api/v1/payments"):
         assert (await client.get(path, headers=store)).status_code == 403, path
 
-    # a portal user: its own customer's issued invoices, no reports, no runs
-    r = await client.get("/api/v1/invoices", headers=portal)
+    # a portal user: its own customer's issued invoices through the portal, nothing elsewhere
+    r = await client.get("/api/v1/portal/invoices", headers=portal)
     assert r.status_code == 200 and [i["id"] for i in r.json()["items"]] == [invoice["id"]]
+    assert (
+        await client.get(f"/api/v1/portal/invoices/{invoice['id']}/pdf", headers=portal)
+    ).status_code == 200
+    assert (await client.get("/api/v1/invoices", headers=portal)).status_code == 403
     assert (await client.get("/api/v1/reports/receivables-aging", headers=portal)).status_code == 403
     assert (await client.get("/api/v1/billing/runs", headers=portal)).status_code == 403
 

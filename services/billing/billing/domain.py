@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from crm_common.money import quantize
 
@@ -29,12 +30,15 @@ def add_months(day: dt.date, months: int, anchor_day: int | None = None) -> dt.d
     clamped to the end of a shorter month (31 Jan + 1 month = 28/29 Feb; + 2 months = 31 Mar)."""
     total = day.year * 12 + (day.month - 1) + months
     year, month = divmod(total, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return dt.date(year, month + 1, min(anchor_day or day.day, last))
+    want = anchor_day or day.day
+    if want <= 28:
+        return dt.date(year, month + 1, want)
+    return dt.date(year, month + 1, min(want, calendar.monthrange(year, month + 1)[1]))
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):
+    """A billing period (a named tuple: made by the ten thousand in a forecast)."""
+
     start: dt.date
     end: dt.date
     full_start: dt.date
@@ -59,10 +63,16 @@ def _reference(start: dt.date, anchor_day: int | None) -> dt.date:
 
 
 def periods(
-    start: dt.date, end: dt.date, frequency: str, anchor_day: int | None = None, in_advance: bool = True
+    start: dt.date,
+    end: dt.date,
+    frequency: str,
+    anchor_day: int | None = None,
+    in_advance: bool = True,
+    skip_to: dt.date | None = None,
 ) -> Iterator[Period]:
     """Every billing period of the term ``start``–``end`` in order, truncated to the term (a
-    truncated period keeps its full range for proration)."""
+    truncated period keeps its full range for proration). ``skip_to``: periods that end before
+    that day may be left out (a long term is not walked from its start)."""
     if frequency not in FREQUENCIES:
         raise ValueError(f"unknown billing frequency {frequency!r}")
     if end < start:
@@ -74,10 +84,15 @@ def periods(
     ref = _reference(start, anchor_day)
     anchor = anchor_day or start.day
     k = 0
+    if skip_to is not None and skip_to > ref:
+        # period k - 1 ends before the first of (skip_to's month - 1): every one skipped ends before skip_to
+        k = max(0, ((skip_to.year - ref.year) * 12 + skip_to.month - ref.month) // months - 1)
+    following = add_months(ref, months * k, anchor)
     while True:
-        full_start = add_months(ref, months * k, anchor)
-        full_end = add_months(ref, months * (k + 1), anchor) - DAY
+        full_start = following
         k += 1
+        following = add_months(ref, months * k, anchor)
+        full_end = following - DAY
         if full_end < start:
             continue
         if full_start > end:
@@ -125,8 +140,7 @@ def due_periods(
 # -- lines, segments, charges ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class LineTerms:
+class LineTerms(NamedTuple):
     line_id: int | None
     description: str
     quantity: Decimal
@@ -145,14 +159,12 @@ class LineTerms:
         return self.quantity * self.unit_price * (HUNDRED - self.discount_percent) / HUNDRED
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     effective_from: dt.date
     lines: tuple[LineTerms, ...]
 
 
-@dataclass(frozen=True)
-class Charge:
+class Charge(NamedTuple):
     line: LineTerms
     covered_days: int
     period_days: int
@@ -225,6 +237,103 @@ def _last_of(charges: Sequence[Charge], line_id: int | None) -> Charge | None:
 
 def _same_terms(a: LineTerms, b: LineTerms) -> bool:
     return (a.quantity, a.unit_price, a.discount_percent) == (b.quantity, b.unit_price, b.discount_percent)
+
+
+def period_gross(
+    period: Period,
+    segments: Sequence[Segment],
+    frequency: str,
+    billing_end: dt.date,
+    currency: str,
+    rate_of: Callable[[LineTerms], Decimal],
+) -> Decimal:
+    """What the invoice of ``period`` will come to: each charge rounded as an invoice line is,
+    plus its tax at ``rate_of(line)``."""
+    gross = ZERO
+    for c in period_charges(period, segments, frequency, billing_end):
+        net = quantize(c.amount, currency)
+        gross += net + line_tax(net, rate_of(c.line), currency)
+    return gross
+
+
+def _full_period_shape(period: Period, segments: Sequence[Segment]) -> tuple[int, tuple[int, ...]] | None:
+    """For a full period inside one segment whose lines each cover all of it or none of it: the
+    segment's index and the covering lines' (then every such period costs the same); else None."""
+    if period.start != period.full_start or period.end != period.full_end:
+        return None
+    index = None
+    for i, seg in enumerate(segments):
+        if seg.effective_from <= period.start:
+            index = i
+        elif seg.effective_from <= period.end:
+            return None  # a new version takes effect inside the period
+    if index is None:
+        return None
+    covering = []
+    for j, li in enumerate(segments[index].lines):
+        if li.start <= period.start and li.end >= period.end:
+            covering.append(j)
+        elif li.end >= period.start and li.start <= period.end:
+            return None  # a line starts or ends inside the period: prorated
+    return index, tuple(covering)
+
+
+def forecast(
+    start: dt.date,
+    billing_end: dt.date,
+    frequency: str,
+    anchor_day: int | None,
+    in_advance: bool,
+    cursor: dt.date | None,
+    payment_terms_days: int,
+    segments: Sequence[Segment],
+    currency: str,
+    rate_of: Callable[[LineTerms], Decimal],
+    first: dt.date,
+    last: dt.date,
+) -> Iterator[tuple[dt.date, Decimal]]:
+    """``(due date, gross)`` of each period of a schedule not invoiced yet (starting on or after
+    ``cursor``) that falls due between ``first`` and ``last``; the same as :func:`period_gross`
+    of each, computed once for the full periods that cost the same."""
+    segments = sorted(segments, key=lambda x: x.effective_from)
+    terms = dt.timedelta(days=payment_terms_days)
+    same: dict[tuple[int, tuple[int, ...]], Decimal] = {}
+    # one version whose lines all run the whole term: every full period has the same shape
+    simple = (
+        len(segments) == 1
+        and segments[0].effective_from <= start
+        and all(li.start <= start and li.end >= billing_end for li in segments[0].lines)
+    )
+    whole: tuple[int, tuple[int, ...]] = (0, tuple(range(len(segments[0].lines)))) if simple else (0, ())
+    if simple and frequency != "once":
+        ids = [li.line_id for li in segments[0].lines if li.line_id is not None]
+        if len(ids) == len(set(ids)):
+            # each line charged in full, nothing to merge: what period_charges comes to, directly
+            same[whole] = sum(
+                (net + line_tax(net, rate_of(li), currency) for li in segments[0].lines
+                 for net in (quantize(li.amount, currency),)),
+                ZERO,
+            )  # fmt: skip
+    # a period ending before first − terms falls due before first
+    skip_to = max(cursor, first - terms) if cursor is not None else first - terms
+    for p in periods(start, billing_end, frequency, anchor_day, in_advance, skip_to=skip_to):
+        if cursor is not None and p.start < cursor:
+            continue
+        due = p.bill_date + terms
+        if due > last:
+            return
+        if due < first:
+            continue
+        if simple:
+            shape = whole if p.start == p.full_start and p.end == p.full_end else None
+        else:
+            shape = _full_period_shape(p, segments)
+        if shape is None:
+            yield due, period_gross(p, segments, frequency, billing_end, currency, rate_of)
+            continue
+        if shape not in same:
+            same[shape] = period_gross(p, segments, frequency, billing_end, currency, rate_of)
+        yield due, same[shape]
 
 
 # -- tax, totals, numbers --------------------------------------------------------------------
@@ -370,18 +479,63 @@ def split_credit(
 # -- reports ----------------------------------------------------------------------------------
 
 
+# (bucket, most days past due): an invoice is in the first bucket whose limit its lateness keeps
+AGING_LIMITS: tuple[tuple[str, int], ...] = (("current", 0), ("1_30", 30), ("31_60", 60), ("61_90", 90))
+EXACT_PLACES = 6  # money is stored with six decimals at most (NUMERIC(24, 6))
+
+
 def aging_bucket(due_date: dt.date, as_of: dt.date) -> str:
     """The receivables bucket by days past due: 0 or less current, then 1–30, 31–60, 61–90, over 90."""
     late = (as_of - due_date).days
-    if late <= 0:
-        return "current"
-    if late <= 30:
-        return "1_30"
-    if late <= 60:
-        return "31_60"
-    if late <= 90:
-        return "61_90"
-    return "over_90"
+    for bucket, limit in AGING_LIMITS:
+        if late <= limit:
+            return bucket
+    return AGING_BUCKETS[-1]
+
+
+def aging_bounds(as_of: dt.date) -> list[tuple[str, dt.date]]:
+    """The same buckets as due dates (for a query): an invoice falls due on or after the bound
+    of its bucket, the first that matches; before every bound: over 90."""
+    return [(bucket, as_of - dt.timedelta(days=limit)) for bucket, limit in AGING_LIMITS]
+
+
+def is_past_due(bucket: str) -> bool:
+    return bucket != AGING_BUCKETS[0]
+
+
+def expected_month(due_date: dt.date, as_of: dt.date) -> str:
+    """When an open balance is expected: its due month, or ``as_of``'s month once overdue."""
+    return month_key(max(due_date, as_of))
+
+
+def from_scaled(value: int) -> Decimal:
+    """An amount summed as an integer of millionths, back as an exact decimal."""
+    return Decimal(value).scaleb(-EXACT_PLACES)
+
+
+def top_ranked(totals: Mapping[int, Decimal], n: int) -> list[int]:
+    """The ``n`` keys with the largest totals, largest first (ties: the smaller key first)."""
+    return [k for k, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+
+def segment_on(segments: Sequence[Segment], day: dt.date) -> Segment | None:
+    """The segment (contract version) in force on ``day``."""
+    current = None
+    for seg in sorted(segments, key=lambda x: x.effective_from):
+        if seg.effective_from <= day:
+            current = seg
+    return current
+
+
+def monthly_recurring(segments: Sequence[Segment], frequency: str, day: dt.date) -> Decimal:
+    """A schedule's MRR on ``day``: each line in force that day, its amount per period ÷ the
+    months of a period, exact; ``once`` contributes none."""
+    segment = segment_on(segments, day)
+    if segment is None or frequency == "once":
+        return ZERO
+    return sum(
+        (monthly_value(li.amount, frequency) for li in segment.lines if li.start <= day <= li.end), ZERO
+    )
 
 
 def monthly_value(amount_per_period: Decimal, frequency: str) -> Decimal:

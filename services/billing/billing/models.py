@@ -2,6 +2,9 @@
 
 * ``customers`` — a read copy of the customers service's customers (name, code, owner, language,
   tax id, address), fed by its events; invoices snapshot it when they are issued.
+* ``users`` — a read copy of the gateway's users (department, roles, active), fed by its
+  ``user_created`` / ``user_updated`` events: a sales manager's dashboard covers the customers
+  owned by users of their department.
 * ``schedules`` — one row per contract, built from the contract events: the billing terms, the
   contract's lines over time (``segments``: each amendment adds one from its effective date), and
   the cursor of the next period to invoice (``next_period_start`` / ``next_bill_date``). A billing
@@ -55,6 +58,19 @@ customers = Table(
     Column("address", Text, nullable=True),
     Column("email", String(300), nullable=True),
     Column("deleted", Boolean, nullable=False, default=False),
+    Column("event_at", UTCDateTime(), nullable=False),
+)
+
+# Read copy of the gateway's user directory (gateway.user_created / user_updated): only what the
+# department scope needs.
+users = Table(
+    "users",
+    metadata,
+    Column("id", UserId, primary_key=True, autoincrement=False),
+    Column("department", String(100), nullable=True, index=True),
+    Column("roles", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    # occurred_at of the newest event applied: an older event arriving late changes nothing
     Column("event_at", UTCDateTime(), nullable=False),
 )
 
@@ -121,7 +137,7 @@ invoices = Table(
     Column("total", ExactDecimal(), nullable=False),
     Column("paid", ExactDecimal(), nullable=False),
     Column("credited", ExactDecimal(), nullable=False),
-    Column("issue_date", Date, nullable=True, index=True),
+    Column("issue_date", Date, nullable=True),
     Column("due_date", Date, nullable=True),
     Column("payment_terms_days", Integer, nullable=True),
     Column("overdue_at", Date, nullable=True),  # set once by the daily scan (invoice_overdue)
@@ -138,6 +154,20 @@ invoices = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     # the overdue scan and the open-invoice lists: status, then due date (one index, not two)
     Index("ix_invoices_status_due", "status", "due_date"),
+    # the reports and the dashboard read these alone (covering: no table lookups): what was
+    # issued in a period, and what the open invoices still owe
+    Index("ix_invoices_issued", "issue_date", "currency", "customer_id", "status", "total"),
+    Index(
+        "ix_invoices_open",
+        "status",
+        "currency",
+        "customer_id",
+        "due_date",
+        "issue_date",
+        "total",
+        "paid",
+        "credited",
+    ),  # fmt: skip
 )
 
 invoice_lines = Table(
@@ -176,7 +206,7 @@ credit_notes = Table(
     Column("tax", ExactDecimal(), nullable=False),
     Column("amount", ExactDecimal(), nullable=False),  # gross
     Column("reason", Text, nullable=False),
-    Column("issue_date", Date, nullable=False),
+    Column("issue_date", Date, nullable=False, index=True),
     Column("dedupe_key", String(120), nullable=True, unique=True),
     Column("created_by", String(100), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -202,7 +232,7 @@ payments = Table(
     Column("amount", ExactDecimal(), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("method", String(30), nullable=False),
-    Column("received_at", UTCDateTime(), nullable=False, index=True),
+    Column("received_at", UTCDateTime(), nullable=False),
     Column("reference", String(200), nullable=True),
     Column("handler", String(200), nullable=True),
     Column("account", String(200), nullable=True),
@@ -220,6 +250,8 @@ payments = Table(
     Column("created_by", String(100), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # the lists by day received, and the cash collected per month (covering)
+    Index("ix_payments_received", "received_at", "currency", "customer_id", "status", "amount"),
 )
 
 allocations = Table(
@@ -242,7 +274,7 @@ refunds = Table(
     Column("method", String(30), nullable=True),
     Column("reference", String(200), nullable=True),
     Column("reason", Text, nullable=False),
-    Column("refunded_at", UTCDateTime(), nullable=False),
+    Column("refunded_at", UTCDateTime(), nullable=False, index=True),
     Column("created_by", String(100), nullable=True),
 )
 
@@ -285,6 +317,7 @@ pdf_cache = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
+# the tables of revision 0001 (later tables come with their own revisions)
 DOMAIN_TABLES = (
     counters,
     customers,
@@ -301,4 +334,4 @@ DOMAIN_TABLES = (
     pdf_cache,
 )
 
-__all__ = ["DOMAIN_TABLES", "infra", "metadata"] + [t.name for t in DOMAIN_TABLES]
+__all__ = ["DOMAIN_TABLES", "infra", "metadata", "users"] + [t.name for t in DOMAIN_TABLES]

@@ -125,6 +125,13 @@ def list_payments(db, caller, filters: Any, page: Any, page_size: Any) -> dict[s
     for key in ("customer_id", "status", "method", "currency"):
         if key in f:
             query = query.where(getattr(P, key) == f[key])
+    if f.get("contract_id") is not None:
+        paid_to_contract = (
+            select(A.payment_id)
+            .join(m.invoices, I.id == A.invoice_id)
+            .where(I.contract_id == f["contract_id"])
+        )
+        query = query.where(P.id.in_(paid_to_contract))
     with db.read() as s:
         rows, total = run_page(s, query.order_by(P.received_at.desc(), P.id.desc()), page, page_size)
         return page_of([payment_view(s, r) for r in rows], total, page, page_size)

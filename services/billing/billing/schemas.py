@@ -147,6 +147,8 @@ class InvoiceFilters(_In):
 
 class PaymentFilters(_In):
     customer_id = fields.Integer(strict=False, allow_none=True)
+    # payments with an allocation to an invoice of this contract
+    contract_id = fields.Integer(strict=False, allow_none=True)
     status = fields.String(allow_none=True, validate=validate.OneOf(("pending", "confirmed")))
     method = fields.String(allow_none=True, validate=validate.OneOf(METHODS))
     currency = Currency(allow_none=True)

@@ -1,7 +1,8 @@
 """The billing Nameko service: entrypoints only. Rules live in :mod:`billing.domain`; the work
 of each call in :mod:`billing.schedules` (contract events → schedules), :mod:`billing.runs`,
 :mod:`billing.invoices`, :mod:`billing.credits`, :mod:`billing.payments`, :mod:`billing.pdfs`,
-:mod:`billing.reports`, :mod:`billing.taxes` and :mod:`billing.customers` (the read copy)."""
+:mod:`billing.reports`, :mod:`billing.dashboard`, :mod:`billing.taxes`, :mod:`billing.customers`
+and :mod:`billing.users` (the read copies)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from crm_common.outbox import OutboxRelayProvider
 from crm_common.rpc import RpcProxy
 from crm_common.service import ServiceBase
 
-from . import credits, customers, invoices, payments, pdfs, reports, runs, schedules, taxes
+from . import credits, customers, dashboard, invoices, payments, pdfs, reports, runs, schedules, taxes, users
 from . import events as ev
+from .dashboard import DashboardWarmUp
 from .exceptions import rpc
 from .models import metadata
 
@@ -29,6 +31,7 @@ class BillingService(ServiceBase):
 
     db = Database(metadata)
     relay = OutboxRelayProvider()
+    warm_up = DashboardWarmUp()
     customers_rpc = RpcProxy("customers")
 
     def _customer(self, customer_id):
@@ -172,6 +175,10 @@ class BillingService(ServiceBase):
     def recurring_revenue(self, args=None):
         return reports.recurring_revenue(self.db, self.caller, args)
 
+    @rpc
+    def dashboard(self, args=None):
+        return dashboard.dashboard(self.db, self.caller, args)
+
     # -- events in -------------------------------------------------------------------------
     @event_handler(CONTRACTS, ev.CONTRACT_ACTIVATED)
     def handle_contract_activated(self, event):
@@ -204,6 +211,14 @@ class BillingService(ServiceBase):
     @event_handler(CUSTOMERS, ev.CUSTOMER_DELETED)
     def handle_customer_deleted(self, event):
         customers.apply_customer_event(self.db, event, deleted=True)
+
+    @event_handler(ev.GATEWAY, ev.USER_CREATED)
+    def handle_user_created(self, event):
+        users.apply_user_event(self.db, event)
+
+    @event_handler(ev.GATEWAY, ev.USER_UPDATED)
+    def handle_user_updated(self, event):
+        users.apply_user_event(self.db, event)
 
     # -- daily work ------------------------------------------------------------------------
     def daily_jobs(self, as_of: dt.date) -> dict:

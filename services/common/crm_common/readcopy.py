@@ -58,3 +58,25 @@ def apply_newer(
         return "stale"
     session.execute(update(table).where(table.c.id == row_id).values(event_at=occurred, **values))
     return "updated"
+
+
+SCOPE_FIELDS = ("department", "roles", "active")
+
+
+def apply_user_event(
+    session: Session, table: Table, envelope: Mapping[str, Any], fields: Iterable[str] = SCOPE_FIELDS
+) -> str:
+    """A gateway ``user_created`` / ``user_updated`` event applied to a users copy keeping
+    ``fields`` (default: what a department scope needs): a blank department is none, an older
+    event than the one applied changes nothing. Returns ``created`` / ``updated`` / ``stale``;
+    a payload without an integer ``id`` raises ``ValueError`` (the handler's dead-letter path)."""
+    payload = envelope.get("payload") or {}
+    user_id = payload.get("id") if isinstance(payload, Mapping) else None
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        raise ValueError("user event without an integer id")
+    fields = tuple(fields)
+    values = user_values(payload, fields)
+    if "department" in values:
+        values["department"] = str(values["department"] or "").strip() or None
+    defaults = {k: v for k, v in USER_DEFAULTS.items() if k in fields}
+    return apply_newer(session, table, user_id, values, event_time(envelope), defaults)

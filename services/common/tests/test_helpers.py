@@ -156,3 +156,33 @@ def test_read_copy_ignores_an_event_older_than_the_one_applied(sqlite_url):
         row = s.execute(select(users)).mappings().one()
     assert (row["username"], row["roles"], row["active"]) == ("ayşe", ["sales_rep"], 1)
     assert event_time({}).tzinfo is not None and event_time({"occurred_at": "garbage"}).tzinfo is not None
+
+
+def test_a_users_copy_keeps_what_a_department_scope_needs(sqlite_url):
+    import pytest
+    from crm_common.db import DatabaseHandle, UTCDateTime
+    from crm_common.readcopy import apply_user_event
+    from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, select
+
+    md = MetaData()
+    users = Table(
+        "users", md, Column("id", Integer, primary_key=True), Column("department", String(100)),
+        Column("roles", JSON), Column("active", Boolean), Column("event_at", UTCDateTime()),
+    )  # fmt: skip
+    handle = DatabaseHandle("t", md, sqlite_url)
+    handle.create_all()
+    created = {"occurred_at": "2026-01-01T00:00:05+00:00",
+               "payload": {"id": 7, "username": "x", "roles": ["sales_rep"], "department": " Nord "}}  # fmt: skip
+    older = {"occurred_at": "2026-01-01T00:00:00+00:00", "payload": {"id": 7, "department": "Süd"}}
+    blank = {"occurred_at": "2026-01-01T00:00:09+00:00", "payload": {"id": 8, "department": "  "}}
+    with handle.transaction() as uow:
+        assert apply_user_event(uow.session, users, created) == "created"
+        assert apply_user_event(uow.session, users, created) == "updated"  # a redelivery: same values
+        assert apply_user_event(uow.session, users, older) == "stale"
+        assert apply_user_event(uow.session, users, blank) == "created"
+        with pytest.raises(ValueError):
+            apply_user_event(uow.session, users, {"payload": {"id": "7"}})
+    with handle.read() as s:
+        rows = {r["id"]: r for r in s.execute(select(users)).mappings()}
+    assert (rows[7]["department"], rows[7]["roles"], rows[7]["active"]) == ("Nord", ["sales_rep"], True)
+    assert rows[8]["department"] is None and rows[8]["roles"] == [] and rows[8]["active"] is True

@@ -17,6 +17,7 @@ from typing import Any
 from crm_common.context import CallerContext
 from crm_common.errors import Conflict, PermissionDenied, ValidationFailed
 from crm_common.money import quantize
+from crm_common.text import fold
 
 KINDS = ("sales", "maintenance", "lease", "service")
 FREQUENCIES = ("once", "monthly", "quarterly", "yearly")
@@ -166,6 +167,22 @@ def check_owner_assignment(access: Access, owner_id: int | None) -> None:
 
 
 PORTAL_HIDDEN = (DRAFT, PENDING, CANCELLED)
+
+
+# What the company keeps to itself when a customer reads its contract through the portal.
+INTERNAL_FIELDS = (
+    "notes", "department", "owner_id", "approval_id", "rejection_comment", "created_by",
+    "template_id", "amounts_locked", "amendments",
+)  # fmt: skip
+INTERNAL_LINE_FIELDS = ("price_source", "warehouse_id")
+
+
+def for_customer(view: dict[str, Any]) -> dict[str, Any]:
+    """A contract view (full or summary, lines or not) without :data:`INTERNAL_FIELDS`."""
+    out = {k: v for k, v in view.items() if k not in INTERNAL_FIELDS}
+    if "lines" in out:
+        out["lines"] = [{k: v for k, v in li.items() if k not in INTERNAL_LINE_FIELDS} for li in out["lines"]]
+    return out
 
 
 def portal_visible(access: Access, status: str) -> bool:
@@ -402,3 +419,117 @@ def delivery_progress(milestones: Sequence[Mapping[str, Any]], as_of: dt.date) -
         "behind": actual < planned,
         "overdue": overdue,
     }
+
+
+# -- dashboard --------------------------------------------------------------------------------
+
+RENEWAL_WINDOW_DAYS = 90
+RENEWAL_STATUSES = (APPROVED, ACTIVE)  # contracts whose end is a renewal to prepare
+RENEWAL_ITEMS = 20  # renewals listed on the dashboard (the first by end date)
+# roles whose dashboard counts every contract (a sales manager too, unless bound to a department)
+DASHBOARD_ALL_ROLES = ("admin", "finance", "readonly", "approver", "warehouse")
+
+
+@dataclass(frozen=True)
+class DashboardScope:
+    """Whose contracts a dashboard counts: every contract, one owner's (a sales rep), or those
+    owned by the users of one department (a sales manager with a department; the owners'
+    departments come from the users read copy)."""
+
+    owner_id: int | None = None
+    department: str | None = None
+
+
+def dashboard_scope(caller: CallerContext | None) -> DashboardScope:
+    """admin, finance, readonly (approver, warehouse: they read every contract anyway) and a
+    sales manager without a department: everything; a sales manager with a department: the
+    contracts owned by that department's users; a sales rep: their own; portal users: 403."""
+    caller = _authenticated(caller)
+    if caller.is_system or caller.has_any(DASHBOARD_ALL_ROLES):
+        return DashboardScope()
+    if caller.has_any(("sales_manager",)):
+        return DashboardScope(department=(caller.department or "").strip() or None)
+    if caller.has_any(OWN_ROLES):
+        return DashboardScope(owner_id=_own(caller).owner_id)
+    raise PermissionDenied("The dashboard is not available to this user", {"roles": list(caller.roles)})
+
+
+def renewal_window(as_of: dt.date, days: int = RENEWAL_WINDOW_DAYS) -> tuple[dt.date, dt.date]:
+    """The end dates (inclusive) of the contracts whose renewal is due within ``days``."""
+    return as_of, as_of + dt.timedelta(days=days)
+
+
+def renewal_due(status: str, end_date: dt.date, renewed_by_id: int | None, as_of: dt.date) -> bool:
+    """A renewal to prepare: an approved or active contract ending within the window from
+    ``as_of`` that was not renewed yet (no renewal made for it)."""
+    first, last = renewal_window(as_of)
+    return status in RENEWAL_STATUSES and first <= end_date <= last and renewed_by_id is None
+
+
+def active_on(status: str, start_date: dt.date, end_date: dt.date, as_of: dt.date) -> bool:
+    """An active contract whose term covers ``as_of``."""
+    return status == ACTIVE and start_date <= as_of <= end_date
+
+
+def year_span(year: int) -> tuple[dt.datetime, dt.datetime]:
+    """[1 January, next 1 January) of ``year`` as UTC timestamps."""
+    return (dt.datetime(year, 1, 1, tzinfo=dt.UTC), dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC))
+
+
+def sum_exact(amounts: Iterable[Any]) -> Decimal:
+    """The exact sum of decimal amounts given as strings or numbers (never through a float)."""
+    return sum(map(Decimal, amounts), Decimal(0))
+
+
+# -- portal: installed items and service requests -----------------------------------------------
+
+ITEM_KINDS = ("device",)  # product kinds that are installed items (else: lines with a serial number)
+ITEM_STATUSES = (APPROVED, ACTIVE)  # the contracts whose items are listed unless asked otherwise
+
+
+def is_item(product_kind: str | None, serial_number: str | None) -> bool:
+    """A contract line is an installed item when its product is a device or it names a unit."""
+    return product_kind in ITEM_KINDS or bool((serial_number or "").strip())
+
+
+def item_matches(q: str | None, values: Iterable[str | None]) -> bool:
+    """Whether the search text ``q`` occurs in any of ``values`` (serial number, manufacturing
+    number, model, product name, SKU), Unicode case-insensitively (:func:`crm_common.text.fold`)."""
+    key = fold(q)
+    if not key:
+        return True
+    return any(key in fold(v) for v in values if v)
+
+
+REQUEST_KINDS = ("renewal_quote", "service_call")
+REQUEST_STATUSES = ("open", "closed")
+MESSAGE_MAX = 4000
+
+
+def service_request_problems(
+    kind: str, contract_id: int | None, serial_number: str | None, line_id: int | None
+) -> dict[str, list[str]]:
+    """A renewal quote names its contract; a service call names its item: a serial number, or a
+    contract and one of its lines."""
+    if kind == "renewal_quote":
+        if contract_id is None:
+            return {"contract_id": ["required for a renewal quote"]}
+        return {}
+    if serial_number is None and (contract_id is None or line_id is None):
+        return {"serial_number": ["required for a service call (or contract_id and line_id)"]}
+    if line_id is not None and contract_id is None:
+        return {"contract_id": ["required with line_id"]}
+    return {}
+
+
+def best_item(candidates: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The line a service call is about when a serial number is on several contracts: one in
+    force (approved or active) before an ended one, then the newest contract."""
+    if not candidates:
+        return None
+    return max(candidates, key=lambda c: (c["contract_status"] in IN_FORCE, c["contract_id"], c["line_id"]))
+
+
+def request_owner(contract_owner_id: int | None, customer_owner_id: int | None) -> int | None:
+    """Who answers a portal request: the contract's owner, else the customer's."""
+    return contract_owner_id if contract_owner_id is not None else customer_owner_id

@@ -15,6 +15,18 @@ payment_terms_days, anchor_day}, ``payment_terms_days``, ``auto_renew``, ``notic
 manufacturing_number, quantity, unit_price, discount_percent, amount, start_date, end_date
 (the line's own, else the contract's), warehouse_id}] — plus the fields named per event in the
 README.
+
+``service_request_created`` (a portal user, or staff for them, asked for a renewal quote on a
+contract or a service call on an installed item; notify opens a task for ``owner_id``):
+``service_request_id``, ``kind`` (``renewal_quote`` | ``service_call``), ``customer_id``,
+``customer_name``, ``contract_id``, ``contract_number``, ``line_id`` (service calls),
+``serial_number``, ``product_name`` (service calls, else null), ``owner_id`` (the contract's
+owner, else the customer's owner), ``message``, ``requested_by`` (user id), ``language`` (the
+customer's), ``created_at``.
+
+Consumed: ``approvals.approval_*`` (contracts, amendments, price updates), ``billing.*`` (progress)
+and ``gateway.user_created`` / ``user_updated`` (the users read copy: id, department, roles,
+active).
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ CONTRACT_ATTACHMENT_ADDED = "contract_attachment_added"
 AMENDMENT_SUBMITTED = "amendment_submitted"
 AMENDMENT_REJECTED = "amendment_rejected"
 PRICE_UPDATE_SUBMITTED = "price_update_submitted"
+SERVICE_REQUEST_CREATED = "service_request_created"
 
 PUBLISHED = (
     CONTRACT_CREATED,
@@ -57,6 +70,7 @@ PUBLISHED = (
     AMENDMENT_SUBMITTED,
     AMENDMENT_REJECTED,
     PRICE_UPDATE_SUBMITTED,
+    SERVICE_REQUEST_CREATED,
 )
 
 # document types this service asks the approvals service to decide
@@ -70,3 +84,6 @@ APPROVAL_APPROVED = "approval_approved"
 APPROVAL_REJECTED = "approval_rejected"
 APPROVAL_WITHDRAWN = "approval_withdrawn"
 BILLING = "billing"
+GATEWAY = "gateway"
+USER_CREATED = "user_created"
+USER_UPDATED = "user_updated"

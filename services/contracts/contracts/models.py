@@ -118,6 +118,17 @@ Index("ix_contracts_owner_id", contracts.c.owner_id)
 Index("ix_contracts_status_end_date", contracts.c.status, contracts.c.end_date)
 Index("ix_contracts_status_start_date", contracts.c.status, contracts.c.start_date)
 Index("ix_contracts_renewal_of_id", contracts.c.renewal_of_id)
+# the dashboard's figures (in force on a day, renewals due, signed in a year) read these covering
+# indexes only, never the wide contract rows
+Index(
+    "ix_contracts_dashboard_term",
+    contracts.c.status, contracts.c.end_date, contracts.c.start_date, contracts.c.renewed_by_id,
+    contracts.c.currency, contracts.c.total, contracts.c.owner_id,
+)  # fmt: skip
+Index(
+    "ix_contracts_dashboard_signed",
+    contracts.c.approved_at, contracts.c.currency, contracts.c.total, contracts.c.owner_id,
+)  # fmt: skip
 
 contract_lines = Table(
     "contract_lines",
@@ -338,6 +349,40 @@ import_rows = Table(
 )
 Index("ix_import_rows_job_id", import_rows.c.job_id)
 
+# Read copy of the gateway's user directory (gateway.user_created / user_updated): the owners'
+# departments, for a department manager's dashboard.
+users = Table(
+    "users",
+    metadata,
+    Column("id", UserId, primary_key=True, autoincrement=False),
+    Column("department", String(100), nullable=True),
+    Column("roles", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    # occurred_at of the newest event applied: an older event arriving late changes nothing
+    Column("event_at", UTCDateTime(), nullable=False),
+)
+Index("ix_users_department", users.c.department)
+
+# What portal users ask for: a renewal quote on a contract, a service call on an installed item.
+service_requests = Table(
+    "service_requests",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),  # renewal_quote | service_call
+    Column("customer_id", BigInteger, nullable=False),
+    Column("contract_id", BigId, ForeignKey("contracts.id"), nullable=False),
+    Column("line_id", BigId, nullable=True),
+    Column("serial_number", String(100), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # open | closed
+    Column("requested_by", UserId, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+Index("ix_service_requests_customer_id", service_requests.c.customer_id)
+Index("ix_service_requests_contract_id", service_requests.c.contract_id)
+
+# the tables of revision 0001 (which creates them as defined here); later tables come with their
+# own revisions
 DOMAIN_TABLES = (
     counters,
     templates,
@@ -355,3 +400,6 @@ DOMAIN_TABLES = (
     import_jobs,
     import_rows,
 )
+
+# tables of revision 0002_portal_dashboard
+PORTAL_TABLES = (users, service_requests)

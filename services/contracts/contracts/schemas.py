@@ -130,6 +130,7 @@ class ContractFiltersSchema(Schema):
     serial_number = text(100, load_default=None, allow_none=True)
     product_id = id_field(load_default=None, allow_none=True)
     renewal_of_id = id_field(load_default=None, allow_none=True)
+    include_lines = fields.Boolean(load_default=None, allow_none=True)  # each contract with its lines
 
 
 class ReasonSchema(Schema):
@@ -194,3 +195,60 @@ class RenewSchema(Schema):
     end_date = fields.Date(load_default=None, allow_none=True)
     uplift_percent = Percent("-100", "1000", load_default=None, allow_none=True)
     title = text(300, load_default=None, allow_none=True)
+
+
+# -- dashboard and portal ------------------------------------------------------------------------
+
+
+class DashboardArgsSchema(Schema):
+    year = fields.Integer(
+        strict=True, load_default=None, allow_none=True, validate=validate.Range(1900, 9998)
+    )
+    as_of = fields.Date(load_default=None, allow_none=True)
+
+
+class ItemFiltersSchema(Schema):
+    q = text(200, load_default=None, allow_none=True)
+    customer_id = id_field(load_default=None, allow_none=True)
+    contract_id = id_field(load_default=None, allow_none=True)
+    status = fields.List(
+        fields.String(validate=validate.OneOf(domain.STATUSES)), load_default=None, allow_none=True
+    )
+
+
+class ServiceRequestSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(domain.REQUEST_KINDS))
+    contract_id = id_field(load_default=None, allow_none=True)
+    line_id = id_field(load_default=None, allow_none=True)
+    serial_number = text(100, load_default=None, allow_none=True)
+    message = text(domain.MESSAGE_MAX, required=True)
+
+    @validates_schema
+    def _target(self, data, **kwargs):
+        problems = domain.service_request_problems(
+            data.get("kind"), data.get("contract_id"), data.get("serial_number"), data.get("line_id")
+        )
+        if problems:
+            raise ValidationError(problems)
+
+
+class ServiceRequestFiltersSchema(Schema):
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(domain.REQUEST_KINDS))
+    status = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(domain.REQUEST_STATUSES)
+    )
+    customer_id = id_field(load_default=None, allow_none=True)
+    contract_id = id_field(load_default=None, allow_none=True)
+
+
+class UserEventSchema(Schema):
+    """``gateway.user_created`` / ``user_updated``: the fields the users copy keeps; others ignored
+    (the gateway may add fields without breaking us)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    id = fields.Integer(required=True, validate=validate.Range(min=1))
+    department = fields.String(allow_none=True)
+    roles = fields.List(fields.String(), allow_none=True)
+    active = fields.Boolean(allow_none=True)

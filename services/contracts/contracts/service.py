@@ -2,7 +2,9 @@
 :mod:`contracts.templating`; the work of each call in :mod:`contracts.usecases` (contracts,
 lifecycle, amendments, versions, renewals), :mod:`contracts.templates`,
 :mod:`contracts.document`, :mod:`contracts.attachments`, :mod:`contracts.bulk`,
-:mod:`contracts.importer` and :mod:`contracts.progress`."""
+:mod:`contracts.importer`, :mod:`contracts.progress`, :mod:`contracts.dashboard`,
+:mod:`contracts.portal` (installed items, service requests) and :mod:`contracts.users` (the users
+read copy)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from crm_common.outbox import OutboxRelayProvider
 from crm_common.rpc import RpcProxy
 from crm_common.service import ServiceBase
 
-from . import attachments, bulk, document, importer, progress, templates, usecases
+from . import attachments, bulk, dashboard, document, importer, portal, progress, templates, usecases, users
 from . import events as ev
 from .exceptions import rpc
 from .models import metadata
@@ -211,7 +213,32 @@ class ContractsService(ServiceBase):
     def list_progress(self, filters=None, page=1, page_size=50):
         return progress.list_progress(self.db, self.caller, filters, page, page_size)
 
+    # -- dashboard and portal --------------------------------------------------------------
+    @rpc
+    def dashboard(self, args=None):
+        return dashboard.dashboard(self.db, self.caller, args)
+
+    @rpc
+    def list_items(self, filters=None, page=1, page_size=50):
+        return portal.list_items(self.db, self.caller, filters, page, page_size)
+
+    @rpc
+    def create_service_request(self, data):
+        return portal.create_service_request(self.db, self.caller, data)
+
+    @rpc
+    def list_service_requests(self, filters=None, page=1, page_size=50):
+        return portal.list_service_requests(self.db, self.caller, filters, page, page_size)
+
     # -- events in -------------------------------------------------------------------------
+    @event_handler(ev.GATEWAY, ev.USER_CREATED)
+    def handle_user_created(self, event):
+        users.apply_user_event(self.db, event)
+
+    @event_handler(ev.GATEWAY, ev.USER_UPDATED)
+    def handle_user_updated(self, event):
+        users.apply_user_event(self.db, event)
+
     @event_handler(ev.APPROVALS, ev.APPROVAL_APPROVED)
     def handle_approval_approved(self, event):
         usecases.handle_approval_decided(self.db, event, "approved")

@@ -747,8 +747,9 @@ def get_contract(db, caller: CallerContext, contract_id: Any) -> dict:
         view = contract_view(s, row)
         view["versions"] = versions_of(s, contract_id)
         view["attachments"] = attachments_of(s, contract_id)
-        if access.customer_id is None:
-            view["amendments"] = [amendment_view(a) for a in amendments_of(s, contract_id)]
+        if access.customer_id is not None:
+            return domain.for_customer(view)
+        view["amendments"] = [amendment_view(a) for a in amendments_of(s, contract_id)]
         return view
 
 
@@ -793,7 +794,14 @@ def list_contracts(db, caller: CallerContext, filters: Any, page: Any = 1, page_
     order = C.end_date if f.get("expiring_within_days") is not None else C.id.desc()
     with db.read() as s:
         rows, total = run_page(s, query.order_by(order, C.id), page, page_size)
-        return page_of([summary_view(r) for r in rows], total, page, page_size)
+        items = [summary_view(r) for r in rows]
+        if f.get("include_lines"):  # the portal's "my contracts with their lines" in one call
+            lines = lines_of(s, [r["id"] for r in rows])
+            for item, r in zip(items, rows, strict=True):
+                item["lines"] = [line_view(li, r["currency"]) for li in lines[r["id"]]]
+        if access.customer_id is not None:
+            items = [domain.for_customer(item) for item in items]
+        return page_of(items, total, page, page_size)
 
 
 def row_as_input(row: Mapping[str, Any], lines: list[dict]) -> dict:

@@ -436,6 +436,109 @@ def closing_probability(stage: str, probability: int | None) -> int | None:
 
 
 # --------------------------------------------------------------------------------------
+# Dashboard: the sales funnel (pipeline)
+# --------------------------------------------------------------------------------------
+
+# Roles that see every opportunity on the dashboard even with a department.
+DASHBOARD_ALL_ROLES = ("admin", "finance", "readonly")
+
+
+@dataclass(frozen=True)
+class PipelineScope:
+    """Whose opportunities a dashboard counts: one owner's, those owned by the users of one
+    department, or (both None) every opportunity."""
+
+    owner_id: int | None = None
+    department: str | None = None
+
+
+def pipeline_scope(caller: CallerContext | None) -> PipelineScope:
+    """A sales rep counts the opportunities they own; a sales manager with a department (and no
+    role that sees everything) those owned by that department's users; a manager without a
+    department, admin, finance, read-only (and the other reading roles) everything; portal users
+    and unknown roles get 403."""
+    caller = _authenticated(caller)
+    if not caller.is_system and ("portal" in caller.roles or caller.customer_id is not None):
+        raise PermissionDenied("Portal users have no dashboard")
+    access = read_access(caller)
+    if access.restricted:
+        return PipelineScope(owner_id=access.owner_id)
+    department = (caller.department or "").strip()
+    if (
+        department
+        and not caller.is_system
+        and "sales_manager" in caller.roles
+        and not caller.has_any(DASHBOARD_ALL_ROLES)
+    ):
+        return PipelineScope(department=department)
+    return PipelineScope()
+
+
+def year_dates(year: int) -> tuple[dt.date, dt.date]:
+    """1 January and 31 December of ``year``."""
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def year_span(year: int) -> tuple[dt.datetime, dt.datetime]:
+    """[1 January, next 1 January) of ``year`` as UTC timestamps."""
+    return dt.datetime(year, 1, 1, tzinfo=dt.UTC), dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC)
+
+
+def in_pipeline_year(expected_close: dt.date | None, created_at: dt.datetime, year: int) -> bool:
+    """An opportunity belongs to the funnel of the year its expected close falls in; one without
+    an expected close to the year it was created in (UTC)."""
+    if expected_close is not None:
+        return expected_close.year == year
+    return created_at.astimezone(dt.UTC).year == year
+
+
+def won_in_year(stage: str, closed_at: dt.datetime | None, year: int) -> bool:
+    """Won in ``year``: a won opportunity closed (moved to won) that year (UTC) — whatever its
+    expected close said."""
+    return stage == "won" and closed_at is not None and closed_at.astimezone(dt.UTC).year == year
+
+
+def sum_exact(amounts: Iterable[Any]) -> Decimal:
+    """The exact sum of decimal amounts given as strings or numbers (never through a float)."""
+    return sum((Decimal(a) for a in amounts), Decimal(0))
+
+
+def funnel(
+    groups: Iterable[tuple[str, str, int, Decimal]], won: Iterable[tuple[str, int, Decimal]], year: int
+) -> dict[str, Any]:
+    """The pipeline answer from ``(stage, currency, count, amount)`` groups and the
+    ``(currency, count, amount)`` groups of the opportunities won in the year: every stage in
+    funnel order (zeros included), each with the amount of every currency seen (zeros included,
+    currencies are never added together)."""
+    counts = {stage: 0 for stage in STAGES}
+    amounts: dict[str, dict[str, Decimal]] = {stage: {} for stage in STAGES}
+    currencies: set[str] = set()
+    for stage, currency, n, amount in groups:
+        if stage not in counts:
+            continue
+        counts[stage] += n
+        amounts[stage][currency] = amounts[stage].get(currency, Decimal(0)) + amount
+        currencies.add(currency)
+    won_count = 0
+    won_amounts: dict[str, Decimal] = {}
+    for currency, n, amount in won:
+        won_count += n
+        won_amounts[currency] = won_amounts.get(currency, Decimal(0)) + amount
+        currencies.add(currency)
+    ordered = sorted(currencies)
+
+    def per_currency(values: Mapping[str, Decimal]) -> dict[str, Decimal]:
+        return {cur: values.get(cur, Decimal(0)) for cur in ordered}
+
+    return {
+        "year": year,
+        "stages": {s: {"count": counts[s], "amount": per_currency(amounts[s])} for s in STAGES},
+        "currencies": ordered,
+        "won_in_year": {"count": won_count, "amount": per_currency(won_amounts)},
+    }
+
+
+# --------------------------------------------------------------------------------------
 # Follow-ups
 # --------------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from crm_common.events import event_handler
 from crm_common.outbox import OutboxRelayProvider
 from crm_common.service import ServiceBase
 
-from . import events, importer, usecases
+from . import dashboard, events, importer, usecases
 from .exceptions import rpc
 from .models import metadata
 
@@ -79,6 +79,11 @@ class CustomersService(ServiceBase):
     @rpc
     def update_opportunity(self, opportunity_id, data):
         return usecases.update_opportunity(self.db, self.caller, opportunity_id, data)
+
+    # -- dashboard -------------------------------------------------------------------------
+    @rpc
+    def pipeline(self, args=None):
+        return dashboard.pipeline(self.db, self.caller, args)
 
     # -- CSV import ------------------------------------------------------------------------
     @rpc

@@ -142,7 +142,9 @@ units = Table(
     Column("manufacturing_number", String(100), nullable=True),
     Column("status", String(20), nullable=False),
     Column("warehouse_id", BigId, ForeignKey("warehouses.id"), nullable=True),
-    Column("contract_id", String(64), nullable=True),
+    # the contract a unit is reserved for / dispatched or leased to (list_units' filter: the
+    # contract page's devices)
+    Column("contract_id", String(64), nullable=True, index=True),
     Column("reservation_id", BigId, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),

@@ -20,8 +20,21 @@ LANGUAGES = ("en", "zh", "tr", "bg")
 DEFAULT_LANGUAGE = "en"
 CHANNELS = ("inbox", "email", "sms")
 # who may receive a notification; "contacts" = the customer's contact e-mails/phones
-RECIPIENTS = ("owner", "contacts", "approvers", "submitter", "finance", "warehouse", "admins", "assignee")
-TASK_KINDS = ("collection", "follow_up", "approval", "renewal", "dispatch")
+# "owner_or_managers" = the owner, or every sales manager when the event names no owner
+RECIPIENTS = (
+    "owner",
+    "contacts",
+    "approvers",
+    "submitter",
+    "finance",
+    "warehouse",
+    "admins",
+    "assignee",
+    "owner_or_managers",
+)
+TASK_KINDS = ("collection", "follow_up", "approval", "renewal", "dispatch", "service_request")
+SERVICE_REQUEST_KINDS = ("renewal_quote", "service_call")
+SERVICE_REQUEST_DUE_WORKING_DAYS = 2
 TASK_STATUSES = ("open", "done", "cancelled")
 EXPIRY_WINDOWS = (90, 60, 30)
 INVOICE_DUE_REMINDER_DAYS = 7
@@ -66,6 +79,12 @@ DEFAULT_RULES: dict[str, Rule] = {
         _rule("follow_up_due", "owner", "inbox", "a follow-up's next action is due"),
         _rule("customer_birthday", "owner", "inbox", "an A-level customer's birthday"),
         _rule("webhook_disabled", "admins", "inbox", "a webhook was disabled after repeated failures"),
+        _rule(
+            "service_request_created",
+            "owner_or_managers",
+            "inbox email",
+            "a portal customer asked for a renewal quote or a service call",
+        ),
     )
 }
 
@@ -210,6 +229,12 @@ def recipient_spec(rule: Rule, payload: Mapping[str, Any]) -> RecipientSpec:
             )
         elif who == "assignee":
             spec.user_ids += _ints(payload.get("assignee_id"))
+        elif who == "owner_or_managers":
+            owner = owner_of(payload)
+            if owner is not None:
+                spec.user_ids.append(owner)
+            else:
+                spec.roles.append("sales_manager")
         elif who == "finance":
             spec.roles.append("finance")
         elif who == "warehouse":
@@ -404,6 +429,74 @@ DEFAULT_TEMPLATES: T = {
             "Last error: {{ last_error }}",
         },
     },
+    "service_request_created": {
+        "en": {
+            "subject": "{% if kind == 'renewal_quote' %}Renewal quote requested{% else %}Service call requested"
+            "{% endif %}: contract {{ contract_number or contract_id }}"
+            "{% if serial_number %}, serial number {{ serial_number }}{% endif %}",
+            "body": "{{ customer_name or 'A customer' }} asks through the portal for "
+            "{% if kind == 'renewal_quote' %}a renewal quote{% else %}a service call{% endif %} on contract "
+            "{{ contract_number or contract_id }}{% if product_name %} ({{ product_name }}"
+            "{% if serial_number %}, serial number {{ serial_number }}{% endif %}){% endif %}."
+            "{% if message %} Message: {{ message }}{% endif %} A task is open for you.",
+        },
+        "zh": {
+            "subject": "{% if kind == 'renewal_quote' %}续约报价请求{% else %}服务请求{% endif %}："
+            "合同 {{ contract_number or contract_id }}{% if serial_number %}，序列号 {{ serial_number }}{% endif %}",
+            "body": "{{ customer_name or '客户' }} 通过客户门户就合同 {{ contract_number or contract_id }}"
+            "{% if product_name %}（{{ product_name }}{% if serial_number %}，序列号 {{ serial_number }}{% endif %}）"
+            "{% endif %}申请{% if kind == 'renewal_quote' %}续约报价{% else %}上门服务{% endif %}。"
+            "{% if message %}留言：{{ message }}{% endif %} 已为您创建任务。",
+        },
+        "tr": {
+            "subject": "{% if kind == 'renewal_quote' %}Yenileme teklifi talebi{% else %}Servis talebi{% endif %}: "
+            "sözleşme {{ contract_number or contract_id }}{% if serial_number %}, seri no {{ serial_number }}"
+            "{% endif %}",
+            "body": "{{ customer_name or 'Bir müşteri' }}, portal üzerinden {{ contract_number or contract_id }} "
+            "numaralı sözleşme{% if product_name %} ({{ product_name }}{% if serial_number %}, seri no "
+            "{{ serial_number }}{% endif %}){% endif %} için "
+            "{% if kind == 'renewal_quote' %}yenileme teklifi{% else %}servis ziyareti{% endif %} istiyor."
+            "{% if message %} Mesaj: {{ message }}{% endif %} Sizin için bir görev açıldı.",
+        },
+        "bg": {
+            "subject": "{% if kind == 'renewal_quote' %}Заявка за оферта за подновяване{% else %}Заявка за "
+            "сервиз{% endif %}: договор {{ contract_number or contract_id }}"
+            "{% if serial_number %}, сериен номер {{ serial_number }}{% endif %}",
+            "body": "{{ customer_name or 'Клиент' }} иска чрез портала "
+            "{% if kind == 'renewal_quote' %}оферта за подновяване{% else %}сервизно посещение{% endif %} "
+            "по договор {{ contract_number or contract_id }}{% if product_name %} ({{ product_name }}"
+            "{% if serial_number %}, сериен номер {{ serial_number }}{% endif %}){% endif %}."
+            "{% if message %} Съобщение: {{ message }}{% endif %} За вас е открита задача.",
+        },
+    },
+    "portal_invitation": {
+        "en": {
+            "subject": "Your invitation to the customer portal{% if customer_name %} of {{ customer_name }}"
+            "{% endif %}",
+            "body": "Hello{% if full_name %} {{ full_name }}{% endif %},\n\nyou are invited to the customer "
+            "portal{% if customer_name %} of {{ customer_name }}{% endif %}. Set your password here:\n"
+            "{{ accept_url }}\n\nThe link expires on {{ expires_on }}.",
+        },
+        "zh": {
+            "subject": "{% if customer_name %}{{ customer_name }} {% endif %}客户门户邀请",
+            "body": "{% if full_name %}{{ full_name }}，{% endif %}您好：\n\n您受邀使用"
+            "{% if customer_name %} {{ customer_name }} 的{% endif %}客户门户。请在此设置密码：\n"
+            "{{ accept_url }}\n\n链接有效期至 {{ expires_on }}。",
+        },
+        "tr": {
+            "subject": "{% if customer_name %}{{ customer_name }} {% endif %}müşteri portalına davetiniz",
+            "body": "Merhaba{% if full_name %} {{ full_name }}{% endif %},\n\n"
+            "{% if customer_name %}{{ customer_name }} için {% endif %}müşteri portalına davet edildiniz. "
+            "Şifrenizi buradan belirleyin:\n{{ accept_url }}\n\nBağlantının geçerliliği {{ expires_on }} "
+            "tarihinde sona erer.",
+        },
+        "bg": {
+            "subject": "Покана за клиентския портал{% if customer_name %} на {{ customer_name }}{% endif %}",
+            "body": "Здравейте{% if full_name %}, {{ full_name }}{% endif %},\n\nпоканени сте в клиентския "
+            "портал{% if customer_name %} на {{ customer_name }}{% endif %}. Задайте паролата си тук:\n"
+            "{{ accept_url }}\n\nВръзката изтича на {{ expires_on }}.",
+        },
+    },
     "generic": {
         "en": {"subject": "{{ event_type }}", "body": "{{ event_type }}: {{ summary or '' }}"},
     },
@@ -483,7 +576,7 @@ def template_context(event_type: str, payload: Mapping[str, Any], **extra: Any) 
         "document_type document_id document_number summary submitter_name comment contract_number "
         "contract_id customer_name customer_code recipient_name end_date days renewal_number invoice_number "
         "invoice_id amount amount_due currency due_date pdf_url sku product_name product_id available "
-        "reorder_point notes name code subscription_id url failures last_error"
+        "reorder_point notes name code subscription_id url failures last_error kind serial_number message"
     ).split()
     ctx: dict[str, Any] = dict.fromkeys(names)
     ctx.update({k: v for k, v in payload.items() if isinstance(k, str)})
@@ -595,6 +688,9 @@ class TaskOpen:
     assignee_ids: tuple[int, ...] = ()
     assignee_roles: tuple[str, ...] = ()
     step: str | None = None
+    notes: str | None = None
+    # what opened it when one document has several such tasks (``service_request:<id>``)
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -624,6 +720,57 @@ def _doc_id(payload: Mapping[str, Any], *keys: str) -> str | None:
         if value is not None and value != "":
             return str(value)
     return None
+
+
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """``days`` working days (Monday–Friday) after ``start``: Friday + 2 → Tuesday, Saturday
+    + 2 → Tuesday. No holiday calendar."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += dt.timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def service_request_task(payload: Mapping[str, Any], today: dt.date) -> TaskOpen | None:
+    """The task a portal service request opens: for the contract's owner (every sales manager
+    when it has none), on the contract (so the contract's page lists it), due in two working
+    days, the customer's message as notes; one per request (``reference``)."""
+    request = _doc_id(payload, "service_request_id", "id")
+    contract = _doc_id(payload, "contract_id")
+    if not request or not contract:
+        return None
+    owner = owner_of(payload)
+    number = payload.get("contract_number") or contract
+    serial = payload.get("serial_number")
+    what = "Renewal quote" if payload.get("kind") == "renewal_quote" else "Service call"
+    title = f"{what} requested for contract {number}" + (f" (serial number {serial})" if serial else "")
+    customer = payload.get("customer_name")
+    if customer:
+        title += f" — {customer}"
+    message = payload.get("message")
+    return TaskOpen(
+        "service_request",
+        "contract",
+        contract,
+        title,
+        add_working_days(today, SERVICE_REQUEST_DUE_WORKING_DAYS),
+        (owner,) if owner is not None else (),
+        () if owner is not None else ("sales_manager",),
+        notes=str(message) if message not in (None, "") else None,
+        reference=f"service_request:{request}",
+    )
+
+
+def expiry_text(value: Any) -> str:
+    """How an invitation e-mail names its expiry: ``2026-12-07 10:00 UTC`` (a date alone as is)."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def task_actions(
@@ -736,6 +883,10 @@ def task_actions(
         doc = _doc_id(payload, "dispatch_request_id", "document_id")
         if doc:
             closes.append(TaskClose("dispatch", "dispatch_request", doc))
+    elif event_type == "service_request_created":
+        task = service_request_task(payload, today)
+        if task is not None:
+            opens.append(task)
     return opens, closes
 
 

@@ -39,6 +39,7 @@ CONSUMED = (
     ("contracts", "contract_renewed"),
     ("contracts", "contract_terminated"),
     ("contracts", "contract_cancelled"),
+    ("contracts", "service_request_created"),
     ("approvals", "approval_requested"),
     ("approvals", "approval_step_decided"),
     ("approvals", "approval_approved"),
@@ -95,6 +96,7 @@ class TaskPayload(Schema):
     due_date = fields.Date(allow_none=True)
     document_type = fields.String()
     document_id = fields.String()
+    reference = fields.String(allow_none=True)
     status = fields.String()
     closed_by_event = fields.String(allow_none=True)
 

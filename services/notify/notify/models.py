@@ -168,6 +168,8 @@ tasks = Table(
     Column("document_type", String(50), nullable=False),
     Column("document_id", String(64), nullable=False),
     Column("step", String(20), nullable=True),  # approval tasks: the step they decide
+    # what opened it when one document has several such tasks ("service_request:<id>")
+    Column("reference", String(100), nullable=True),
     Column("status", String(10), nullable=False),
     Column("opened_by_event", String(100), nullable=True),
     Column("closed_by_event", String(100), nullable=True),
@@ -175,6 +177,8 @@ tasks = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("closed_at", UTCDateTime(), nullable=True),
     Index("ix_tasks_document", "kind", "document_type", "document_id"),
+    # a document's tasks (the contract page: its open tasks), whatever their kind
+    Index("ix_tasks_document_status", "document_type", "document_id", "status"),
 )
 
 reminders = Table(

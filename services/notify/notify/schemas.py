@@ -63,12 +63,54 @@ class RuleUpdate(Schema):
             raise ValidationError(errors)
 
 
+class DocumentId(fields.String):
+    """A document id as tasks store it (text); an integer id is taken as its digits."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class TaskFilters(Schema):
     status = fields.String(validate=validate.OneOf(domain.TASK_STATUSES))
     kind = fields.String(validate=validate.OneOf(domain.TASK_KINDS))
     assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1))
     document_type = fields.String(validate=validate.Length(max=50))
-    document_id = fields.String(validate=validate.Length(max=64))
+    document_id = DocumentId(validate=validate.Length(max=64))
+
+
+class ExpiresAt(fields.Field):
+    """A timestamp with a zone (ISO 8601) or a date."""
+
+    default_error_messages = {"invalid": "must be an ISO 8601 timestamp with a zone, or a date"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and len(value.strip()) == 10:
+            return fields.Date()._deserialize(value.strip(), attr, data, **kwargs)
+        try:
+            return fields.AwareDateTime()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            raise self.make_error("invalid") from None
+
+
+class PortalInvitation(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    full_name = Text(allow_none=True, validate=validate.Length(max=300))
+    customer_name = Text(allow_none=True, validate=validate.Length(max=300))
+    language = fields.String(
+        load_default=domain.DEFAULT_LANGUAGE,
+        allow_none=True,
+        validate=validate.OneOf([*domain.LANGUAGES, *(lang.upper() for lang in domain.LANGUAGES)]),
+    )
+    accept_url = fields.Url(
+        required=True,
+        relative=False,
+        require_tld=False,
+        schemes={"http", "https"},
+        validate=validate.Length(max=2000),
+    )
+    expires_at = ExpiresAt(required=True)
 
 
 class TaskUpdate(Schema):
@@ -103,6 +145,7 @@ class TaskOut(Schema):
     due_date = fields.Date(allow_none=True)
     document_type = fields.String()
     document_id = fields.String()
+    reference = fields.String(allow_none=True)
     status = fields.String()
     opened_by_event = fields.String(allow_none=True)
     closed_by_event = fields.String(allow_none=True)
@@ -165,6 +208,7 @@ webhook_update = WebhookUpdate()
 rule_update = RuleUpdate()
 task_filters = TaskFilters()
 task_update = TaskUpdate()
+portal_invitation = PortalInvitation()
 notification_out = NotificationOut()
 task_out = TaskOut()
 webhook_out = WebhookOut()

@@ -88,6 +88,11 @@ class NotifyService(ServiceBase):
     def list_webhook_deliveries(self, webhook_id, page=1, page_size=50):
         return usecases.list_webhook_deliveries(self.db, self.caller, webhook_id, page, page_size)
 
+    # -- portal invitations (system callers: the gateway) --------------------------------------
+    @rpc(sensitive_arguments=("data.accept_url",))
+    def send_portal_invitation(self, data):
+        return usecases.send_portal_invitation(self.db, self.caller, data)
+
     # -- rules (admin) -----------------------------------------------------------------------
     @rpc
     def list_rules(self):
@@ -119,6 +124,7 @@ class NotifyService(ServiceBase):
     handle_contract_renewed = _on("contracts", "contract_renewed")
     handle_contract_terminated = _on("contracts", "contract_terminated")
     handle_contract_cancelled = _on("contracts", "contract_cancelled")
+    handle_service_request_created = _on("contracts", "service_request_created")
     handle_approval_requested = _on("approvals", "approval_requested")
     handle_approval_step_decided = _on("approvals", "approval_step_decided")
     handle_approval_approved = _on("approvals", "approval_approved")

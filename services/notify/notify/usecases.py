@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import logging
 import socket
+import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -529,6 +530,7 @@ def open_tasks(uow, task: domain.TaskOpen, event_id: str, event_type: str) -> in
                 T.assignee_id.is_(None) if assignee_id is None else T.assignee_id == assignee_id,
                 T.assignee_role.is_(None) if role is None else T.assignee_role == role,
                 T.step.is_(None) if task.step is None else T.step == task.step,
+                T.reference.is_(None) if task.reference is None else T.reference == task.reference,
             )
         ).first()
         if exists:
@@ -536,6 +538,8 @@ def open_tasks(uow, task: domain.TaskOpen, event_id: str, event_type: str) -> in
         values = {
             "kind": task.kind,
             "title": task.title[:500],
+            "notes": task.notes,
+            "reference": task.reference,
             "assignee_id": assignee_id,
             "assignee_role": role,
             "due_date": task.due_date,
@@ -721,6 +725,47 @@ def _int_id(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return -1
+
+
+# --------------------------------------------------------------------------------------
+# RPC: portal invitation e-mail (system callers only)
+# --------------------------------------------------------------------------------------
+
+PORTAL_INVITATION = "portal_invitation"
+
+
+def send_portal_invitation(db, caller: CallerContext, data: Any) -> dict:
+    """Queue the invitation e-mail (the ordinary e-mail delivery: worker, retries, attempt
+    log). Only a system caller (the gateway) may: the link sets a password. The link is in
+    the delivery's body only — never in an event, a webhook, the audit trail or a log line."""
+    if caller is None or not caller.is_system:
+        raise PermissionDenied("Only the system sends portal invitations")
+    values = load_or_raise(sc.portal_invitation, data)
+    language = domain.choose_language(values.get("language"))
+    ctx = {
+        "email": values["email"],
+        "full_name": values.get("full_name"),
+        "customer_name": values.get("customer_name"),
+        "accept_url": values["accept_url"],
+        "expires_on": domain.expiry_text(values["expires_at"]),
+    }
+    with db.transaction() as uow:
+        s = uow.session
+        _, overrides = load_rule(s, PORTAL_INVITATION)
+        rendered = domain.render(PORTAL_INVITATION, language, ctx, overrides)
+        event_id = f"{PORTAL_INVITATION}:{uuid.uuid4().hex}"
+        report_template_error(rendered, PORTAL_INVITATION, event_id)
+        queue_delivery(s, "email", event_id, PORTAL_INVITATION, values["email"], rendered, utcnow())
+        delivery_id, status = s.execute(
+            select(D.id, D.status).where(D.event_id == event_id, D.channel == "email")
+        ).one()
+        uow.audit(
+            "delivery",
+            delivery_id,
+            "queue_portal_invitation",
+            {"email": [None, values["email"]], "language": [None, rendered.language]},
+        )
+    return {"delivery_id": delivery_id, "status": status}
 
 
 # --------------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ depends_on = None
 
 def upgrade() -> None:
     create_infra_tables()
-    # the first revision creates the tables as models.py defines them today; later changes to
-    # models.py come with their own revisions
+    # the first revision creates its tables as models.py defines them today; later tables and
+    # indexes come with their own revisions (which create only what is missing)
     for table in DOMAIN_TABLES:
         table.create(op.get_bind())
 

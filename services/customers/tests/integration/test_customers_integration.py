@@ -9,6 +9,7 @@ import time
 import uuid
 
 import pytest
+from amqp.exceptions import ChannelError
 from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle, make_envelope
 from crm_common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -38,6 +39,15 @@ def running(container_factory, crm_amqp_uri, any_db_url):
     """The customers service running on a migrated database; ``running.rpc(caller)`` gives a
     ClusterRpcProxy context carrying that caller."""
     upgrade(SERVICE_DIR, any_db_url)
+    # user events other test modules published on the session's vhost wait in the durable
+    # queues of this service's handlers: they are not this test's (an unknown owner → 422)
+    with Connection(crm_amqp_uri) as conn:
+        for event_type in ("user_created", "user_updated"):
+            with conn.channel() as channel:
+                try:
+                    channel.queue_purge(f"evt-gateway-{event_type}--customers.handle_{event_type}")
+                except ChannelError:  # not declared yet: nothing waits
+                    pass
     config = {"AMQP_URI": crm_amqp_uri, "DATABASE_URL": any_db_url, "max_workers": 10}
     container = container_factory(CustomersService, config)
     container.start()
@@ -307,3 +317,56 @@ def test_csv_import_of_thousands_of_rows_in_both_modes(running):
     with running.db.read() as s:
         types = [r.type for r in s.execute(select(created_events.c.type))]
     assert types.count("customer_created") == n - 5 and types.count("customer_updated") == 998
+
+
+def test_pipeline_over_rpc_sums_exactly_per_currency_in_the_callers_scope(running):
+    def user_known(user_id):
+        with running.db.read() as s:
+            return s.execute(select(m.users.c.id).where(m.users.c.id == user_id)).first()
+
+    for user_id, department in ((31, "Ankara"), (32, "Sofia")):
+        publish_user_event(
+            running.amqp_uri,
+            make_envelope(
+                "gateway",
+                "user_created",
+                {"id": user_id, "username": f"u{user_id}", "roles": ["sales_rep"], "department": department},
+            ),
+        )
+    wait_for(lambda: user_known(31) and user_known(32))
+    with running.rpc(ADMIN) as rpc:
+        customer = rpc.customers.create_customer({"name": "Funnel GmbH", "kind": "company", "owner_id": 31})
+        for owner, amount, currency, stage in (
+            (31, "0.10", "EUR", "lead"),
+            (31, "0.20", "EUR", "lead"),
+            (31, "123456789012345.123456", "EUR", "proposal"),
+            (32, "70", "TRY", "won"),
+        ):
+            rpc.customers.create_opportunity(
+                {
+                    "customer_id": customer["id"],
+                    "title": stage,
+                    "amount": amount,
+                    "currency": currency,
+                    "stage": stage,
+                    "expected_close": "2031-06-01",
+                    "owner_id": owner,
+                }
+            )
+        everything = rpc.customers.pipeline({"year": 2031})
+    assert everything["stages"]["lead"] == {"count": 2, "amount": {"EUR": "0.30", "TRY": "0.00"}}
+    assert everything["stages"]["proposal"]["amount"]["EUR"] == "123456789012345.123456"
+    assert everything["stages"]["won"] == {"count": 1, "amount": {"EUR": "0.00", "TRY": "70.00"}}
+    assert everything["won_in_year"]["count"] == 0  # won now, not in 2031
+    manager = CallerContext(
+        user_id=2, username="m", roles=("sales_manager",), department="Ankara", request_id=uuid.uuid4().hex
+    )
+    with running.rpc(manager) as rpc:
+        ankara = rpc.customers.pipeline({"year": 2031})
+    assert ankara["currencies"] == ["EUR"]
+    assert [ankara["stages"][s]["count"] for s in ("lead", "proposal", "won")] == [2, 1, 0]
+    portal = CallerContext(
+        user_id=9, username="p", roles=("portal",), customer_id=customer["id"], request_id=uuid.uuid4().hex
+    )
+    with running.rpc(portal) as rpc, pytest.raises(PermissionDenied):
+        rpc.customers.pipeline({"year": 2031})

@@ -455,3 +455,38 @@ def test_a_serial_shared_by_two_products_needs_the_product_to_be_found(
     assert sorted(err.value.details["product_ids"]) == sorted([a["id"], b["id"]])
     assert rep.get_unit("SAME-1", b["id"])["product"]["id"] == b["id"]
     assert [u["product_id"] for u in rep.list_units({"q": "same"})["items"]] == [a["id"], b["id"]]
+
+
+def test_list_units_of_a_contract_reserved_dispatched_or_leased(
+    keeper, create_product, create_warehouse, rep
+):
+    p = create_product(serialized=True)
+    w = create_warehouse()
+    move(keeper, p, w, 5, serial_numbers=["C1", "C2", "C3", "C4", "C5"])
+    keeper.reserve_stock(
+        {"contract_id": 21, "items": [{"product_id": p["id"], "quantity": 2, "serial_numbers": ["C1", "C2"]}]}
+    )
+    move(keeper, p, w, 1, "out", serial_numbers=["C1"], contract_id=21)
+    move(keeper, p, w, 1, "out", serial_numbers=["C3"], contract_id=21, lease=True)
+    move(keeper, p, w, 1, "out", serial_numbers=["C4"], contract_id=22)
+    units = rep.list_units({"contract_id": 21})
+    assert units["total"] == 3
+    assert [(u["serial_number"], u["status"], u["contract_id"]) for u in units["items"]] == [
+        ("C1", "dispatched", 21),
+        ("C2", "reserved", 21),
+        ("C3", "leased", 21),
+    ]
+    assert set(units["items"][0]) == {
+        "id", "product_id", "serial_number", "manufacturing_number", "status", "warehouse_id", "contract_id",
+    }  # fmt: skip
+    assert [
+        u["serial_number"] for u in rep.list_units({"contract_id": "21", "status": "reserved"})["items"]
+    ] == ["C2"]
+    assert [u["serial_number"] for u in rep.list_units({"contract_id": 22})["items"]] == ["C4"]
+    keeper.release_reservations(21)  # the reserved one goes back to stock, off the contract
+    assert [u["serial_number"] for u in rep.list_units({"contract_id": 21})["items"]] == ["C1", "C3"]
+    assert rep.list_units({"contract_id": 23})["total"] == 0
+    for bad in (0, True, "x y"):
+        with pytest.raises(ValidationFailed) as err:
+            rep.list_units({"contract_id": bad})
+        assert "contract_id" in err.value.details

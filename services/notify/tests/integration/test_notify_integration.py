@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from crm_common.context import CallerContext
 from crm_common.db import make_envelope
+from crm_common.errors import PermissionDenied
 from crm_common.migrations import upgrade
 from crm_common.outbox import event_exchange
 from crm_common.testing import free_port
@@ -432,3 +433,100 @@ def test_two_replicas_deliver_each_webhook_once_and_fire_each_reminder_once(star
             if n["event_type"] == "invoice_due_soon"
         ]
         assert len(due) == 5
+
+
+def test_service_request_task_and_portal_invitation_mail_over_the_broker(
+    start, smtp, crm_amqp_uri, receiver, any_db_url
+):
+    """A portal service request becomes the owner's task (found by the contract page's filter)
+    and a mail in their language; a portal invitation (system callers only) is mailed with its
+    link, which reaches no webhook and no event on the bus."""
+    from crm_common.db import DatabaseHandle
+    from kombu import Queue
+    from notify import models as m
+    from sqlalchemy import select
+
+    start(smtp)
+    token = f"tok-{uuid.uuid4().hex}"
+    url = f"https://crm.example.com/portal/accept#token={token}"
+    with Connection(crm_amqp_uri) as conn:
+        channel = conn.channel()
+        event_exchange("notify")(channel).declare()
+        probe = Queue(
+            f"probe-{uuid.uuid4().hex[:8]}",
+            exchange=event_exchange("notify"),
+            routing_key="#",
+            auto_delete=True,
+        )(channel)
+        probe.declare()
+        with rpc(crm_amqp_uri, ADMIN) as r:
+            r.notify.create_webhook({"url": receiver.url, "events": ["*"], "secret": SECRET})
+        user(crm_amqp_uri, 40, ["sales_rep"], "zh", "owner40@example.com")
+        handle = DatabaseHandle("notify", m.metadata, any_db_url)
+
+        def user_known():
+            with handle.read() as s:
+                return s.execute(select(m.users.c.id).where(m.users.c.id == 40)).first()
+
+        try:
+            wait_for(user_known, message="the owner in the users copy")
+        finally:
+            handle.dispose()
+        publish(
+            crm_amqp_uri,
+            "contracts",
+            "service_request_created",
+            {
+                "service_request_id": 9,
+                "kind": "renewal_quote",
+                "customer_id": 5,
+                "customer_name": "北京机械有限公司",
+                "contract_id": 77,
+                "contract_number": "K-77",
+                "serial_number": None,
+                "product_name": None,
+                "owner_id": 40,
+                "message": "请报价",
+                "requested_by": 900,
+                "language": "zh",
+            },
+        )
+        with rpc(crm_amqp_uri, person("admin", user_id=1)) as r, pytest.raises(PermissionDenied):
+            r.notify.send_portal_invitation(
+                {"email": "x@example.com", "accept_url": url, "expires_at": "2026-12-07T10:00:00+00:00"}
+            )
+        with rpc(crm_amqp_uri, CallerContext.system("gateway")) as r:
+            sent = r.notify.send_portal_invitation(
+                {
+                    "email": "ayse@ankara.example",
+                    "full_name": "Ayşe Yılmaz",
+                    "customer_name": "Ankara Makina A.Ş.",
+                    "language": "tr",
+                    "accept_url": url,
+                    "expires_at": "2026-12-07T10:00:00+00:00",
+                }
+            )
+        assert sent["status"] == "pending" and sent["delivery_id"]
+        mails = wait_for(lambda: len(smtp.messages()) >= 2 and smtp.messages(), message="two e-mails")
+        by_to = {mail["To"]: mail for mail in mails}
+        invitation = by_to["ayse@ankara.example"]
+        assert url in invitation.get_content() and "Şifrenizi" in invitation.get_content()
+        assert "续约报价请求" in by_to["owner40@example.com"]["Subject"]
+        with rpc(crm_amqp_uri, person("sales_rep", user_id=40)) as r:
+            tasks = r.notify.list_tasks({"document_type": "contract", "document_id": 77, "status": "open"})
+        assert tasks["total"] == 1 and tasks["items"][0]["kind"] == "service_request"
+        assert tasks["items"][0]["notes"] == "请报价" and "K-77" in tasks["items"][0]["title"]
+        # both mails sent: their notification_sent events are on the bus, without the link
+        bodies: list[str] = []
+
+        def sent_events() -> int:
+            while (message := probe.get(no_ack=True)) is not None:
+                body = message.body
+                bodies.append(body.decode() if isinstance(body, bytes) else body)
+            return sum(json.loads(b)["type"] == "notification_sent" for b in bodies) >= 2
+
+        wait_for(sent_events, message="notification_sent events")
+    assert all(token not in body for body in bodies)
+    wait_for(lambda: receiver.received, message="webhook of the service request")
+    assert all(token not in json.dumps(x["body"]) for x in receiver.received)
+    assert {x["event"] for x in receiver.received} == {"service_request_created"}

@@ -1,0 +1,175 @@
+"""The whole dashboard through the gateway at scale (not a test; prints figures).
+
+    .venv/bin/python bench/dashboard.py [--contracts 10000] [--invoices 100000] [--payments 60000]
+        [--opportunities 10000] [--requests 30]
+
+Seeds the embedded SQLite databases of a fresh data directory, each migrated like a deployment
+(Alembic) and filled through its own service's tables: contracts with ``bench/dashboard_contracts.py``'s
+seed (N contracts with their lines and a users copy), billing with ``bench/dashboard_billing.py``'s
+(N schedules, M invoices, P payments, credit notes, refunds, customers and users copies) and the
+customers service with K opportunities over every stage, three currencies and two years. Then
+starts the whole system with the local runner (``make run``'s code path) on a throwaway vhost
+and times ``GET /api/v1/dashboard?year=&as_of=`` over HTTP, one request after the other: the
+first (cold) and the median, p95 and slowest of ``--requests`` more, for an administrator (every
+record) and for a sales manager of one department. The three services answer their parts in
+parallel; the slowest part bounds the answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "services" / "customers"))
+
+import dashboard_billing  # noqa: E402
+import dashboard_contracts  # noqa: E402
+from billing import models as billing_models  # noqa: E402
+from contracts import models as contracts_models  # noqa: E402
+from crm_common.db import DatabaseHandle, fast_insert, utcnow  # noqa: E402
+from crm_common.migrations import upgrade  # noqa: E402
+from crm_common.testing import run_system  # noqa: E402
+from customers import models as customers_models  # noqa: E402
+
+STAGES = ("lead", "qualified", "proposal", "negotiation", "won", "lost")
+CURRENCIES = ("EUR", "EUR", "USD", "TRY")
+
+
+def migrated(service: str, metadata, data_dir: Path) -> DatabaseHandle:
+    url = f"sqlite:///{data_dir / (service + '.db')}"
+    upgrade(str(ROOT / "services" / service), url)
+    return DatabaseHandle(service, metadata, url)
+
+
+def seed_opportunities(db: DatabaseHandle, n: int) -> None:
+    rnd = random.Random(11)
+    now = utcnow()
+    customers = 500
+    with db.transaction() as uow:
+        s = uow.session
+        fast_insert(
+            s,
+            customers_models.users,
+            [{"id": u, "roles": ["sales_rep"], "department": f"D{u % 4}", "is_department_head": False,
+              "active": True, "event_at": now, "updated_at": now} for u in range(3, 23)],
+        )  # fmt: skip
+        fast_insert(
+            s,
+            customers_models.customers,
+            [{"id": c, "code": f"C{c:06d}", "name": f"Customer {c}", "kind": "company", "tags": [],
+              "language": "en", "red_listed": False, "name_key": f"customer {c}", "tags_key": "",
+              "search_key": f"customer {c}", "owner_id": 3 + c % 20, "created_at": now, "updated_at": now}
+             for c in range(1, customers + 1)],
+        )  # fmt: skip
+        rows = []
+        for i in range(n):
+            close = dt.date(2026, 1, 1) + dt.timedelta(days=rnd.randrange(730))
+            rows.append({
+                "customer_id": 1 + i % customers, "title": f"Opportunity {i}",
+                "amount": Decimal(rnd.randint(1000, 500000)) / 100, "currency": CURRENCIES[i % 4],
+                "stage": STAGES[i % 6], "expected_close": close if i % 10 else None,
+                "owner_id": 3 + i % 20, "created_at": now, "updated_at": now,
+            })  # fmt: skip
+        fast_insert(s, customers_models.opportunities, rows)
+
+
+def timed_requests(client: httpx.Client, headers: dict, params: dict, n: int) -> dict:
+    started = time.perf_counter()
+    first = client.get("/api/v1/dashboard", params=params, headers=headers)
+    cold = (time.perf_counter() - started) * 1000
+    assert first.status_code == 200 and first.json()["unavailable"] == [], first.text
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        r = client.get("/api/v1/dashboard", params=params, headers=headers)
+        times.append((time.perf_counter() - started) * 1000)
+        assert r.status_code == 200, r.text
+    times.sort()
+    return {
+        "cold": cold,
+        "median": statistics.median(times),
+        "p95": times[min(len(times) - 1, int(0.95 * len(times)))],
+        "max": times[-1],
+        "body": first.json(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contracts", type=int, default=10_000)
+    parser.add_argument("--invoices", type=int, default=100_000)
+    parser.add_argument("--payments", type=int, default=60_000)
+    parser.add_argument("--opportunities", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="crm-bench-dashboard-") as tmp:
+        data_dir = Path(tmp)
+        started = time.perf_counter()
+        db = migrated("contracts", contracts_models.metadata, data_dir)
+        dashboard_contracts.seed(db, args.contracts)
+        db.dispose()
+        db = migrated("billing", billing_models.metadata, data_dir)
+        dashboard_billing.seed(db, args.contracts, args.invoices, args.payments)
+        db.dispose()
+        db = migrated("customers", customers_models.metadata, data_dir)
+        seed_opportunities(db, args.opportunities)
+        db.dispose()
+        print(
+            f"seeded {args.contracts} contracts (+ as many billing schedules), {args.invoices} invoices, "
+            f"{args.payments} payments, {args.opportunities} opportunities in "
+            f"{time.perf_counter() - started:.0f} s",
+            flush=True,
+        )
+        overrides = {"CRM_RPC_TIMEOUT": "30", "CRM_LOG_LEVEL": "WARNING"}
+        with (
+            run_system(ROOT, data_dir, overrides) as system,
+            httpx.Client(base_url=system.base_url, timeout=60) as client,
+        ):
+
+            def token(username: str, password: str) -> dict:
+                r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+                assert r.status_code == 200, r.text
+                return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+            admin = token("admin", system.admin_password)
+            r = client.post(
+                "/api/v1/users",
+                json={"username": "bench-manager", "password": "bench-manager-1", "roles": ["sales_manager"],
+                      "department": "D1"},
+                headers=admin,
+            )  # fmt: skip
+            assert r.status_code == 201, r.text
+            manager = token("bench-manager", "bench-manager-1")
+            params = {"year": dashboard_billing.YEAR, "as_of": dashboard_billing.AS_OF.isoformat()}
+            for label, headers in (
+                ("administrator (everything)", admin),
+                ("sales manager, department D1", manager),
+            ):
+                result = timed_requests(client, headers, params, args.requests)
+                body = result["body"]
+                print(
+                    f"GET /api/v1/dashboard, {label:<30} cold {result['cold']:6.0f} ms   median "
+                    f"{result['median']:6.0f} ms   p95 {result['p95']:6.0f} ms   max {result['max']:6.0f} ms",
+                    flush=True,
+                )
+                print(
+                    f"    active contracts {body['active_contracts']}, MRR {body['mrr']}, "
+                    f"receivables {body['receivables']}, pipeline lead {body['pipeline']['lead']}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()

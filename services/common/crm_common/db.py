@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -38,8 +38,10 @@ from sqlalchemy import (
     TypeDecorator,
     create_engine,
     event,
+    func,
     insert,
     select,
+    type_coerce,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -529,6 +531,29 @@ def next_counter_values(session: Session, counters: Table, name: str, n: int = 1
         .returning(counters.c.value)
     ).scalar_one()
     return list(range(end - n + 1, end + 1))
+
+
+def sum_by(
+    session: Session,
+    keys: Sequence[Any],
+    amount: Any,
+    conditions: Sequence[Any] = (),
+    select_from: Any = None,
+) -> list[tuple[Any, ...]]:
+    """``(*key values, row count, exact sum of amount)`` per group of ``keys`` — an
+    :class:`ExactDecimal` column summed exactly on both databases: ``SUM`` of NUMERIC on
+    PostgreSQL; on SQLite, where the column is text (its ``SUM`` would add floats), each group's
+    values come back joined in one string and are added as ``Decimal`` (one Python step per
+    group, not per row)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    total = func.group_concat(type_coerce(amount, String), ",") if sqlite else func.sum(amount)
+    query = select(*keys, func.count(), total).where(*conditions).group_by(*keys)
+    if select_from is not None:
+        query = query.select_from(select_from)
+    rows = session.execute(query).all()
+    if sqlite:
+        return [(*r[:-1], sum(map(Decimal, r[-1].split(",")), Decimal(0))) for r in rows]
+    return [(*r[:-1], Decimal(r[-1])) for r in rows]
 
 
 def fast_insert(session: Session, table: Table, rows: list[dict[str, Any]], page_size: int = 1000) -> None:

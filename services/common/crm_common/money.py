@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from marshmallow import fields
@@ -115,3 +116,9 @@ class Currency(fields.String):
         if code not in CURRENCIES:
             raise self.make_error("invalid_currency")
         return code
+
+
+def per_currency(amounts: Mapping[str, Decimal]) -> dict[str, str | None]:
+    """``{currency: Decimal}`` as JSON money, each in its currency's format (amounts of different
+    currencies stay apart)."""
+    return {cur: fmt_amount(amount, cur) for cur, amount in amounts.items()}

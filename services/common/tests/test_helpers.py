@@ -186,3 +186,40 @@ def test_a_users_copy_keeps_what_a_department_scope_needs(sqlite_url):
         rows = {r["id"]: r for r in s.execute(select(users)).mappings()}
     assert (rows[7]["department"], rows[7]["roles"], rows[7]["active"]) == ("Nord", ["sales_rep"], True)
     assert rows[8]["department"] is None and rows[8]["roles"] == [] and rows[8]["active"] is True
+
+
+def test_money_sums_by_group_are_exact_on_both_databases(any_db_url):
+    from decimal import Decimal
+
+    from crm_common.db import DatabaseHandle, ExactDecimal, sum_by
+    from crm_common.money import per_currency
+    from sqlalchemy import Column, Integer, MetaData, String, Table
+
+    md = MetaData()
+    amounts = Table(
+        "amounts", md, Column("id", Integer, primary_key=True), Column("currency", String(3)),
+        Column("kind", String(10)), Column("amount", ExactDecimal()),
+    )  # fmt: skip
+    handle = DatabaseHandle("t", md, any_db_url)
+    handle.create_all()
+    rows = [("EUR", "a", "0.1"), ("EUR", "a", "0.2"), ("EUR", "a", "123456789012345.123456"),
+            ("EUR", "b", "5"), ("EUR", "b", "1000000.000001"), ("JPY", "a", "7")]  # fmt: skip
+    try:
+        with handle.transaction() as uow:
+            uow.session.execute(
+                amounts.insert(), [{"currency": c, "kind": k, "amount": Decimal(a)} for c, k, a in rows]
+            )
+        c = amounts.c
+        with handle.read() as s:
+            by_kind = {
+                (cur, kind): (n, total) for cur, kind, n, total in sum_by(s, [c.currency, c.kind], c.amount)
+            }
+            only_b = sum_by(s, [c.currency], c.amount, [c.kind == "b"])
+        # never through a float: 0.1 + 0.2 + a 21-digit amount to the last digit
+        assert by_kind[("EUR", "a")] == (3, Decimal("123456789012345.423456"))
+        assert by_kind[("EUR", "b")] == (2, Decimal("1000005.000001"))
+        assert all(isinstance(total, Decimal) for _, total in by_kind.values())
+        assert only_b == [("EUR", 2, Decimal("1000005.000001"))]
+        assert per_currency({"EUR": Decimal("0.3"), "JPY": Decimal("7")}) == {"EUR": "0.30", "JPY": "7"}
+    finally:
+        handle.dispose()

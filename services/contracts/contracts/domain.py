@@ -476,11 +476,6 @@ def year_span(year: int) -> tuple[dt.datetime, dt.datetime]:
     return (dt.datetime(year, 1, 1, tzinfo=dt.UTC), dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC))
 
 
-def sum_exact(amounts: Iterable[Any]) -> Decimal:
-    """The exact sum of decimal amounts given as strings or numbers (never through a float)."""
-    return sum(map(Decimal, amounts), Decimal(0))
-
-
 # -- portal: installed items and service requests -----------------------------------------------
 
 ITEM_KINDS = ("device",)  # product kinds that are installed items (else: lines with a serial number)

@@ -5,21 +5,20 @@ close in the year, or — without one — created in the year), whose they are
 :func:`customers.domain.pipeline_scope` (a rep's own, a department manager's department, else
 all). Both become ``WHERE`` conditions of two aggregate queries (``GROUP BY stage, currency``
 and, for the opportunities won in the year, ``GROUP BY currency``). Amounts are summed exactly
-per currency: ``SUM`` on PostgreSQL (NUMERIC); on SQLite, where ``ExactDecimal`` is text, each
-group's amounts come back joined in one string (``group_concat``) and are added as ``Decimal``.
+per currency (:func:`crm_common.db.sum_by`).
 10,000 opportunities: see ``bench/dashboard_pipeline.py`` and the README."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from crm_common.context import CallerContext
+from crm_common.db import sum_by
 from crm_common.errors import load_or_raise
-from crm_common.money import fmt_amount
-from sqlalchemy import String, and_, func, or_, select, type_coerce
+from crm_common.money import per_currency
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from . import domain, schemas
@@ -58,22 +57,8 @@ def won_condition(year: int):
 
 def grouped(s: Session, keys: Sequence, conditions: Sequence) -> list[tuple]:
     """``(*keys, count, exact sum of amount)`` per group of live customers' opportunities."""
-    sqlite = s.get_bind().dialect.name == "sqlite"
-    total = func.group_concat(type_coerce(OP.amount, String), ",") if sqlite else func.sum(OP.amount)
-    query = (
-        select(*keys, func.count(), total)
-        .select_from(m.opportunities.join(m.customers, C.id == OP.customer_id))
-        .where(C.deleted_at.is_(None), *conditions)
-        .group_by(*keys)
-    )
-    rows = s.execute(query).all()
-    if sqlite:
-        return [(*r[:-1], domain.sum_exact(r[-1].split(","))) for r in rows]
-    return [(*r[:-1], Decimal(r[-1])) for r in rows]
-
-
-def formatted(amounts: dict[str, Decimal]) -> dict[str, str | None]:
-    return {cur: fmt_amount(amount, cur) for cur, amount in amounts.items()}
+    joined = m.opportunities.join(m.customers, C.id == OP.customer_id)
+    return sum_by(s, keys, OP.amount, [C.deleted_at.is_(None), *conditions], select_from=joined)
 
 
 def pipeline(db, caller: CallerContext, args: Any = None) -> dict:
@@ -91,6 +76,6 @@ def pipeline(db, caller: CallerContext, args: Any = None) -> dict:
         won = grouped(s, (OP.currency,), [*scoped, won_condition(year)])
     answer = domain.funnel(stages, won, year)
     for part in answer["stages"].values():
-        part["amount"] = formatted(part["amount"])
-    answer["won_in_year"]["amount"] = formatted(answer["won_in_year"]["amount"])
+        part["amount"] = per_currency(part["amount"])
+    answer["won_in_year"]["amount"] = per_currency(answer["won_in_year"]["amount"])
     return answer

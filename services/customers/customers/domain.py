@@ -498,11 +498,6 @@ def won_in_year(stage: str, closed_at: dt.datetime | None, year: int) -> bool:
     return stage == "won" and closed_at is not None and closed_at.astimezone(dt.UTC).year == year
 
 
-def sum_exact(amounts: Iterable[Any]) -> Decimal:
-    """The exact sum of decimal amounts given as strings or numbers (never through a float)."""
-    return sum((Decimal(a) for a in amounts), Decimal(0))
-
-
 def funnel(
     groups: Iterable[tuple[str, str, int, Decimal]], won: Iterable[tuple[str, int, Decimal]], year: int
 ) -> dict[str, Any]:

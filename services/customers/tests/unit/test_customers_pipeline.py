@@ -84,10 +84,6 @@ def test_funnel_lists_every_stage_in_order_with_every_currency_and_never_adds_cu
     assert empty["currencies"] == [] and empty["stages"]["lead"] == {"count": 0, "amount": {}}
 
 
-def test_sum_exact_never_goes_through_a_float():
-    assert domain.sum_exact(["0.1", "0.2", "123456789012345.123456"]) == Decimal("123456789012345.423456")
-
-
 # -- the RPC entrypoint ---------------------------------------------------------------------
 
 

@@ -183,6 +183,31 @@ def validation_details(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
     return details
 
 
+class Parts:
+    """The results of :meth:`RpcClient.call_many` for a composed answer (dashboard, contract
+    360): a service that does not answer leaves its part ``None`` and is named in
+    ``unavailable``; a remote error whose HTTP status is in ``tolerate`` leaves it ``None`` too
+    (403: named in ``forbidden``); any other error is raised as the request's answer."""
+
+    def __init__(self, tolerate: tuple[int, ...] = ()) -> None:
+        self.tolerate = tolerate
+        self.forbidden: list[str] = []
+        self.unavailable: list[str] = []
+
+    def take(self, name: str, result: Any) -> Any:
+        if isinstance(result, (ServiceUnavailable, RpcTimeout)):
+            self.unavailable.append(name)
+            return None
+        if isinstance(result, BaseException):
+            error = from_rpc_error(result)
+            if isinstance(result, RemoteError) and error.status in self.tolerate:
+                if error.status == 403:
+                    self.forbidden.append(name)
+                return None
+            raise error
+        return result
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

@@ -27,7 +27,6 @@ from . import users
 from .models import Invitation, User
 
 PENDING, ACCEPTED, REVOKED = "pending", "accepted", "revoked"
-STATUSES = (PENDING, ACCEPTED, REVOKED)
 # never matches a password: argon2 refuses to verify it (login answers 401 like a wrong password)
 UNUSABLE_PASSWORD = "!invited"
 

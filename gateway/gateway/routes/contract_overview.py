@@ -15,8 +15,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from ..deps import Rpc
-from ..errors import from_rpc_error
-from ..rpc import Call, RemoteError, RpcTimeout, ServiceUnavailable
+from ..errors import Parts
+from ..rpc import Call
 from ..schemas import ErrorBody
 from .contracts import cid
 
@@ -29,29 +29,6 @@ router = APIRouter(
 LIMIT = 100  # items per part; ``total`` says when there are more (the part's own list has them all)
 UNPAID = ("issued", "partially_paid", "overdue")
 MAX_INVOICE_TASK_LOOKUPS = 24
-
-
-class Parts:
-    """Results of parallel calls sorted into values, ``forbidden`` and ``unavailable``."""
-
-    def __init__(self) -> None:
-        self.forbidden: list[str] = []
-        self.unavailable: list[str] = []
-
-    def take(self, name: str, result: Any) -> Any:
-        if isinstance(result, (ServiceUnavailable, RpcTimeout)):
-            self.unavailable.append(name)
-            return None
-        if isinstance(result, RemoteError):
-            status = from_rpc_error(result).status
-            if status == 403:
-                self.forbidden.append(name)
-                return None
-            if status == 404:  # e.g. the customer was deleted since
-                return None
-        if isinstance(result, BaseException):
-            raise from_rpc_error(result)
-        return result
 
 
 def _open_tasks(page: dict | None) -> list[dict]:
@@ -80,7 +57,7 @@ async def get_contract_overview(contract_id: str, rpc: Rpc) -> Any:
             ({"document_type": "contract", "document_id": str(ident), "status": "open"}, 1, LIMIT),
         ),
     }
-    parts = Parts()
+    parts = Parts(tolerate=(403, 404))  # 404: e.g. the customer was deleted since
     results = await rpc.call_many(calls.values())
     out = {name: parts.take(name, result) for name, result in zip(calls, results, strict=True)}
 

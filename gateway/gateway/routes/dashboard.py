@@ -20,8 +20,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from ..deps import Rpc, require_roles
-from ..errors import from_rpc_error
-from ..rpc import Call, RpcTimeout, ServiceUnavailable
+from ..errors import Parts
+from ..rpc import Call
 from ..schemas import ErrorBody
 
 READERS = ("admin", "finance", "sales_manager", "sales_rep", "readonly")
@@ -38,15 +38,6 @@ PARTS = (
     ("billing", "dashboard", ("year", "as_of")),
     ("customers", "pipeline", ("year",)),
 )
-
-
-def _part(result: Any, name: str, unavailable: list[str]) -> dict[str, Any] | None:
-    if isinstance(result, (ServiceUnavailable, RpcTimeout)):
-        unavailable.append(name)
-        return None
-    if isinstance(result, BaseException):
-        raise from_rpc_error(result)
-    return result
 
 
 def compose(
@@ -96,8 +87,11 @@ async def dashboard(
     results = await rpc.call_many(
         Call(service, method, ({k: args[k] for k in takes},)) for service, method, takes in PARTS
     )
-    unavailable: list[str] = []
+    parts = Parts()
     contracts, billing, pipeline = (
-        _part(result, service, unavailable) for result, (service, _, _) in zip(results, PARTS, strict=True)
+        parts.take(service, result) for result, (service, _, _) in zip(results, PARTS, strict=True)
     )
-    return {**compose(args["year"], args["as_of"], contracts, billing, pipeline), "unavailable": unavailable}
+    return {
+        **compose(args["year"], args["as_of"], contracts, billing, pipeline),
+        "unavailable": parts.unavailable,
+    }

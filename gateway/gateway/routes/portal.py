@@ -13,17 +13,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
 
-from .. import users
-from ..deps import CurrentUser, Db, Pagination, Rpc, require_roles
+from ..deps import CurrentUser, Pagination, Rpc, require_roles
 from ..schemas import ErrorBody, UserPublic
 from ..schemas_billing import InvoiceStatus, PaymentStatus
 from ..schemas_contracts import Status
 from ..schemas_portal import ServiceRequestCreate, ServiceRequestKind
 from .contract_progress import int_id
 from .invoices import PDF_RESPONSES, pdf_response
-from .users import change_my_password
+from .users import change_my_password, get_me
 
 router = APIRouter(
     prefix="/portal",
@@ -45,12 +43,9 @@ def _filters(**values: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 
 
-@router.get("/me", response_model=UserPublic)
-async def get_me(db: Db, user: CurrentUser) -> dict:
-    """The signed-in portal user (``customer_id`` is their customer)."""
-    return await run_in_threadpool(users.get_user, db, user.id)
-
-
+router.add_api_route(
+    "/me", get_me, methods=["GET"], response_model=UserPublic, summary="The signed-in portal user"
+)
 router.add_api_route(
     "/me/password",
     change_my_password,

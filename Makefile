@@ -8,11 +8,14 @@ SERVICE_DIRS := $(sort $(filter-out services/common/,$(dir $(wildcard services/*
 PYTEST := $(BIN)/python -m pytest
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-unit test-services test-gateway test-e2e lint format lock clean
+.PHONY: help install run test test-unit test-services test-gateway test-e2e test-authz test-fuzz test-faults test-faults-quick fuzz bench bench-full lint format lock clean
 
 help:
 	@echo "make run    - install, start RabbitMQ if needed, migrate, run every service and the gateway"
 	@echo "make test   - install and run the whole test suite (lint, services, gateway, end to end)"
+	@echo "make bench  - the benchmark harness, quick mode (a few minutes); make bench-full for the figures in docs/"
+	@echo "make test-faults - kill -9 each service, restart RabbitMQ, stop a database mid-burst; nothing lost"
+	@echo "make fuzz   - schemathesis against the gateway's OpenAPI, long profile"
 	@echo "make lint   - ruff check, ruff format --check, mypy on domain code and common"
 	@echo "make lock   - rewrite constraints.txt from the virtualenv"
 
@@ -22,7 +25,7 @@ $(STAMP): constraints.txt services/common/pyproject.toml $(wildcard services/*/p
 	$(BIN)/python -m pip install -q -c constraints.txt pip setuptools
 	$(BIN)/python -m pip install -q -c constraints.txt --no-build-isolation \
 		-e services/common $(foreach d,$(SERVICE_DIRS),-e $(d)) -e gateway \
-		pytest pytest-timeout pytest-asyncio httpx ruff mypy kubernetes-validate aiosmtpd pypdf "moto[server]"
+		pytest pytest-timeout pytest-asyncio httpx ruff mypy kubernetes-validate aiosmtpd pypdf "moto[server]" schemathesis
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -33,7 +36,7 @@ run: install
 
 test: install lint
 	$(BIN)/python deploy/local/run.py --broker-only
-	$(MAKE) --no-print-directory test-services test-gateway test-e2e validate-deploy
+	$(MAKE) --no-print-directory test-services test-gateway test-e2e test-authz test-fuzz test-faults-quick validate-deploy
 
 test-services: install
 	$(PYTEST) services -q --suppress-nameko-eventlet-notification
@@ -42,7 +45,35 @@ test-gateway: install
 	$(PYTEST) gateway/tests -q -p no:nameko
 
 test-e2e: install
-	$(PYTEST) tests -q -p no:nameko
+	$(PYTEST) tests/e2e -q -p no:nameko
+
+# Object-level authorization, generated from the gateway's route table.
+test-authz: install
+	$(PYTEST) tests/authz -q -p no:nameko
+
+# schemathesis against the running system: a quick profile here (and in CI), a long one in `make fuzz`.
+test-fuzz: install
+	FUZZ_PROFILE=quick $(PYTEST) tests/fuzz -q -p no:nameko
+
+fuzz: install
+	FUZZ_PROFILE=long $(PYTEST) tests/fuzz -q -p no:nameko
+
+# Fault tests: the whole set (`make test-faults`) and the subset CI runs inside `make test`.
+test-faults: install
+	$(BIN)/python deploy/local/run.py --broker-only
+	FAULTS=full $(PYTEST) tests/faults -q -p no:nameko
+
+test-faults-quick: install
+	FAULTS=quick $(PYTEST) tests/faults -q -p no:nameko
+
+# The benchmark harness (bench/harness.py): quick mode, then the full one docs/benchmarks.md quotes.
+bench: install
+	$(BIN)/python deploy/local/run.py --broker-only
+	$(BIN)/python bench/harness.py --mode quick
+
+bench-full: install
+	$(BIN)/python deploy/local/run.py --broker-only
+	$(BIN)/python bench/harness.py --mode full
 
 lint: install
 	$(BIN)/ruff check services gateway tests deploy bench

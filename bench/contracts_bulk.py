@@ -15,6 +15,9 @@ times, through the use-case functions the RPC methods call (one transaction each
 * a CSV import of N/2 contracts of 2 lines (N rows) into another fresh database: the rows sent
   in batches of 1000 (``import_batch``) and ``finish_import`` (validate every contract, insert
   them all in one transaction), customers and products answered by ``FakePeers``.
+
+``make bench`` runs it as the ``contracts.bulk`` scenario (2,000 contracts quick, 10,000 full;
+SQLite), one figure per operation.
 """
 
 from __future__ import annotations
@@ -24,13 +27,16 @@ import datetime as dt
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from pg_scratch import pg_database  # noqa: E402
+from harness import Context, scenario
+from pg_scratch import pg_database
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "services" / "contracts"))
+if str(ROOT / "services" / "contracts") not in sys.path:
+    sys.path.insert(0, str(ROOT / "services" / "contracts"))
 
 from contracts import bulk, domain, importer  # noqa: E402
 from contracts import models as m  # noqa: E402
@@ -87,22 +93,23 @@ def seed(db: DatabaseHandle, n: int) -> list[int]:
     return ids
 
 
-def timed(label: str, fn):
+def timed(label: str, fn, say: Callable[[str], None] = print):
     started = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - started
-    print(f"{label:<48} {seconds:7.2f} s", flush=True)
+    say(f"{label:<48} {seconds:7.2f} s")
     return result, seconds
 
 
-def run(url: str, n: int) -> dict[str, float]:
+def run(url: str, n: int, say: Callable[[str], None] = print) -> dict[str, float]:
     db = DatabaseHandle("contracts", m.metadata, url)
     db.create_all()
     try:
-        ids, t_seed = timed(f"seed {n} active contracts (2 lines each)", lambda: seed(db, n))
+        ids, t_seed = timed(f"seed {n} active contracts (2 lines each)", lambda: seed(db, n), say)
         co, t_co = timed(
             f"co_terminate {n} contracts",
             lambda: bulk.co_terminate(db, ADMIN, {"contract_ids": ids, "end_date": "2027-03-31"}),
+            say,
         )
         assert co["changed"] == n, co["skipped"][:3]
         direct, t_direct = timed(
@@ -112,6 +119,7 @@ def run(url: str, n: int) -> dict[str, float]:
                 ADMIN,
                 {"percent": "3", "product_ids": [10], "effective_date": "2026-12-01", "direct": True},
             ),
+            say,
         )
         assert direct["lines_changed"] == n
         batch, t_submit = timed(
@@ -119,16 +127,19 @@ def run(url: str, n: int) -> dict[str, float]:
             lambda: bulk.bulk_price_update(
                 db, MANAGER, {"percent": "-10", "category": "Services", "effective_date": "2027-01-01"}
             ),
+            say,
         )
         assert batch["contracts_changed"] == n
         applied, t_apply = timed(
-            "apply_price_batch (approved)", lambda: bulk.apply_price_batch(db, batch["batch_id"], True, "ok")
+            "apply_price_batch (approved)",
+            lambda: bulk.apply_price_batch(db, batch["batch_id"], True, "ok"),
+            say,
         )
         assert applied["summary"]["applied_contracts"] == n
         with db.read() as s:
             versions = s.execute(select(func.count()).select_from(m.contract_versions)).scalar_one()
             events = s.execute(select(func.count()).select_from(db.infra.outbox)).scalar_one()
-        print(f"{'versions written / events in the outbox':<48} {versions} / {events}")
+        say(f"{'versions written / events in the outbox':<48} {versions} / {events}")
         return {
             "seed": t_seed,
             "co_terminate": t_co,
@@ -140,7 +151,7 @@ def run(url: str, n: int) -> dict[str, float]:
         db.dispose()
 
 
-def run_import(url: str, n: int) -> float:
+def run_import(url: str, n: int, say: Callable[[str], None] = print) -> float:
     """N/2 contracts of 2 lines each through the CSV import's use cases; returns the seconds."""
     db = DatabaseHandle("contracts", m.metadata, url)
     db.create_all()
@@ -169,15 +180,40 @@ def run_import(url: str, n: int) -> float:
         _, t_send = timed(
             f"import: send {len(rows)} rows in batches of 1000",
             lambda: [importer.import_batch(db, MANAGER, job["job_id"], rows[i : i + 1000]) for i in range(0, len(rows), 1000)],
+            say,
         )  # fmt: skip
         result, t_finish = timed(
             f"import: finish ({n // 2} contracts)",
             lambda: importer.finish_import(db, peers, MANAGER, job["job_id"]),
+            say,
         )
         assert result["created"] == n // 2, result.get("errors", [])[:3]
         return t_send + t_finish
     finally:
         db.dispose()
+
+
+UNITS = {k: "s" for k in ("seed", "co_terminate", "direct", "submit", "apply", "import")}
+
+
+@scenario("contracts.bulk", "bulk contract operations and CSV import over 2k (quick) / 10k (full) contracts")
+def bench_contracts_bulk(ctx: Context) -> None:
+    n = ctx.size(quick=2_000, full=10_000)
+    samples: dict[str, list[float]] = {}
+    for i in range(ctx.repeat):
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = run(f"sqlite:///{tmp}/contracts.db", n, say=lambda _msg: None)
+            figures["import"] = run_import(f"sqlite:///{tmp}/import.db", n, say=lambda _msg: None)
+        ctx.log(f"run {i + 1}/{ctx.repeat}: " + ", ".join(f"{k} {v:.2f} s" for k, v in figures.items()))
+        for k, v in figures.items():
+            samples.setdefault(k, []).append(v)
+    ctx.record(
+        f"{n:,} contracts, SQLite",
+        samples,
+        UNITS,
+        note="seconds per operation over all N contracts (co_terminate, direct +3 %, batch for approval, "
+        f"its approval); import = {n // 2:,} contracts of 2 lines sent in batches and finished",
+    )
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import random
 import resource
 import statistics
@@ -39,7 +40,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pg_scratch import pg_database  # noqa: E402
+import datagen
+from pg_scratch import pg_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "services" / "billing"))
@@ -69,6 +71,17 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+@functools.cache
+def customer_name(customer: int) -> str:
+    """The company name of customer number ``customer``, the same in every seed (Chinese,
+    Turkish, Bulgarian and English in turn, from :mod:`datagen`)."""
+    return datagen.company_name(random.Random(customer), customer_language(customer))
+
+
+def customer_language(customer: int) -> str:
+    return datagen.LANGS[customer % len(datagen.LANGS)]
+
+
 def owner_of(customer: int) -> int:
     return 101 + customer % USERS
 
@@ -91,7 +104,8 @@ def contract_payload(i: int, rnd: random.Random) -> dict[str, Any]:
     ]  # fmt: skip
     return {
         "id": i, "number": f"C-{i:06d}", "version": 1, "status": "active", "customer_id": customer,
-        "customer_name": f"Customer {customer}", "customer_code": f"C{customer:06d}", "customer_language": "en",
+        "customer_name": customer_name(customer), "customer_code": f"C{customer:06d}",
+        "customer_language": customer_language(customer),
         "owner_id": owner_of(customer), "title": "Service", "kind": "maintenance",
         "currency": currency_of(customer), "start_date": start.isoformat(), "end_date": end.isoformat(),
         "billing": {"frequency": rnd.choice(FREQUENCIES), "in_advance": rnd.random() < 0.8,
@@ -114,8 +128,8 @@ def seed(db: DatabaseHandle, n_schedules: int, n_invoices: int, n_payments: int)
         fast_insert(
             s,
             m.customers,
-            [{"id": c, "code": f"C{c:06d}", "name": f"Customer {c}", "kind": "company", "owner_id": owner_of(c),
-              "language": "en", "tax_id": None, "address": None, "email": None, "deleted": False, "event_at": now}
+            [{"id": c, "code": f"C{c:06d}", "name": customer_name(c), "kind": "company", "owner_id": owner_of(c),
+              "language": customer_language(c), "tax_id": None, "address": None, "email": None, "deleted": False, "event_at": now}
              for c in range(1, CUSTOMERS + 1)],
         )  # fmt: skip
         rows = []
@@ -164,7 +178,7 @@ def _seed_documents(db: DatabaseHandle, rnd: random.Random, n_invoices: int, n_p
             rows.append(
                 {"id": i, "number": None if status == "draft" else f"INV-{issue.year}-{i:07d}",
                  "series": "INV", "kind": "contract", "status": status, "customer_id": customer,
-                 "customer": {"name": f"Customer {customer}"}, "language": "en", "contract_id": None,
+                 "customer": {"name": customer_name(customer)}, "language": customer_language(customer), "contract_id": None,
                  "currency": cur, "subtotal": total, "tax": Decimal(0), "total": total, "paid": paid,
                  "credited": credited, "issue_date": None if status == "draft" else issue, "due_date": due,
                  "payment_terms_days": 30, "locked": False, "created_at": now, "updated_at": now}

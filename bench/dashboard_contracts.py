@@ -22,7 +22,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from pg_scratch import pg_database  # noqa: E402
+from dashboard_billing import customer_language, customer_name
+from pg_scratch import pg_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "services" / "contracts"))
@@ -71,7 +72,7 @@ def seed(db: DatabaseHandle, n: int) -> None:
                 )
                 rows.append({
                     "number": domain.contract_number(2026, i + 1), "customer_id": 1 + i % 500,
-                    "customer_name": f"Customer {i % 500}", "customer_language": "tr", "customer_owner_id": 3,
+                    "customer_name": customer_name(1 + i % 500), "customer_language": customer_language(1 + i % 500), "customer_owner_id": 3,
                     "kind": "maintenance", "title": f"Contract {i}", "currency": CURRENCIES[i % 4],
                     "start_date": end - dt.timedelta(days=364), "end_date": end, "payment_terms_days": 30,
                     "billing_frequency": "monthly", "billing_in_advance": True, "auto_renew": i % 3 == 0,

@@ -28,8 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "custo
 
 from crm_common.db import DatabaseHandle, utcnow  # noqa: E402
 from crm_common.testing import new_caller  # noqa: E402
+from crm_common.text import name_key  # noqa: E402
 from customers import dashboard, domain  # noqa: E402
 from customers import models as m  # noqa: E402
+from dashboard_billing import customer_language, customer_name  # noqa: E402
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
 ADMIN = new_caller("admin", user_id=1)
@@ -51,9 +53,10 @@ def seed(db: DatabaseHandle, n: int) -> None:
             ],
         )  # fmt: skip
         customers = [
-            {"code": domain.customer_code(i + 1), "name": f"Customer {i}", "kind": "company", "tags": [],
-             "owner_id": 100 + i % 20, "language": "en", "name_key": f"customer {i}", "tags_key": "",
-             "search_key": f"customer {i}", "created_at": now, "updated_at": now, "red_listed": False}
+            {"code": domain.customer_code(i + 1), "name": customer_name(i + 1), "kind": "company", "tags": [],
+             "owner_id": 100 + i % 20, "language": customer_language(i + 1), "name_key": name_key(customer_name(i + 1)),
+             "tags_key": "", "search_key": domain.search_key(customer_name(i + 1), domain.customer_code(i + 1), None, None, None),
+             "created_at": now, "updated_at": now, "red_listed": False}
             for i in range(500)
         ]  # fmt: skip
         s.execute(insert(m.customers), customers)

@@ -1,5 +1,6 @@
 """Throughput of the gateway's RPC client (not a test; prints figures).
 
+    .venv/bin/python bench/harness.py --only gateway.rpc_client [--mode quick|full]
     .venv/bin/python bench/gateway_rpc.py [--seconds 5] [--in-flight 1,16,64,200]
                                                 [--workers 50] [--proxy]
 
@@ -8,6 +9,10 @@ gateway/tests/gateway_test_service.py on
 it, and measures `echo` calls per second through :class:`gateway.rpc.RpcClient` with N calls in
 flight. ``--proxy`` also measures Nameko's own ``ClusterRpcProxy`` (a pool of proxies in green
 threads, one call in flight per proxy) in a subprocess, alternating with the client.
+
+As the harness scenario ``gateway.rpc_client`` both are measured, alternating, with the ratio
+RpcClient/ClusterRpcProxy: 1 and 16 calls in flight for 1.5 s per run in quick mode; 1, 16, 64
+and 200 for 3 s in full mode.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +38,7 @@ sys.path.insert(0, str(ROOT / "gateway"))
 
 from crm_common.testing import create_vhost, delete_vhost, vhost_uri  # noqa: E402
 from gateway.rpc import RpcClient  # noqa: E402
+from harness import Context, scenario  # noqa: E402
 from kombu import Connection  # noqa: E402
 
 PROXY_SCRIPT = r"""
@@ -90,20 +99,14 @@ def measure_proxy(uri: str, in_flight: int, seconds: float) -> float:
     return result["calls"] / result["seconds"]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--in-flight", default="1,16,64,200")
-    parser.add_argument("--workers", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--proxy", action="store_true")
-    args = parser.parse_args()
-
+@contextmanager
+def echo_service(workers: int) -> Iterator[str]:
+    """The ``gateway_test`` echo service running on a throwaway vhost; yields the vhost's URI."""
     vhost = f"crm-bench-{uuid.uuid4().hex[:10]}"
     create_vhost(vhost)
     uri = vhost_uri(vhost)
     workdir = Path(tempfile.mkdtemp(prefix="crm-bench-"))
-    (workdir / "config.yml").write_text(f"AMQP_URI: '{uri}'\nmax_workers: {args.workers}\n")
+    (workdir / "config.yml").write_text(f"AMQP_URI: '{uri}'\nmax_workers: {workers}\n")
     env = {**os.environ, "CRM_DAILY_DISABLED": "1", "CRM_LOG_LEVEL": "WARNING", "PYTHONPATH": str(HERE)}
     proc = subprocess.Popen(
         [
@@ -128,8 +131,51 @@ def main() -> None:
             except Exception:
                 pass
             if time.monotonic() > deadline:
-                raise SystemExit("the test service did not start")
+                raise RuntimeError("the test service did not start")
             time.sleep(0.2)
+        yield uri
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        delete_vhost(vhost)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@scenario("gateway.rpc_client", "the gateway's asyncio RpcClient vs a pool of ClusterRpcProxy, echo RPC")
+def bench_rpc_client(ctx: Context) -> None:
+    levels = ctx.size(quick=[1, 16], full=[1, 16, 64, 200])
+    seconds = ctx.size(quick=1.5, full=3.0)
+    workers = 50
+    with echo_service(workers) as uri:
+        for n in levels:
+            runs = ctx.alternate(
+                {
+                    "RpcClient": lambda n=n: {"calls_per_s": asyncio.run(measure(uri, n, seconds))},
+                    "ClusterRpcProxy": lambda n=n: {"calls_per_s": measure_proxy(uri, n, seconds)},
+                },
+                warm_up=False,  # each run connects afresh and makes one call before the clock starts
+            )
+            row = ctx.record_comparison(
+                f"{n} in flight",
+                runs,
+                ("calls_per_s", "RpcClient", "ClusterRpcProxy"),
+                {"calls_per_s": "calls/s"},
+                note=f"echo through a real broker, nameko max_workers={workers}; ClusterRpcProxy x{n} "
+                "in green threads, its own process",
+            )
+            ctx.log(f"{n} in flight: ratio {row['ratio']:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--in-flight", default="1,16,64,200")
+    parser.add_argument("--workers", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--proxy", action="store_true")
+    args = parser.parse_args()
+
+    with echo_service(args.workers) as uri:
         print(
             f"echo RPC through a real broker, nameko max_workers={args.workers}, "
             f"{args.seconds:g} s per run, median of {args.repeat} runs"
@@ -147,10 +193,6 @@ def main() -> None:
                     f" | ClusterRpcProxy x{n} {statistics.median(theirs):8.0f} calls/s | ratio {ratio:.2f}"
                 )
             print(line, flush=True)
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        delete_vhost(vhost)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from .auth import InvalidToken, Passwords, decode_access_token
 from .errors import ApiError, forbidden, unauthorized
 from .middleware import current_request_id
 from .rpc import BoundRpc, RpcClient
+from .schemas import MAX_ID
 from .settings import Settings as GatewaySettings
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -155,8 +156,12 @@ class PageParams:
     page_size: int
 
 
+# pages beyond this would need an OFFSET past what the databases take (a 500 before this bound)
+MAX_PAGE = 1_000_000
+
+
 async def get_page(
-    page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
     page_size: Annotated[int, Query(ge=1, le=500, description="items per page (max 500)")] = 50,
 ) -> PageParams:
     return PageParams(page, page_size)
@@ -168,7 +173,7 @@ Pagination = Annotated[PageParams, Depends(get_page)]
 def path_id(value: str, what: str = "Resource") -> int | str:
     """A path id: a positive integer or a UUID; anything else cannot exist (404)."""
     text = value.strip()
-    if text.isdigit() and text.isascii() and int(text) >= 1:
+    if text.isdigit() and text.isascii() and 1 <= int(text) <= MAX_ID:
         return int(text)
     try:
         return str(uuid.UUID(text))

@@ -23,6 +23,7 @@ REMOTE_ERRORS: dict[str, tuple[int, str, bool]] = {
     "crm_common.errors.ValidationFailed": (422, "VALIDATION_FAILED", True),
     "crm_common.errors.Conflict": (409, "CONFLICT", True),
     "crm_common.errors.PermissionDenied": (403, "FORBIDDEN", True),
+    "crm_common.errors.Unavailable": (503, "SERVICE_UNAVAILABLE", True),
     "nameko.exceptions.MethodNotFound": (501, "NOT_IMPLEMENTED", False),
     "nameko.exceptions.IncorrectSignature": (500, "INTERNAL", False),
     "nameko.exceptions.MalformedRequest": (500, "INTERNAL", False),
@@ -195,7 +196,9 @@ class Parts:
         self.unavailable: list[str] = []
 
     def take(self, name: str, result: Any) -> Any:
-        if isinstance(result, (ServiceUnavailable, RpcTimeout)):
+        if isinstance(result, (ServiceUnavailable, RpcTimeout)) or (
+            isinstance(result, RemoteError) and result.exc_path == "crm_common.errors.Unavailable"
+        ):
             self.unavailable.append(name)
             return None
         if isinstance(result, BaseException):

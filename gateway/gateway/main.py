@@ -99,6 +99,29 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("gateway stopped")
 
 
+UNREADABLE_BODY = {
+    "description": "The body cannot be parsed (e.g. not UTF-8, or a broken multipart form)",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
+
+
+def document_unreadable_bodies(app: FastAPI) -> None:
+    """Every operation that takes a body also answers 400 when the body cannot be parsed at all
+    (FastAPI's own check, before validation): say so in the OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            document = generate()
+            for operations in document["paths"].values():
+                for operation in operations.values():
+                    if "requestBody" in operation:
+                        operation["responses"].setdefault("400", UNREADABLE_BODY)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     app = FastAPI(
@@ -118,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)  # GET /metrics; Traefik does not route it from outside
     app.include_router(api_router)
     app.include_router(pages.router)  # GET /portal/accept: where invitation links land
+    document_unreadable_bodies(app)
     return app
 
 

@@ -56,19 +56,23 @@ def _money(value: Any) -> str:
     return text
 
 
+# ids are 64-bit in every database: a larger number cannot name a record
+MAX_ID = 2**63 - 1
+
+
 def _id(value: Any) -> int | str:
     """Ids are positive integers or UUID strings (the service's choice); "42" is 42."""
     if isinstance(value, bool):
         raise ValueError("must be an integer or a UUID")
     if isinstance(value, int):
-        if value < 1:
-            raise ValueError("must be a positive integer or a UUID")
+        if not 1 <= value <= MAX_ID:
+            raise ValueError(f"must be a positive integer (at most {MAX_ID}) or a UUID")
         return value
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit() and text.isascii():
             n = int(text)
-            if n >= 1:
+            if 1 <= n <= MAX_ID:
                 return n
         try:
             return str(uuid.UUID(text))
@@ -167,7 +171,7 @@ class UserCreate(Strict):
     email: Email | None = None
     department: ShortText | None = None
     is_department_head: bool = False
-    customer_id: int | None = Field(None, ge=1)
+    customer_id: int | None = Field(None, ge=1, le=MAX_ID)
     active: bool = True
     language: Language = "en"
 
@@ -178,7 +182,7 @@ class UserUpdate(Strict):
     email: Email | None = None
     department: ShortText | None = None
     is_department_head: bool | None = None
-    customer_id: int | None = Field(None, ge=1)
+    customer_id: int | None = Field(None, ge=1, le=MAX_ID)
     active: bool | None = None
     language: Language | None = None
     password: Password | None = None

@@ -8,10 +8,12 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from .schemas import Currency, Money, Name, ShortText, Strict
+from .schemas import MAX_ID, Currency, Money, Name, ShortText, Strict
 
 DocumentType = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{0,49}$")]
 Comment = Annotated[str, StringConstraints(max_length=10000)]
+# a flow's rank among the flows of a document type (a 32-bit column in PostgreSQL)
+Priority = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 class FlowConditions(Strict):
@@ -32,8 +34,8 @@ class FlowStep(Strict):
 
     name: Name
     approver_role: ShortText | None = None
-    approver_user_id: Annotated[int, Field(ge=1)] | None = None
-    approver_user_ids: list[Annotated[int, Field(ge=1)]] | None = None
+    approver_user_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    approver_user_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = None
     department_head: bool | None = None
     mode: Literal["any", "all"] = "any"
 
@@ -42,7 +44,9 @@ class ApprovalFlowCreate(Strict):
     name: Name
     document_type: DocumentType
     conditions: FlowConditions | None = None
-    priority: int | None = Field(default=None, description="lower first; the first matching flow applies")
+    priority: Priority | None = Field(
+        default=None, description="lower first; the first matching flow applies"
+    )
     sla_hours: Annotated[int, Field(ge=1, le=8760)] | None = Field(default=None, description="default 48")
     allow_self_approval: bool | None = None
     active: bool | None = None
@@ -56,7 +60,7 @@ class ApprovalFlowUpdate(Strict):
     name: Name | None = None
     document_type: DocumentType | None = None
     conditions: FlowConditions | None = None
-    priority: int | None = None
+    priority: Priority | None = None
     sla_hours: Annotated[int, Field(ge=1, le=8760)] | None = None
     allow_self_approval: bool | None = None
     active: bool | None = None

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from crm_common.money import CURRENCIES
 from pydantic import AfterValidator, Field, StringConstraints
 
-from .schemas import Currency, IsoDate, Language, Money, Strict, Text, Timestamp
+from .schemas import MAX_ID, Currency, IsoDate, Language, Money, Strict, Text, Timestamp
 
 
 def _known_currency(code: str) -> str:
@@ -25,7 +25,7 @@ KnownCurrency = Annotated[Currency, AfterValidator(_known_currency), Field(examp
 Amount = Annotated[Money, Field(examples=["1250.00"])]
 Quantity = Annotated[Money, Field(examples=["1", "2.5"])]
 Percent = Annotated[Money, Field(examples=["20", "7.5"])]
-IntId = Annotated[int, Field(strict=True, ge=1, examples=[42])]
+IntId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, examples=[42])]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from .schemas import Email, Language, Password, ShortText, Strict, Username
+from .schemas import MAX_ID, Email, Language, Password, ShortText, Strict, Username
 
 Token = Annotated[str, StringConstraints(strip_whitespace=True, min_length=20, max_length=200)]
 Message = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
@@ -20,7 +20,7 @@ class InvitationCreate(Strict):
     """Invite a person of a customer to the portal: a portal user bound to ``customer_id`` is
     created inactive and an e-mail with a one-time link to set the password goes to ``email``."""
 
-    customer_id: int = Field(ge=1)
+    customer_id: int = Field(ge=1, le=MAX_ID)
     email: Email
     username: Username | None = Field(None, description="default: the e-mail address")
     full_name: ShortText | None = None
@@ -37,6 +37,6 @@ class ServiceRequestCreate(Strict):
     (or a contract)."""
 
     kind: ServiceRequestKind
-    contract_id: int | None = Field(None, ge=1)
+    contract_id: int | None = Field(None, ge=1, le=MAX_ID)
     serial_number: SerialNumber | None = None
     message: Message

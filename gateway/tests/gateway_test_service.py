@@ -52,6 +52,14 @@ class EchoService(ServiceBase):
         raise NotFound("Widget 7 not found", {"id": 7})
 
     @rpc
+    def fail_database_down(self):
+        """A real database error: the SQLite file's directory does not exist."""
+        from sqlalchemy import create_engine, text
+
+        with create_engine("sqlite:////nonexistent-crm-dir/crm.db").connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    @rpc
     def fail_validation(self):
         raise ValidationFailed("Invalid input: name", {"name": ["must not be empty"]})
 

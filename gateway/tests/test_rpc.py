@@ -86,6 +86,15 @@ async def test_unexpected_remote_error_is_a_generic_500(rpc):
     assert "hunter2" not in err.message and "hunter2" not in json.dumps(err.details)
 
 
+async def test_a_service_whose_database_is_down_is_503(rpc):
+    with pytest.raises(RemoteError) as info:
+        await rpc.call("gateway_test", "fail_database_down")
+    assert info.value.exc_path == "crm_common.errors.Unavailable"
+    err = from_rpc_error(info.value)
+    assert (err.status, err.code) == (503, "SERVICE_UNAVAILABLE")
+    assert (await rpc.call("gateway_test", "echo", 1))["args"] == [1]
+
+
 async def test_unknown_method_is_501(rpc):
     with pytest.raises(RemoteError) as info:
         await rpc.call("gateway_test", "no_such_method")

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..errors import ApiError
-from ..schemas import ErrorBody
+from ..schemas import MAX_ID, ErrorBody
 from ..schemas_contract_progress import ContractStatus, MilestoneCreate, MilestoneUpdate
 
 MILESTONE_WRITERS = Depends(require_roles("admin", "sales_manager", "sales_rep"))
@@ -103,8 +103,8 @@ async def list_progress(
     behind: Annotated[
         bool | None, Query(description="true: only contracts behind plan; false: on plan")
     ] = None,
-    owner_id: Annotated[int | None, Query(ge=1)] = None,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: ContractStatus | None = None,
     as_of: dt.date | None = None,
 ) -> Any:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from .. import imports
 from ..deps import Pagination, Rpc, Settings, path_id
 from ..schemas import (
+    MAX_ID,
     ContactCreate,
     CustomerCreate,
     CustomerUpdate,
@@ -111,7 +112,7 @@ async def list_customers(
     ] = None,
     level: Literal["A", "B", "C"] | None = None,
     tag: Annotated[str | None, Query(max_length=50)] = None,
-    owner_id: Annotated[int | None, Query(ge=1)] = None,
+    owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     region: Annotated[str | None, Query(max_length=200)] = None,
     industry: Annotated[str | None, Query(max_length=200)] = None,
     kind: Literal["company", "person"] | None = None,

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from ..deps import Pagination, Rpc
+from ..schemas import MAX_ID
 from ..schemas_billing import (
     CreditNoteCreate,
     InvoiceCreate,
@@ -27,7 +28,7 @@ from .contract_progress import int_id
 router = APIRouter(tags=["invoices"], dependencies=[BILLING_READERS], responses=BILLING_ERRORS)
 
 CurrencyQuery = Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
-IdQuery = Annotated[int | None, Query(ge=1)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "the document, inline"},
     304: {"description": "If-None-Match matched the document's ETag"},

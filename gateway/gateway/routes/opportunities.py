@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc, path_id
-from ..schemas import ErrorBody, OpportunityCreate, OpportunityUpdate, Stage
+from ..schemas import MAX_ID, ErrorBody, OpportunityCreate, OpportunityUpdate, Stage
 
 router = APIRouter(
     prefix="/opportunities",
@@ -28,12 +28,12 @@ async def create_opportunity(body: OpportunityCreate, rpc: Rpc) -> Any:
     return await rpc.customers.create_opportunity(body.data())
 
 
-@router.get("")
+@router.get("", responses=NOT_FOUND)  # a customer_id that cannot exist
 async def list_opportunities(
     rpc: Rpc,
     page: Pagination,
     stage: Stage | None = None,
-    owner_id: Annotated[int | None, Query(ge=1)] = None,
+    owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
     filters: dict[str, Any] = {}

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc
+from ..schemas import MAX_ID
 from ..schemas_billing import PaymentAllocate, PaymentCreate, PaymentMethod, PaymentStatus, RefundCreate
 from .billing import BILLING_ERRORS, BILLING_READERS, BILLING_WRITERS, NOT_FOUND, PAYMENT_RECORDERS, STATE
 from .contract_progress import int_id
@@ -35,7 +36,7 @@ async def record_payment(body: PaymentCreate, rpc: Rpc) -> Any:
 async def list_payments(
     rpc: Rpc,
     page: Pagination,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: PaymentStatus | None = None,
     method: PaymentMethod | None = None,
     currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")] = None,

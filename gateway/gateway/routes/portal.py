@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ..deps import CurrentUser, Pagination, Rpc, require_roles
-from ..schemas import ErrorBody, UserPublic
+from ..schemas import MAX_ID, ErrorBody, UserPublic
 from ..schemas_billing import InvoiceStatus, PaymentStatus
 from ..schemas_contracts import Status
 from ..schemas_portal import ServiceRequestCreate, ServiceRequestKind
@@ -31,7 +31,7 @@ router = APIRouter(
 )
 NOT_FOUND = {404: {"model": ErrorBody}}
 Search = Annotated[str | None, Query(max_length=200, description="part of a serial number, model or product")]
-IdQuery = Annotated[int | None, Query(ge=1)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 def _filters(**values: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from .. import invitations
 from ..deps import CurrentUser, Pagination, Rpc, State, require_roles
 from ..errors import forbidden, from_rpc_error
 from ..rpc import RpcError
-from ..schemas import ErrorBody
+from ..schemas import MAX_ID, ErrorBody
 from ..schemas_portal import InvitationCreate, InvitationStatus
 from .contract_progress import int_id
 
@@ -92,7 +92,7 @@ async def list_portal_invitations(
     state: State,
     user: CurrentUser,
     page: Pagination,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: InvitationStatus | None = None,
 ) -> Any:
     """Invitations, newest first (a sales rep: the ones they sent)."""

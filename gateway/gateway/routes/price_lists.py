@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from ..deps import Pagination, Rpc, path_id, require_roles
-from ..schemas import ErrorBody
+from ..schemas import MAX_ID, ErrorBody
 from ..schemas_inventory import BulkPriceUpdate, Channel, PriceListCreate, PricesSet
 
 PRICE_WRITERS = Depends(require_roles("admin", "sales_manager", "finance"))
@@ -45,10 +45,10 @@ async def bulk_update_prices(body: BulkPriceUpdate, rpc: Rpc) -> Any:
     return await rpc.inventory.bulk_update_prices(None, body.data())
 
 
-@router.get("/price")
+@router.get("/price", responses=NOT_FOUND)  # no such product
 async def price_for(
     rpc: Rpc,
-    product_id: Annotated[int, Query(ge=1)],
+    product_id: Annotated[int, Query(ge=1, le=MAX_ID)],
     channel: Channel,
     date: dt.date | None = None,
     currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,

@@ -95,7 +95,10 @@ async def update_product(product_id: str, body: ProductUpdate, rpc: Rpc) -> Any:
 
 
 @router.post(
-    "/categories", status_code=201, dependencies=[CATALOGUE_WRITERS], responses={409: {"model": ErrorBody}}
+    "/categories",
+    status_code=201,
+    dependencies=[CATALOGUE_WRITERS],
+    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},  # 404: no such parent
 )
 async def create_category(body: CategoryCreate, rpc: Rpc) -> Any:
     return await rpc.inventory.create_category(body.data())

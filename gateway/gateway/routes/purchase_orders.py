@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from ..deps import Pagination, Rpc, path_id, require_roles
-from ..schemas import ErrorBody
+from ..schemas import MAX_ID, ErrorBody
 from ..schemas_inventory import PurchaseOrderCancel, PurchaseOrderCreate, PurchaseOrderReceive
 
 MOVERS = Depends(require_roles("admin", "warehouse"))
@@ -32,7 +32,7 @@ async def list_purchase_orders(
     rpc: Rpc,
     page: Pagination,
     status: Literal["open", "received", "cancelled"] | None = None,
-    product_id: Annotated[int | None, Query(ge=1)] = None,
+    product_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Any:
     filters = {k: v for k, v in {"status": status, "product_id": product_id}.items() if v is not None}
     return await rpc.inventory.list_purchase_orders(filters, page.page, page.page_size)

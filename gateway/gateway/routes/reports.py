@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ..deps import Rpc
+from ..schemas import MAX_ID
 from ..schemas_billing import RevenueBy
 from .billing import BILLING_ERRORS, STAFF_READERS
 
@@ -31,7 +32,7 @@ async def receivables_aging(
     rpc: Rpc,
     as_of: Annotated[dt.date | None, Query(description="default today")] = None,
     currency: CurrencyQuery = None,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Any:
     """Open balances by days past due: ``{"as_of", "currencies": {"EUR": {"total": {"current",
     "1_30", "31_60", "61_90", "over_90", "total"}, "customers": [...]}}}``."""

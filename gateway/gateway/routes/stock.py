@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from ..deps import Pagination, Rpc, path_id, require_roles
-from ..schemas import ErrorBody
+from ..schemas import MAX_ID, ErrorBody
 from ..schemas_inventory import DispatchReservations, ReleaseReservations, Reserve, StockMove, StockTransfer
 
 MOVERS = Depends(require_roles("admin", "warehouse"))
@@ -36,8 +36,8 @@ def _id(value: str | None, what: str) -> int | str | None:
 async def get_stock(
     rpc: Rpc,
     page: Pagination,
-    product_id: Annotated[int | None, Query(ge=1)] = None,
-    warehouse_id: Annotated[int | None, Query(ge=1)] = None,
+    product_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    warehouse_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Any:
     """``items``: ``{product_id, sku, warehouse_id, warehouse_code, on_hand, reserved, available}``."""
     filters = {
@@ -53,12 +53,12 @@ async def record_move(body: StockMove, rpc: Rpc) -> Any:
     return await rpc.inventory.record_move(body.data())
 
 
-@router.get("/moves")
+@router.get("/moves", responses={404: {"model": ErrorBody}})  # a contract_id that cannot exist
 async def list_moves(
     rpc: Rpc,
     page: Pagination,
-    product_id: Annotated[int | None, Query(ge=1)] = None,
-    warehouse_id: Annotated[int | None, Query(ge=1)] = None,
+    product_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    warehouse_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     contract_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
     values = {
@@ -82,12 +82,12 @@ async def reserve_stock(body: Reserve, rpc: Rpc) -> Any:
     return await rpc.inventory.reserve_stock(body.data())
 
 
-@router.get("/reservations")
+@router.get("/reservations", responses={404: {"model": ErrorBody}})  # a contract_id that cannot exist
 async def list_reservations(
     rpc: Rpc,
     page: Pagination,
     contract_id: Annotated[str | None, Query(max_length=64)] = None,
-    product_id: Annotated[int | None, Query(ge=1)] = None,
+    product_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: Literal["active", "released", "dispatched"] | None = None,
 ) -> Any:
     values = {"contract_id": _id(contract_id, "Contract"), "product_id": product_id, "status": status}
@@ -95,7 +95,9 @@ async def list_reservations(
     return await rpc.inventory.list_reservations(filters, page.page, page.page_size)
 
 
-@router.post("/reservations/{contract_id}/release", dependencies=[RESERVERS])
+@router.post(
+    "/reservations/{contract_id}/release", dependencies=[RESERVERS], responses={404: {"model": ErrorBody}}
+)
 async def release_reservations(contract_id: str, rpc: Rpc, body: ReleaseReservations | None = None) -> Any:
     reason = body.reason if body is not None else None
     return await rpc.inventory.release_reservations(path_id(contract_id, "Contract"), reason)

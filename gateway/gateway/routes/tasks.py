@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc, path_id
-from ..schemas import ErrorBody
+from ..schemas import MAX_ID, ErrorBody
 from ..schemas_notify import TaskKind, TaskStatus, TaskUpdate
 
 router = APIRouter(
@@ -25,7 +25,7 @@ async def list_tasks(
     page: Pagination,
     status: TaskStatus | None = None,
     kind: TaskKind | None = None,
-    assignee_id: Annotated[int | None, Query(ge=1)] = None,
+    assignee_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     document_type: Annotated[str | None, Query(max_length=50)] = None,
     document_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:

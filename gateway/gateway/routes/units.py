@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc, path_id
-from ..schemas import ErrorBody
+from ..schemas import MAX_ID, ErrorBody
 
 router = APIRouter(
     prefix="/units",
@@ -23,13 +23,13 @@ router = APIRouter(
 Status = Literal["in_stock", "reserved", "dispatched", "leased", "returned", "scrapped"]
 
 
-@router.get("")
+@router.get("", responses={404: {"model": ErrorBody}})  # a contract_id that cannot exist
 async def list_units(
     rpc: Rpc,
     page: Pagination,
     q: Annotated[str | None, Query(max_length=100, description="part of a serial number")] = None,
-    product_id: Annotated[int | None, Query(ge=1)] = None,
-    warehouse_id: Annotated[int | None, Query(ge=1)] = None,
+    product_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    warehouse_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: Status | None = None,
     contract_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:

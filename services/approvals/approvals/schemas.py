@@ -12,11 +12,18 @@ from . import domain
 
 
 class Text(fields.String):
-    """A string, stripped; an empty one is ``None``."""
+    """A string, stripped; an empty one is ``None`` where the field allows ``None`` and refused
+    (422) where it does not. ``None`` never reaches the validators (``Length`` would fail on it)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         s = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not s and not self.allow_none:
+            raise ValidationError("may not be blank")
         return s or None
+
+    def _validate(self, value):
+        if value is not None:
+            super()._validate(value)
 
 
 class DocumentType(fields.String):
@@ -82,6 +89,10 @@ class ConditionsSchema(Schema):
     contract_kind = Text(allow_none=True, validate=validate.Length(max=50))
 
 
+# the priority column is a 32-bit integer in PostgreSQL
+PRIORITY_RANGE = validate.Range(min=-(2**31), max=2**31 - 1)
+
+
 class StepSchema(Schema):
     name = Text(required=True, validate=validate.Length(max=200))
     mode = fields.String(load_default=domain.ANY, validate=validate.OneOf(domain.MODES))
@@ -103,7 +114,7 @@ class FlowCreateSchema(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=200))
     document_type = DocumentType(required=True)
     conditions = fields.Nested(ConditionsSchema, load_default=dict)
-    priority = fields.Integer(load_default=100, strict=True)
+    priority = fields.Integer(load_default=100, strict=True, validate=PRIORITY_RANGE)
     sla_hours = fields.Integer(
         load_default=domain.DEFAULT_SLA_HOURS, strict=True, validate=validate.Range(min=1, max=24 * 365)
     )
@@ -124,7 +135,7 @@ class FlowUpdateSchema(FlowCreateSchema):
     name = Text(validate=validate.Length(min=1, max=200))
     document_type = DocumentType()
     conditions = fields.Nested(ConditionsSchema)
-    priority = fields.Integer(strict=True)
+    priority = fields.Integer(strict=True, validate=PRIORITY_RANGE)
     sla_hours = fields.Integer(strict=True, validate=validate.Range(min=1, max=24 * 365))
     allow_self_approval = fields.Boolean()
     active = fields.Boolean()

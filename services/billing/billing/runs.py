@@ -649,7 +649,7 @@ def start_billing_run(db, caller, data: Any, spawn=None) -> dict[str, Any]:
 
 
 def get_billing_run(db, caller, run_id: Any) -> dict[str, Any]:
-    scopes.read_access(caller)
+    scopes.company_read_access(caller, "read billing runs")
     run_id = parse_id(run_id, "run_id")
     with db.read() as s:
         row = s.execute(select(m.billing_runs).where(R.id == run_id)).mappings().first()
@@ -659,7 +659,7 @@ def get_billing_run(db, caller, run_id: Any) -> dict[str, Any]:
 
 
 def list_billing_runs(db, caller, page: Any, page_size: Any) -> dict[str, Any]:
-    scopes.read_access(caller)
+    scopes.company_read_access(caller, "read billing runs")
     page, page_size = page_args(page, page_size)
     with db.read() as s:
         rows, total = run_page(s, select(m.billing_runs).order_by(R.id.desc()), page, page_size)

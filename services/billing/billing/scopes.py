@@ -81,6 +81,19 @@ def dashboard_access(caller: CallerContext | None) -> Access:
     return access
 
 
+def company_read_access(caller: CallerContext | None, action: str) -> Access:
+    """Records of the whole company rather than of one customer (billing runs: their counts and
+    failures name every customer's contracts): the roles that read everything, not a sales rep
+    (who reads only their own customers' documents) nor a portal user → 403."""
+    access = read_access(caller)
+    if access.restricted:
+        raise PermissionDenied(
+            f"Only {', '.join(READ_ALL_ROLES)} may {action}: it covers every customer",
+            {"required_roles": list(READ_ALL_ROLES), "roles": list(_authenticated(caller).roles)},
+        )
+    return access
+
+
 def write_access(caller: CallerContext | None, action: str = "change billing documents") -> Access:
     caller = _authenticated(caller)
     caller.require_any(WRITE_ROLES, action)

@@ -5,6 +5,10 @@ content type it does not accept), which kills the consumer thread and with it th
 service. This one hands such messages to the provider (an event handler parks them in its
 dead-letter queue) or, failing that, parks them in ``crm.malformed`` and acks them: one bad
 message never takes a service down and is never silently dropped.
+
+It also acks and requeues safely when the broker connection is gone (a broker restart while a
+worker runs): Nameko's own ``ack_message`` lets the socket error escape, which kills the worker
+thread and with it the container. An unacked message is redelivered by the broker anyway.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import logging
 from functools import partial
 
+from amqp.exceptions import AMQPError
 from kombu import Connection
+from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.pools import producers
 from nameko.messaging import QueueConsumer
 
@@ -21,6 +27,10 @@ from .config import durable_queue
 log = logging.getLogger(__name__)
 
 MALFORMED_QUEUE = "crm.malformed"
+
+# what acking on a connection the broker dropped raises: socket errors (ConnectionResetError,
+# BrokenPipeError …), py-amqp's and kombu's connection errors
+BROKER_CONNECTION_ERRORS: tuple[type[BaseException], ...] = (OSError, AMQPError, KombuOperationalError)
 
 
 def park(amqp_uri: str, queue: str, message, reason: str, extra_headers: dict | None = None) -> None:
@@ -47,6 +57,18 @@ def park(amqp_uri: str, queue: str, message, reason: str, extra_headers: dict | 
 
 
 class SafeQueueConsumer(QueueConsumer):
+    def ack_message(self, message) -> None:
+        try:
+            super().ack_message(message)
+        except BROKER_CONNECTION_ERRORS as exc:
+            log.warning("could not ack a message, the broker will redeliver it: %r", exc)
+
+    def requeue_message(self, message) -> None:
+        try:
+            super().requeue_message(message)
+        except BROKER_CONNECTION_ERRORS as exc:
+            log.warning("could not requeue a message, the broker will redeliver it: %r", exc)
+
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
             consumer = consumer_cls(

@@ -64,6 +64,14 @@ class PermissionDenied(CrmError):
     code = "FORBIDDEN"
 
 
+@deserialize_to_instance
+class Unavailable(CrmError):
+    """Something the service needs (its database) cannot be reached right now: try again
+    later (HTTP 503). Raised for the caller by :func:`crm_common.rpc.unavailable_error`."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
 def not_found(entity: str, entity_id: Any) -> NotFound:
     """``NotFound("product 7 not found", {"entity": "product", "id": 7})``."""
     return NotFound(f"{entity} {entity_id} not found", {"entity": entity, "id": entity_id})
@@ -74,6 +82,7 @@ EXPECTED_EXCEPTIONS: tuple[type[CrmError], ...] = (
     ValidationFailed,
     Conflict,
     PermissionDenied,
+    Unavailable,
 )
 
 

@@ -123,7 +123,17 @@ class EventHandler(Entrypoint):
             self._dead_letter(message, f"malformed: {problem}", attempts=0)
             return
         db = self._db
-        if db is not None and already_processed(db, body["event_id"], self.handler_key):
+        try:
+            done = db is not None and already_processed(db, body["event_id"], self.handler_key)
+        except Exception as exc:
+            # the database is down: this runs in the consumer's thread, where an exception
+            # would stop the service. Let the handler run: it fails on the database too and
+            # takes the retry path; its processed marker still keeps it idempotent.
+            log.warning(
+                "cannot check whether %s processed event %s: %r", self.handler_key, body["event_id"], exc
+            )
+            done = False
+        if done:
             log.info("event %s already processed by %s; skipped", body["event_id"], self.handler_key)
             self.queue_consumer.ack_message(message)
             return

@@ -1,19 +1,25 @@
 """``@rpc`` for CRM services: Nameko's RPC entrypoint on a consumer that survives malformed
 requests (undecodable bodies, bodies that are not ``{"args": [...], "kwargs": {...}}``,
 requests without a reply address). Such requests are parked in ``crm.malformed`` and acked;
-a well-formed request to an unknown method still gets Nameko's ``MethodNotFound`` reply."""
+a well-formed request to an unknown method still gets Nameko's ``MethodNotFound`` reply.
+
+A method that fails because the service's database cannot be reached answers
+:class:`~crm_common.errors.Unavailable` (the gateway's 503), not an internal error; a reply
+that cannot be sent because the broker connection dropped is logged, never fatal."""
 
 from __future__ import annotations
 
 import logging
 
-from nameko.rpc import ReplyListener, RpcConsumer
+import eventlet
+from nameko.rpc import MethodProxy, ReplyListener, RpcConsumer, ServiceProxy
 from nameko.rpc import Rpc as NamekoRpc
 from nameko.rpc import RpcProxy as NamekoRpcProxy
 
-from .consumer import MALFORMED_QUEUE, SafeQueueConsumer, park
+from .config import env_float
+from .consumer import BROKER_CONNECTION_ERRORS, MALFORMED_QUEUE, SafeQueueConsumer, park
 from .db import dumps
-from .errors import EXPECTED_EXCEPTIONS, CrmError
+from .errors import EXPECTED_EXCEPTIONS, CrmError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +62,52 @@ class Rpc(NamekoRpc):
         )
 
     def handle_result(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None and not isinstance(exc_info[1], CrmError):
+            unavailable = unavailable_error(exc_info[1])
+            if unavailable is not None:
+                log.warning("%s: %r", unavailable.message, exc_info[1])
+                exc_info = (Unavailable, unavailable, exc_info[2])
         if exc_info is not None and isinstance(exc_info[1], CrmError):
             exc = canonical_error(exc_info[1])
             exc.args = (exc.message, dumps(exc.details))
             exc_info = (type(exc), exc, exc_info[2])
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        try:
+            return super().handle_result(message, worker_ctx, result, exc_info)
+        except BROKER_CONNECTION_ERRORS as exc:
+            # the broker went away while the worker ran: the caller gets no reply (it answers
+            # 503/504 on its side) and the unacked request is the broker's to redeliver; the
+            # service itself must keep running
+            log.warning("could not reply to %s, broker connection lost: %r", worker_ctx.call_id, exc)
+            return result, exc_info
+
+
+SQLITE_UNAVAILABLE = ("database is locked", "unable to open database", "disk i/o error", "database is busy")
+
+
+def unavailable_error(exc: BaseException) -> Unavailable | None:
+    """The :class:`Unavailable` error a caller should get for ``exc`` when ``exc`` says the
+    service's database cannot be reached right now (PostgreSQL down, sessions terminated,
+    connections refused, pool exhausted, SQLite locked); None for every other error, which
+    stays an internal error (a missing table is a bug, not an outage)."""
+    from sqlalchemy import exc as sa_exc
+
+    reason = None
+    if isinstance(exc, sa_exc.DBAPIError):
+        orig = getattr(exc, "orig", None)
+        if exc.connection_invalidated or isinstance(exc, sa_exc.InterfaceError):
+            reason = "connection lost"
+        elif isinstance(exc, sa_exc.OperationalError):
+            if type(orig).__module__.startswith("sqlite3"):
+                text = str(orig).lower()
+                if any(marker in text for marker in SQLITE_UNAVAILABLE):
+                    reason = text
+            else:
+                reason = "cannot reach the database"
+    elif isinstance(exc, (sa_exc.TimeoutError, sa_exc.DisconnectionError)):
+        reason = type(exc).__name__
+    if reason is None:
+        return None
+    return Unavailable("The service's database is unavailable, try again later", {"reason": reason})
 
 
 def canonical_error(exc: CrmError) -> CrmError:
@@ -78,13 +125,55 @@ class SafeReplyListener(ReplyListener):
     queue_consumer = SafeQueueConsumer()
 
 
+def service_rpc_timeout() -> float:
+    """Seconds a service waits for another service's reply (``CRM_SERVICE_RPC_TIMEOUT``,
+    default 30)."""
+    return env_float("CRM_SERVICE_RPC_TIMEOUT", 30.0)
+
+
+class TimedMethodProxy(MethodProxy):
+    """Nameko's method proxy with a deadline: Nameko 2.14 waits for a reply forever, so a
+    service whose dependency is down (killed, not restarted) kept every worker that called it
+    blocked until the whole service stopped answering. The request expires with the deadline
+    (a late consumer never runs it) and the caller gets :class:`Unavailable` (HTTP 503)."""
+
+    def __init__(self, worker_ctx, service_name, method_name, reply_listener, timeout=None, **options):
+        self.timeout = service_rpc_timeout() if timeout is None else float(timeout)
+        options.setdefault("expiration", self.timeout)
+        super().__init__(worker_ctx, service_name, method_name, reply_listener, **options)
+
+    def __call__(self, *args, **kwargs):
+        reply = self._call(*args, **kwargs)
+        timer = eventlet.Timeout(self.timeout)
+        try:
+            return reply.result()
+        except eventlet.Timeout as fired:
+            if fired is not timer:
+                raise  # someone else's deadline
+            raise Unavailable(
+                f"Service {self.service_name!r} did not answer in time",
+                {"service": self.service_name, "method": self.method_name, "timeout_seconds": self.timeout},
+            ) from None
+        finally:
+            timer.cancel()
+
+
+class TimedServiceProxy(ServiceProxy):
+    def __getattr__(self, name):
+        return TimedMethodProxy(self.worker_ctx, self.service_name, name, self.reply_listener, **self.options)
+
+
 class RpcProxy(NamekoRpcProxy):
     """``customers_rpc = RpcProxy("customers")``: Nameko's proxy for calling another service,
     whose reply queue is consumed by the consumer that survives malformed messages. The caller
     context of the current worker travels with the call, so the callee enforces the original
-    caller's scopes."""
+    caller's scopes. A call waits at most ``timeout`` seconds (default
+    :func:`service_rpc_timeout`), then raises :class:`~crm_common.errors.Unavailable`."""
 
     rpc_reply_listener = SafeReplyListener()
+
+    def get_dependency(self, worker_ctx):
+        return TimedServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **self.options)
 
 
 rpc = Rpc.decorator

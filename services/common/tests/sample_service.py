@@ -38,6 +38,7 @@ class SampleService(ServiceBase):
     db = Database(metadata)
     relay = OutboxRelayProvider()
     sample_rpc = RpcProxy("sample")  # calls itself: enough to prove context propagation
+    ghost_rpc = RpcProxy("ghost", timeout=1)  # a service whose queue exists but nobody consumes
 
     @rpc
     def create_item(self, name):
@@ -59,6 +60,10 @@ class SampleService(ServiceBase):
     @rpc
     def whoami_via_proxy(self):
         return self.sample_rpc.whoami()
+
+    @rpc
+    def call_ghost(self):
+        return self.ghost_rpc.anything()
 
     @rpc
     def fail_subclass(self):

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
@@ -607,6 +608,7 @@ _FALSE = {"0", "false", "no", "n", "f"}
 MAX_BATCH_ROWS = 5000
 
 
+@functools.lru_cache(maxsize=1024)  # called for every cell of an import: headers repeat
 def column_name(header: str) -> str:
     """``"Tax ID"`` / ``"\\ufefftax-id"`` → ``"tax_id"``."""
     return re.sub(r"[\s\-]+", "_", header.replace("\ufeff", "").strip().lower())

@@ -35,6 +35,15 @@ PRICE_ROLES = ("admin", "sales_manager", "finance", "system")
 TRADE_IN_ROLES = ("admin", "sales_manager", "sales_rep", "warehouse", "system")
 
 
+def trade_in_submitter_scope(caller: CallerContext) -> str | None:
+    """Whose trade-ins ``caller`` reads: a sales rep only those they submitted (offered by their
+    customers; inventory keeps no customer owners, so the submitter is the rep's mark), any
+    other reader every trade-in (``None``)."""
+    if caller.has_any(tuple(r for r in READ_ROLES if r != "sales_rep")):
+        return None
+    return caller.actor
+
+
 def require(caller: CallerContext, roles: Sequence[str], action: str) -> None:
     if not caller.authenticated:
         raise PermissionDenied("Not authenticated", {"required_roles": list(roles)})

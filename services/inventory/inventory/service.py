@@ -8,6 +8,7 @@ import datetime as dt
 from crm_common.db import Database
 from crm_common.events import event_handler
 from crm_common.outbox import OutboxRelayProvider
+from crm_common.rpc import RpcProxy
 from crm_common.service import ServiceBase
 
 from . import events, importer, usecases
@@ -20,6 +21,8 @@ class InventoryService(ServiceBase):
 
     db = Database(metadata)
     relay = OutboxRelayProvider()
+    # a trade-in's customer is looked up in the caller's scope (the context travels with the call)
+    customers_rpc = RpcProxy("customers")
 
     # -- catalogue -------------------------------------------------------------------------
     @rpc
@@ -154,7 +157,7 @@ class InventoryService(ServiceBase):
     # -- trade-ins -------------------------------------------------------------------------
     @rpc
     def create_trade_in(self, data):
-        return usecases.create_trade_in(self.db, self.caller, data)
+        return usecases.create_trade_in(self.db, self.caller, data, self.customers_rpc.get_customer)
 
     @rpc
     def get_trade_in(self, trade_in_id):

@@ -1843,12 +1843,19 @@ def dump_trade_in(row: Mapping) -> dict:
     return out
 
 
-def create_trade_in(db, caller: CallerContext, data: Any) -> dict:
+def create_trade_in(db, caller: CallerContext, data: Any, get_customer: Any = None) -> dict:
     """A trade-in application (a used machine offered against a new one), submitted for
-    approval: ``trade_in_submitted`` asks the approvals service for a decision."""
+    approval: ``trade_in_submitted`` asks the approvals service for a decision. Its customer is
+    looked up with ``get_customer`` (the customers service, in the caller's scope): one the
+    caller may not see is as unknown as a missing one (422 naming ``customer_id``)."""
     domain.require(caller, domain.TRADE_IN_ROLES, "submit trade-ins")
     v = load_or_raise(trade_in_in, data)
     customer_id = document_id(v["customer_id"], "customer_id") if v["customer_id"] is not None else None
+    if customer_id is not None and get_customer is not None:
+        try:
+            get_customer(int(customer_id) if customer_id.isdigit() else customer_id)
+        except NotFound:
+            raise ValidationFailed.field("customer_id", "unknown customer") from None
     now = utcnow()
     with db.transaction() as uow:
         s = uow.session
@@ -1885,9 +1892,16 @@ def create_trade_in(db, caller: CallerContext, data: Any) -> dict:
 
 
 def get_trade_in(db, caller: CallerContext, trade_in_id: Any) -> dict:
+    """A trade-in; a sales rep's view is limited to the ones they submitted (another rep's → 404,
+    like a missing one)."""
     domain.require(caller, domain.READ_ROLES, "read trade-ins")
+    trade_in_id = domain.parse_id(trade_in_id, "trade_in_id")
+    submitter = domain.trade_in_submitter_scope(caller)
     with db.read() as s:
-        return dump_trade_in(trade_in_row(s, domain.parse_id(trade_in_id, "trade_in_id")))
+        row = trade_in_row(s, trade_in_id)
+        if submitter is not None and row["submitted_by"] != submitter:
+            raise not_found("trade-in", trade_in_id)
+        return dump_trade_in(row)
 
 
 def list_trade_ins(db, caller: CallerContext, filters: Any, page: Any = 1, page_size: Any = 50) -> dict:
@@ -1895,6 +1909,9 @@ def list_trade_ins(db, caller: CallerContext, filters: Any, page: Any = 1, page_
     page, page_size = domain.page_args(page, page_size)
     f = plain_filters(filters)
     query = select(m.trade_ins)
+    submitter = domain.trade_in_submitter_scope(caller)
+    if submitter is not None:
+        query = query.where(TI.submitted_by == submitter)
     if f.get("status") is not None:
         if f["status"] not in domain.TRADE_IN_STATUSES:
             raise ValidationFailed.field("status", f"one of {', '.join(domain.TRADE_IN_STATUSES)}")

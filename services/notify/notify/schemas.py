@@ -9,9 +9,18 @@ from . import domain
 
 
 class Text(fields.String):
+    """A string, stripped; an empty one is ``None`` where the field allows ``None`` and refused
+    (422) where it does not. ``None`` never reaches the validators (``Length`` would fail on it)."""
+
     def _deserialize(self, value, attr, data, **kwargs):
         s = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not s and not self.allow_none:
+            raise ValidationError("may not be blank")
         return s or None
+
+    def _validate(self, value):
+        if value is not None:
+            super()._validate(value)
 
 
 class EventName(fields.String):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from billing import runs, taxes
-from billing_fixtures import ADMIN, FINANCE, REP, WAREHOUSE, contract, line
+from billing_fixtures import ADMIN, FINANCE, MANAGER, REP, WAREHOUSE, contract, line
 from crm_common.errors import PermissionDenied, ValidationFailed
 
 
@@ -126,6 +126,17 @@ def test_start_billing_run_answers_the_run_and_checks_roles(admin, finance, acti
         service(REP).start_billing_run({"as_of": "2027-02-20"})
     with pytest.raises(ValidationFailed):
         finance.start_billing_run({"as_of": "20.02.2027"})
+
+
+def test_billing_runs_cover_every_customer_so_a_sales_rep_does_not_read_them(activate, finance, service):
+    """A run's counts and failures name every customer's contracts: read by the roles that read
+    everything, refused (403) to a sales rep, who reads only their own customers' documents."""
+    activate()
+    run_view = finance.start_billing_run({"as_of": "2027-02-20"})
+    assert service(MANAGER).get_billing_run(run_view["id"])["id"] == run_view["id"]
+    for call in (lambda s: s.get_billing_run(run_view["id"]), lambda s: s.list_billing_runs(1, 10)):
+        with pytest.raises(PermissionDenied):
+            call(service(REP))
 
 
 def test_renewal_contract_gets_a_renewal_invoice(db, activate, deliver, finance):

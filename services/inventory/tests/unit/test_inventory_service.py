@@ -490,3 +490,39 @@ def test_list_units_of_a_contract_reserved_dispatched_or_leased(
         with pytest.raises(ValidationFailed) as err:
             rep.list_units({"contract_id": bad})
         assert "contract_id" in err.value.details
+
+
+def test_a_sales_rep_reads_only_the_trade_ins_they_submitted(service):
+    from conftest import new_caller
+
+    mine = service(new_caller("sales_rep", user_id=3))
+    other = service(new_caller("sales_rep", user_id=4))
+    offer = {"serial_number": "OLD-7", "condition": "good", "requested_value": "300.00", "currency": "EUR"}
+    ti = mine.create_trade_in({**offer, "customer_id": 5})
+    assert mine.get_trade_in(ti["id"])["id"] == ti["id"]
+    assert [t["id"] for t in mine.list_trade_ins({})["items"]] == [ti["id"]]
+    with pytest.raises(NotFound):
+        other.get_trade_in(ti["id"])  # another rep's trade-in looks like a missing one
+    assert other.list_trade_ins({})["items"] == []
+    for role in ("sales_manager", "approver", "warehouse", "readonly"):
+        assert service(new_caller(role, user_id=9)).get_trade_in(ti["id"])["id"] == ti["id"]
+
+
+def test_a_trade_in_names_only_a_customer_the_caller_may_see(db):
+    """The customer is looked up in the caller's scope (the customers service answers another
+    rep's customer with NotFound): such a customer is refused like a missing one."""
+    from conftest import new_caller
+    from inventory import usecases
+
+    def get_customer(customer_id):
+        if customer_id != 5:
+            raise NotFound(f"customer {customer_id} not found")
+        return {"id": 5}
+
+    rep = new_caller("sales_rep", user_id=3)
+    offer = {"serial_number": "OLD-8", "condition": "good", "requested_value": "10.00", "currency": "EUR"}
+    with pytest.raises(ValidationFailed) as refused:
+        usecases.create_trade_in(db, rep, {**offer, "customer_id": 6}, get_customer)
+    assert "customer_id" in refused.value.details
+    made = usecases.create_trade_in(db, rep, {**offer, "customer_id": 5}, get_customer)
+    assert made["customer_id"] == 5

@@ -97,6 +97,19 @@ def submitted_contract(client, customer, product) -> dict:
     return contract
 
 
+def approved_schedule(client, contract_id) -> dict:
+    """Billing's schedule of an approved contract: built from ``contract_approved``, before the
+    start date's job activates it (ADR 0011)."""
+
+    def schedule():
+        r = client.get(f"/api/v1/billing/schedules/{contract_id}")
+        return r.json() if r.status_code == 200 else None
+
+    found = poll(schedule, message="billing schedule from contract_approved")
+    assert found["contract_status"] == "approved", found
+    return found
+
+
 def task_for(admin, invoice_id, status):
     r = admin.get(
         "/api/v1/tasks",
@@ -124,23 +137,27 @@ def run_scenario(system, admin) -> None:
         contract = submitted_contract(manager, customer, product)
     decide_pending(system, admin, "contract", contract["id"])
     poll(lambda: status_is(admin, contract["id"], "approved"), message="contract approved")
+    schedule = approved_schedule(admin, contract["id"])
+    assert schedule["frequency"] == "monthly" and schedule["currency"] == CURRENCY
 
-    # the start date arrives: active → contract_activated → billing's schedule
+    # the start date arrives: ONE daily job call activates the contract and bills its first period,
+    # whichever service runs its job first (ADR 0011) — there when the call returns
     job = admin.post("/api/v1/admin/jobs/daily", json={"as_of": START.isoformat()})
     assert job.status_code == 200, job.text
     assert job.json()["results"]["contracts"]["contracts_activated"] >= 1, job.text
     assert status_is(admin, contract["id"], "active")
-    schedule = poll(
-        lambda: (lambda r: r.json() if r.status_code == 200 else None)(
-            admin.get(f"/api/v1/billing/schedules/{contract['id']}")
-        ),
-        message="billing schedule from contract_activated",
+    (first,) = contract_invoices(admin, contract["id"])
+    assert (first["period_start"], first["issue_date"], first["total"]) == (
+        START.isoformat(),
+        START.isoformat(),
+        "120.00",
     )
-    assert schedule["frequency"] == "monthly" and schedule["currency"] == CURRENCY
-    # billing's own daily run for the start date went concurrently with the activation: it billed
-    # the first period only if the schedule was already there
-    early = len(contract_invoices(admin, contract["id"]))
-    assert early in (0, 1)
+    # the customer sees it in the portal
+    portal_user = system.create_user(["portal"], customer_id=customer["id"])
+    with system.as_user(portal_user) as portal:
+        r = portal.get("/api/v1/portal/invoices")
+        assert r.status_code == 200, r.text
+        assert [(i["id"], i["number"]) for i in r.json()["items"]] == [(first["id"], first["number"])]
 
     # ONE run bills the rest of the year: 12 invoices in all, 15 Jan – 14 Feb … 15 Dec – 14 Jan
     before = invoice_total(admin)
@@ -150,7 +167,7 @@ def run_scenario(system, admin) -> None:
     assert run["status"] == "completed" and run["failed"] == 0 and run["failures"] == [], run
     assert run["invoices_created"] == invoice_total(admin) - before
     invoices = contract_invoices(admin, contract["id"])
-    assert len(invoices) == 12 and run["invoices_created"] >= 12 - early, run
+    assert len(invoices) == 12 and run["invoices_created"] >= 11, run
     assert [(i["period_start"], i["period_end"]) for i in invoices] == expected_periods()
     for inv in invoices:
         assert inv["status"] == "issued" and inv["kind"] == "contract" and inv["currency"] == CURRENCY
@@ -308,3 +325,51 @@ def run_scenario(system, admin) -> None:
     assert mrr["currencies"][CURRENCY] == {"mrr": "100.00", "arr": "1200.00", "contracts": 1}, mrr
     after = admin.get("/api/v1/reports/recurring-revenue", params={"as_of": "2028-02-01"}).json()
     assert CURRENCY not in after["currencies"], after
+
+
+def test_one_daily_job_a_year_after_the_start_bills_the_whole_year_at_once(system):
+    """A contract approved before the date is billed by that date's daily job in the same call,
+    whatever order the services run their jobs in: run once for the term's last day, there are
+    exactly 12 invoices totalling 12 × the price when the call returns, and the customer sees
+    them in the portal. (In NOK, which no other end-to-end test uses.)"""
+    currency, price = "NOK", Decimal("250.00")
+    with system.client() as admin:
+        r = admin.post("/api/v1/customers", json={"name": f"Fjordservice AS {uuid.uuid4().hex[:6]}",
+                                                  "kind": "company", "language": "en"})  # fmt: skip
+        assert r.status_code == 201, r.text
+        customer = r.json()
+        r = admin.post("/api/v1/products", json={"sku": f"NOK-{uuid.uuid4().hex[:6]}", "name": "Kompressorservice",
+                                                 "kind": "service", "unit_price": str(price),
+                                                 "currency": currency})  # fmt: skip
+        assert r.status_code == 201, r.text
+        product = r.json()
+        manager_user = system.create_user(["sales_manager"])
+        with system.as_user(manager_user) as manager:  # drafts and submits; the admin approves
+            r = manager.post(
+                "/api/v1/contracts",
+                json={"customer_id": customer["id"], "title": "Service 2027", "kind": "maintenance", "currency": currency,
+                      "start_date": START.isoformat(), "end_date": "2028-01-14",
+                      "billing": {"frequency": "monthly", "in_advance": True, "payment_terms_days": TERMS_DAYS},
+                      "lines": [{"product_id": product["id"], "quantity": 1}]},
+            )  # fmt: skip
+            assert r.status_code == 201, r.text
+            contract = r.json()
+            assert manager.post(f"/api/v1/contracts/{contract['id']}/submit").status_code == 200
+        decide_pending(system, admin, "contract", contract["id"])
+        poll(lambda: status_is(admin, contract["id"], "approved"), message="contract approved")
+        approved_schedule(admin, contract["id"])
+
+        job = admin.post("/api/v1/admin/jobs/daily", json={"as_of": "2028-01-14"})
+        assert job.status_code == 200, job.text
+        invoices = contract_invoices(admin, contract["id"])
+        assert [(i["period_start"], i["period_end"]) for i in invoices] == expected_periods()
+        assert sum(Decimal(i["subtotal"]) for i in invoices) == 12 * price
+        assert sum(Decimal(i["total"]) for i in invoices) == 12 * Decimal(invoices[0]["total"])
+        assert [i["issue_date"] for i in invoices] == [p for p, _ in expected_periods()]  # dated when due
+        assert status_is(admin, contract["id"], "active")
+
+        portal_user = system.create_user(["portal"], customer_id=customer["id"])
+        with system.as_user(portal_user) as portal:
+            r = portal.get("/api/v1/portal/invoices", params={"page_size": 100})
+            assert r.status_code == 200, r.text
+            assert sorted(i["id"] for i in r.json()["items"]) == sorted(i["id"] for i in invoices)

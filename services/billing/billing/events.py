@@ -7,7 +7,9 @@ Invoice events carry the invoice as notify and contracts read it (:func:`billing
 ``customer_id``, ``customer_name``, ``customer_code``, ``language``, ``owner_id`` (the customer's
 owner), ``contract_id``, ``contract_number``, ``currency``, ``subtotal``, ``tax``, ``total``,
 ``amount`` (= total), ``amount_due``, ``paid``, ``credited``, ``issue_date``, ``due_date``,
-``period_start``, ``period_end``, ``pdf_url``.
+``period_start``, ``period_end``, ``pdf_url``. ``invoice_issued`` of a billing run and
+``invoice_overdue`` also carry ``as_of``, the date of the run or scan (ADR 0011: consumers date
+what they do about it by that date); ``invoice_overdue`` carries ``days_overdue``.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ PUBLISHED = (
 )
 
 # consumed
+CONTRACT_APPROVED = "contract_approved"
 CONTRACT_ACTIVATED = "contract_activated"
 CONTRACT_AMENDED = "contract_amended"
 CONTRACT_RENEWED = "contract_renewed"

@@ -597,9 +597,10 @@ def apply_change(
     return row
 
 
-def mark_overdue(db, as_of: dt.date, batch: int = 500) -> int:
-    """Invoices past their due date with money still owed become overdue; ``invoice_overdue`` is
-    published once per invoice (the collection task opens; ``invoice_paid`` closes it)."""
+def mark_overdue(db, as_of: dt.date, batch: int = 500, contract_id: int | None = None) -> int:
+    """Invoices past their due date on ``as_of`` with money still owed become overdue (on
+    ``as_of``); ``invoice_overdue`` (with ``as_of``) is published once per invoice (the collection
+    task opens, due on ``as_of``; ``invoice_paid`` closes it). ``contract_id``: only its invoices."""
     count = 0
     while True:
         with db.transaction() as uow:
@@ -610,6 +611,8 @@ def mark_overdue(db, as_of: dt.date, batch: int = 500) -> int:
                 .order_by(I.id)
                 .limit(batch)
             )
+            if contract_id is not None:
+                query = query.where(I.contract_id == contract_id)
             if s.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = [dict(r) for r in s.execute(query).mappings()]
@@ -626,7 +629,10 @@ def mark_overdue(db, as_of: dt.date, batch: int = 500) -> int:
                 r.update(status="overdue", overdue_at=as_of)
                 payloads.append(
                     invoice_payload(
-                        r, owners.get(r["customer_id"]), days_overdue=(as_of - r["due_date"]).days
+                        r,
+                        owners.get(r["customer_id"]),
+                        days_overdue=(as_of - r["due_date"]).days,
+                        as_of=as_of.isoformat(),
                     )
                 )
             uow.publish_many(ev.INVOICE_OVERDUE, payloads)

@@ -280,8 +280,12 @@ def write_plans(uow, plans: list[Plan], as_of: dt.date) -> tuple[int, int]:
     rows = invoices.insert_invoices(s, new, uow.caller.actor)
     if rows:
         owners = invoices.owners_of(s, {r["customer_id"] for r in rows})
-        uow.publish_many(
-            ev.INVOICE_ISSUED, [invoices.invoice_payload(r, owners.get(r["customer_id"])) for r in rows]
+        uow.publish_many(  # as_of: the run's date (notify fires what its job for that date fires)
+            ev.INVOICE_ISSUED,
+            [
+                invoices.invoice_payload(r, owners.get(r["customer_id"]), as_of=as_of.isoformat())
+                for r in rows
+            ],
         )
     notes = 0
     for p in plans:
@@ -583,6 +587,13 @@ def _one_by_one(
             out["n"] += 1
             out["failures"].append(_failure(row, exc))
     return out
+
+
+def bill_contract(db, contract_id: int, as_of: dt.date) -> dict[str, Any]:
+    """What the run for ``as_of`` does for one contract (its due periods, its true-up), outside a
+    run: for a contract that another service's daily job for ``as_of`` started or renewed after
+    billing's own run for that date had passed it (ADR 0011). Idempotent like a run."""
+    return _batch(db, as_of, 0, 1, None, only=contract_id)
 
 
 def create_run(db, caller, as_of: dt.date) -> int:

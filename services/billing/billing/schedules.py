@@ -219,8 +219,20 @@ def _start_or_amend(
         _insert_schedule(s, values)
         return f"schedule of {payload.get('number')} created ({values['frequency']}, next bill {values['next_bill_date']})"
     if int(payload.get("version") or 1) <= current["version"]:
+        _follow_status(s, current, payload)
         return f"schedule of {payload.get('number')} already at version {current['version']}"
     return _amend(s, current, payload, at, effective)
+
+
+def _follow_status(s: Session, current: Mapping[str, Any], payload: Mapping[str, Any]) -> None:
+    """Activation is only a status: the schedule built at approval already bills from the start
+    date; ``contract_activated`` (same version) just records that the contract is active."""
+    if payload.get("status") == "active" and current.get("contract_status") in (None, "approved"):
+        s.execute(
+            update(m.schedules)
+            .where(S.contract_id == current["contract_id"])
+            .values(contract_status="active", updated_at=utcnow())
+        )
 
 
 def _amend(
@@ -315,7 +327,9 @@ def apply_contract_event(db, envelope: Mapping[str, Any]) -> str:
     with db.transaction() as uow:
         s = uow.session
         customers.remember_from_contract(s, payload)
-        if event_type == ev.CONTRACT_ACTIVATED:
+        if event_type in (ev.CONTRACT_APPROVED, ev.CONTRACT_ACTIVATED):
+            # approval builds the schedule (it bills from the start date whether or not the
+            # activation has run yet); activation, and contracts imported active, only confirm it
             return _start_or_amend(s, payload, at, None)
         if event_type == ev.CONTRACT_AMENDED:
             return _start_or_amend(s, payload, at, _opt_date(payload.get("effective_date")))

@@ -16,7 +16,20 @@ from crm_common.outbox import OutboxRelayProvider
 from crm_common.rpc import RpcProxy
 from crm_common.service import ServiceBase
 
-from . import credits, customers, dashboard, invoices, payments, pdfs, reports, runs, schedules, taxes, users
+from . import (
+    credits,
+    customers,
+    daily,
+    dashboard,
+    invoices,
+    payments,
+    pdfs,
+    reports,
+    runs,
+    schedules,
+    taxes,
+    users,
+)
 from . import events as ev
 from .dashboard import DashboardWarmUp
 from .exceptions import rpc
@@ -180,9 +193,13 @@ class BillingService(ServiceBase):
         return dashboard.dashboard(self.db, self.caller, args)
 
     # -- events in -------------------------------------------------------------------------
+    @event_handler(CONTRACTS, ev.CONTRACT_APPROVED)
+    def handle_contract_approved(self, event):
+        daily.on_contract_event(self.db, event)
+
     @event_handler(CONTRACTS, ev.CONTRACT_ACTIVATED)
     def handle_contract_activated(self, event):
-        schedules.apply_contract_event(self.db, event)
+        daily.on_contract_event(self.db, event)
 
     @event_handler(CONTRACTS, ev.CONTRACT_AMENDED)
     def handle_contract_amended(self, event):
@@ -190,7 +207,7 @@ class BillingService(ServiceBase):
 
     @event_handler(CONTRACTS, ev.CONTRACT_RENEWED)
     def handle_contract_renewed(self, event):
-        schedules.apply_contract_event(self.db, event)
+        daily.on_contract_event(self.db, event)
 
     @event_handler(CONTRACTS, ev.CONTRACT_TERMINATED)
     def handle_contract_terminated(self, event):
@@ -222,11 +239,4 @@ class BillingService(ServiceBase):
 
     # -- daily work ------------------------------------------------------------------------
     def daily_jobs(self, as_of: dt.date) -> dict:
-        run = runs.run_billing(self.db.handle, self.caller, as_of)
-        return {
-            "billing_run_id": run["id"],
-            "invoices_created": run["invoices_created"],
-            "credit_notes_created": run["credit_notes_created"],
-            "billing_failed": run["failed"],
-            "invoices_overdue": invoices.mark_overdue(self.db, as_of),
-        }
+        return daily.daily_jobs(self.db, self.caller, as_of)

@@ -304,6 +304,24 @@ def next_term(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return new_start, new_start + (end - start)
 
 
+def day_start(day: dt.date) -> dt.datetime:
+    """The first moment (UTC) of ``day``: when a daily job's change for a date takes effect."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def job_dates(start: dt.date, end: dt.date, as_of: dt.date) -> dict[str, Any]:
+    """What the daily job for ``as_of`` records of a contract's term, by the dates of the term
+    and never by the clock, so a catch-up or back-dated run writes what a run on the day would
+    have: active from the first moment of its start (``activated_at``), ended at the first
+    moment after its last day (``ended_at``), and a renewal made then is numbered in the year
+    its term starts (the day a run on time makes it)."""
+    return {
+        "activated_at": day_start(min(start, as_of)),
+        "ended_at": day_start(min(end + dt.timedelta(days=1), as_of)),
+        "renewal_year": min(end + dt.timedelta(days=1), as_of).year,
+    }
+
+
 def notice_deadline(end: dt.date, notice_days: int) -> dt.date:
     """The last day on which notice can still be given (the term ends ``notice_days`` later)."""
     return end - dt.timedelta(days=notice_days)

@@ -662,13 +662,18 @@ def insert_lines(
 
 
 def insert_contracts(
-    uow, items: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]], actor: str, **overrides: Any
+    uow,
+    items: Sequence[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]],
+    actor: str,
+    number_year: int | None = None,
+    **overrides: Any,
 ) -> list[dict]:
     """Insert drafts (or ``status`` given in ``overrides``) with their numbers, lines and totals,
-    audited and announced (``contract_created``); returns the rows."""
+    audited and announced (``contract_created``); returns the rows. Numbers are of the year of
+    signing-up in the system, or ``number_year`` (a daily job: the year of its date)."""
     s = uow.session
     now = utcnow()
-    numbers = contract_numbers(s, now.year, len(items))  # the year of signing-up in the system
+    numbers = contract_numbers(s, number_year or now.year, len(items))
     created: list[dict] = []
     for i, (header, line_rows) in enumerate(items):
         created.append(
@@ -945,9 +950,13 @@ def set_status(uow, row: Mapping[str, Any], status: str, action: str, **values: 
     return {**row, "status": status, **values}
 
 
-def activate(uow, row: Mapping[str, Any]) -> None:
-    set_status(uow, row, domain.ACTIVE, "activate", activated_at=utcnow())
-    publish_contract_event(uow, ev.CONTRACT_ACTIVATED, row["id"])
+def activate(
+    uow, row: Mapping[str, Any], at: dt.datetime | None = None, as_of: dt.date | None = None
+) -> None:
+    """Active now, or (a daily job for ``as_of``) at ``at``; the job's event carries its date."""
+    set_status(uow, row, domain.ACTIVE, "activate", activated_at=at or utcnow())
+    extra = {"as_of": as_of.isoformat()} if as_of is not None else {}
+    publish_contract_event(uow, ev.CONTRACT_ACTIVATED, row["id"], **extra)
 
 
 def approve(uow, row: Mapping[str, Any], approval: Mapping[str, Any], as_of: dt.date) -> None:
@@ -1202,22 +1211,26 @@ def activate_due(db, as_of: dt.date) -> int:
     while True:
         with db.transaction() as uow:
             s = uow.session
-            ids = list(
-                s.execute(
-                    select(C.id)
-                    .where(C.status == domain.APPROVED, C.start_date <= as_of)
-                    .order_by(C.id)
-                    .limit(CHUNK)
-                ).scalars()
-            )
-            if not ids:
+            due = s.execute(
+                select(C.id, C.start_date)
+                .where(C.status == domain.APPROVED, C.start_date <= as_of)
+                .order_by(C.id)
+                .limit(CHUNK)
+            ).all()
+            if not due:
                 return done
+            ids = [r.id for r in due]
             now = utcnow()
-            s.execute(
-                update(m.contracts)
-                .where(C.id.in_(ids))
-                .values(status=domain.ACTIVE, activated_at=now, updated_at=now)
-            )
+            by_start: dict[dt.date, list[int]] = {}
+            for r in due:
+                by_start.setdefault(r.start_date, []).append(r.id)
+            for start, some in by_start.items():  # active from its start, whenever the job ran
+                at = domain.job_dates(start, start, as_of)["activated_at"]
+                s.execute(
+                    update(m.contracts)
+                    .where(C.id.in_(some))
+                    .values(status=domain.ACTIVE, activated_at=at, updated_at=now)
+                )
             uow.audit_many(
                 "contract", "activate", [(i, {"status": [domain.APPROVED, domain.ACTIVE]}) for i in ids]
             )
@@ -1307,22 +1320,26 @@ def end_of_term(db, as_of: dt.date) -> dict[str, int]:
 
 
 def end_one(uow, row: dict, as_of: dt.date, counts: dict[str, int]) -> None:
+    """End one term for the job of ``as_of``; everything it writes is dated by the term's dates
+    (capped at ``as_of``), never by the clock (:func:`domain.job_dates`)."""
     s = uow.session
+    dates = domain.job_dates(row["start_date"], row["end_date"], as_of)
     renewal = live_renewal(s, row)
     if renewal is None and row["auto_renew"]:
         start, end = domain.next_term(row["start_date"], row["end_date"])
         header, line_rows = renewal_items(row, lines_of(s, [row["id"]])[row["id"]], start, end,
                                           row["renewal_uplift_percent"])  # fmt: skip
         if line_rows:
-            renewal = insert_contracts(uow, [(header, line_rows)], "system:renewal", status=domain.APPROVED,
-                                       approved_at=utcnow())[0]  # fmt: skip
+            renewal = insert_contracts(uow, [(header, line_rows)], "system:renewal", dates["renewal_year"],
+                                       status=domain.APPROVED, approved_at=dates["ended_at"])[0]  # fmt: skip
             s.execute(update(m.contracts).where(C.id == row["id"]).values(renewed_by_id=renewal["id"]))
             # no contract_approved: nothing new was approved or sold (inventory reserves nothing)
             record_version(uow, renewal["id"], "renewal", f"automatic renewal of {row['number']}", start)
             if start <= as_of:
-                activate(uow, visible_contract(s, renewal["id"], domain.Access()))
+                activate(uow, visible_contract(s, renewal["id"], domain.Access()),
+                         domain.job_dates(start, end, as_of)["activated_at"], as_of)  # fmt: skip
     if renewal is not None and renewal["status"] in (domain.APPROVED, domain.ACTIVE):
-        set_status(uow, row, domain.RENEWED, "renewed", ended_at=utcnow())
+        set_status(uow, row, domain.RENEWED, "renewed", ended_at=dates["ended_at"])
         renewal_row = visible_contract(s, renewal["id"], domain.Access())
         renewal_payload = contract_payload(renewal_row, lines_of(s, [renewal["id"]])[renewal["id"]])
         publish_contract_event(
@@ -1336,7 +1353,7 @@ def end_one(uow, row: dict, as_of: dt.date, counts: dict[str, int]) -> None:
         )
         counts["renewed"] += 1
         return
-    set_status(uow, row, domain.EXPIRED, "expire", ended_at=utcnow())
+    set_status(uow, row, domain.EXPIRED, "expire", ended_at=dates["ended_at"])
     publish_contract_event(uow, ev.CONTRACT_EXPIRED, row["id"], as_of=as_of.isoformat())
     counts["expired"] += 1
 

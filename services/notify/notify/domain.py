@@ -773,10 +773,34 @@ def expiry_text(value: Any) -> str:
     return str(value)
 
 
+def job_date(payload: Mapping[str, Any]) -> dt.date | None:
+    """The ``as_of`` of the daily job that published an event (a billing run's invoice, an overdue
+    scan, an expiry scan, a renewal); ``None`` for an event of a user's action."""
+    return _date(payload.get("as_of"))
+
+
+def business_date(payload: Mapping[str, Any], fallback: dt.date) -> dt.date:
+    """The day an event is about: its job's date (:func:`job_date`), else ``fallback`` (the day
+    it is handled). Tasks opened for a job's event are dated by the job's date, so a back-dated
+    or catch-up run gives the same tasks as a run made on the day."""
+    return job_date(payload) or fallback
+
+
+def overdue_since(payload: Mapping[str, Any]) -> dt.date | None:
+    """The day the overdue scan found an invoice overdue: its ``as_of``, else (an older payload)
+    the due date plus ``days_overdue``."""
+    day = _date(payload.get("as_of"))
+    if day is not None:
+        return day
+    due, days = _date(payload.get("due_date")), _ints(payload.get("days_overdue"))
+    return due + dt.timedelta(days=days[0]) if due is not None and days else None
+
+
 def task_actions(
     event_type: str, payload: Mapping[str, Any], today: dt.date
 ) -> tuple[list[TaskOpen], list[TaskClose]]:
-    """The tasks an event opens and the ones it resolves."""
+    """The tasks an event opens and the ones it resolves; ``today`` is the event's business date
+    (:func:`business_date`), never the clock's."""
     opens: list[TaskOpen] = []
     closes: list[TaskClose] = []
     if event_type == "invoice_overdue":
@@ -790,7 +814,7 @@ def task_actions(
                     "invoice",
                     invoice,
                     f"Collect overdue invoice {number}",
-                    today,
+                    overdue_since(payload) or today,
                     (owner,) if owner is not None else (),
                     ("finance",),
                 )

@@ -217,17 +217,24 @@ def handle_event(db, envelope: Mapping[str, Any]) -> dict[str, int]:
         return fan_out(uow, envelope)
 
 
-def fan_out(uow, envelope: Mapping[str, Any], fired_reminder: bool = False) -> dict[str, int]:
+def fan_out(
+    uow, envelope: Mapping[str, Any], fired_reminder: bool = False, as_of: dt.date | None = None
+) -> dict[str, int]:
+    """Everything an event causes here. ``as_of``: the date of the daily job that fires it (a
+    reminder); else the event's own ``as_of`` (a job's event) or the day it is handled — tasks
+    and claimed reminders are dated by it, never by the clock of a back-dated run."""
     s = uow.session
     event_type = envelope["type"]
     event_id = str(envelope["event_id"])
     payload: dict[str, Any] = dict(envelope.get("payload") or {})
     now = utcnow()
+    day = as_of or domain.business_date(payload, now.date())
     out = {"notifications": 0, "deliveries": 0, "webhooks": 0, "tasks_opened": 0, "tasks_closed": 0}
 
     # reminders this event schedules or makes pointless
     if not fired_reminder:
-        for reminder in domain.reminders_for(event_type, payload, now):
+        scheduled = domain.reminders_for(event_type, payload, now)
+        for reminder in scheduled:
             insert_ignore(
                 s,
                 m.reminders,
@@ -243,6 +250,14 @@ def fan_out(uow, envelope: Mapping[str, Any], fired_reminder: bool = False) -> d
         for key in domain.reminder_cancellations(event_type, payload):
             match = R.key.startswith(key, autoescape=True) if key.endswith(":") else R.key == key
             s.execute(update(m.reminders).where(match, R.status == "scheduled").values(status="cancelled"))
+        # an event a daily job published for a date (an invoice a billing run issued): what our
+        # own job for that date fires of it fires now, whether our job ran before or runs later
+        job_day = domain.job_date(payload)
+        due = [r.key for r in scheduled if job_day is not None and r.fire_on <= job_day]
+        if due:
+            rows = s.execute(select(m.reminders).where(R.key.in_(due), R.status == "scheduled")).mappings()
+            for row in list(rows):
+                fire_reminder(uow, row, job_day, now)
 
     notify_types = [event_type]
     if event_type == "approval_approved" and str(payload.get("document_type") or "") in (
@@ -256,11 +271,11 @@ def fan_out(uow, envelope: Mapping[str, Any], fired_reminder: bool = False) -> d
     if key is not None:
         # the producer's own scan (contracts' expiry windows, approvals' SLA escalation) and
         # our schedule share one key: whichever comes first notifies, the other is a no-op
-        send = claim_reminder(s, key, event_type, payload, now)
+        send = claim_reminder(s, key, event_type, payload, now, day)
 
     for kind in notify_types:
         # tasks
-        opens, closes = domain.task_actions(kind, payload, now.date())
+        opens, closes = domain.task_actions(kind, payload, day)
         for task in opens:
             out["tasks_opened"] += open_tasks(uow, task, event_id, kind)
         for task in closes:
@@ -275,15 +290,18 @@ def fan_out(uow, envelope: Mapping[str, Any], fired_reminder: bool = False) -> d
     return out
 
 
-def claim_reminder(session: Session, key: str, kind: str, payload: Mapping[str, Any], now) -> bool:
-    """Mark a reminder fired; False when it already had (whoever scheduled it)."""
+def claim_reminder(
+    session: Session, key: str, kind: str, payload: Mapping[str, Any], now, on: dt.date | None = None
+) -> bool:
+    """Mark a reminder fired (on ``on``, default the day of ``now``); False when it already had
+    (whoever scheduled it)."""
     if insert_ignore(
         session,
         m.reminders,
         {
             "key": key,
             "kind": kind,
-            "fire_on": now.date(),
+            "fire_on": on or now.date(),
             "payload": json.loads(dumps(dict(payload))),
             "status": "fired",
             "fired_at": now,
@@ -347,22 +365,24 @@ def notify(uow, event_type: str, event_id: str, payload: Mapping[str, Any]) -> t
         )
         rendered = domain.render(rule.template, lang, ctx, overrides)
         report_template_error(rendered, event_type, event_id)
-        if "inbox" in rule.channels and insert_ignore(
-            s,
-            m.notifications,
-            {
-                "user_id": user["id"],
-                "event_id": event_id,
-                "event_type": event_type,
-                "title": rendered.subject[:1000],
-                "body": rendered.body,
-                "language": rendered.language,
-                "document_type": doc_type,
-                "document_id": doc_id,
-                "template_error": rendered.error,
-                "created_at": now,
-            },
-        ):
+        entry = {
+            "user_id": user["id"],
+            "event_id": event_id,
+            "event_type": event_type,
+            "title": rendered.subject[:1000],
+            "body": rendered.body,
+            "language": rendered.language,
+            "document_type": doc_type,
+            "document_id": doc_id,
+            "template_error": rendered.error,
+            "created_at": now,
+        }
+        if "inbox" in rule.channels and insert_ignore(s, m.notifications, entry):
+            entry["id"] = s.execute(
+                select(N.id).where(N.event_id == event_id, N.user_id == user["id"])
+            ).scalar_one()
+            published = ev.inbox_notification_created_payload.dump({**entry, "read_at": None})
+            uow.publish(ev.INBOX_NOTIFICATION_CREATED, published)
             notified += 1
         if "email" in rule.channels and user.get("email"):
             queued += queue_delivery(
@@ -608,28 +628,32 @@ def fire_due_reminders(db, as_of: dt.date, limit: int = 500) -> int:
             rows = uow.session.execute(query).mappings().all()
             now = utcnow()
             for row in rows:
-                payload = dict(row["payload"] or {})
-                stale = (
-                    row["kind"] == "contract_expiring" and (_date(payload.get("end_date")) or as_of) < as_of
-                )
-                uow.session.execute(
-                    update(m.reminders)
-                    .where(R.key == row["key"])
-                    .values(status="cancelled" if stale else "fired", fired_at=now)
-                )
-                if stale:
-                    continue
-                envelope = {
-                    "event_id": f"reminder:{row['key']}",
-                    "type": row["kind"],
-                    "source": ev.SOURCE,
-                    "occurred_at": now.isoformat(),
-                    "payload": payload,
-                }
-                fan_out(uow, envelope, fired_reminder=True)
-                fired += 1
+                fired += fire_reminder(uow, row, as_of, now)
         if len(rows) < limit:
             return fired
+
+
+def fire_reminder(uow, row: Mapping[str, Any], as_of: dt.date, now: dt.datetime) -> bool:
+    """Fire one scheduled reminder (its row claimed) for the job of ``as_of``: marked fired and
+    fanned out, or cancelled when it came too late (an expiry window past the term's end)."""
+    payload = dict(row["payload"] or {})
+    stale = row["kind"] == "contract_expiring" and (_date(payload.get("end_date")) or as_of) < as_of
+    uow.session.execute(
+        update(m.reminders)
+        .where(R.key == row["key"])
+        .values(status="cancelled" if stale else "fired", fired_at=now)
+    )
+    if stale:
+        return False
+    envelope = {
+        "event_id": f"reminder:{row['key']}",
+        "type": row["kind"],
+        "source": ev.SOURCE,
+        "occurred_at": now.isoformat(),
+        "payload": payload,
+    }
+    fan_out(uow, envelope, fired_reminder=True, as_of=as_of)
+    return True
 
 
 def fire_birthdays(db, as_of: dt.date) -> int:
@@ -659,10 +683,10 @@ def fire_birthdays(db, as_of: dt.date) -> int:
                 "date": day.isoformat(),
             }
             with db.transaction() as uow:
-                if not claim_reminder(uow.session, key, "customer_birthday", payload, utcnow()):
+                if not claim_reminder(uow.session, key, "customer_birthday", payload, utcnow(), day):
                     continue
                 envelope = {"event_id": f"reminder:{key}", "type": "customer_birthday", "payload": payload}
-                fan_out(uow, envelope, fired_reminder=True)
+                fan_out(uow, envelope, fired_reminder=True, as_of=as_of)
                 fired += 1
     return fired
 

@@ -8,6 +8,10 @@
     doc.table(["Step", "User", "Comment"], rows, widths=[30, 40, 0])
     data: bytes = doc.output()
 
+A service never lays out a document in its own process: it calls
+``render_off_hub(layout_function, *plain_data)``, which runs the function in a document worker
+process (:mod:`crm_common.pdf_pool`; a worker's font cache lives as long as the worker).
+
 Fonts. The text font is DejaVu Sans (Latin incl. Turkish, Cyrillic incl. Bulgarian, Greek); a CJK
 font (Droid Sans Fallback or Noto Sans CJK) is registered as a per-glyph fallback (fpdf2's
 ``set_fallback_fonts``), so a line mixing Turkish, Bulgarian and Chinese renders every glyph from a
@@ -560,13 +564,12 @@ __all__ = [
 
 
 def render_off_hub(render: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run ``render(*args, **kwargs)`` (a document layout ending in ``output()``) in a real OS
-    thread when the process runs under eventlet, so the font subsetting of a document
-    does not stop every other worker of the service meanwhile; a plain call otherwise."""
-    try:
-        from eventlet import patcher, tpool
-    except ImportError:  # pragma: no cover - services always have eventlet
-        return render(*args, **kwargs)
-    if not patcher.is_monkey_patched("thread"):
-        return render(*args, **kwargs)
-    return tpool.execute(render, *args, **kwargs)
+    """``render(*args, **kwargs)`` (a document layout ending in ``output()``) in a document worker
+    process (:mod:`crm_common.pdf_pool`), never in the service's process: font subsetting neither
+    stops the service's other workers nor touches its (green) locks. ``render`` must be a
+    module-level function and its arguments picklable (plain data: dicts, strings, decimals,
+    dates). A worker that dies or overruns ``CRM_PDF_TIMEOUT_SECONDS`` gives
+    :class:`~crm_common.errors.Unavailable` (HTTP 503); ``render``'s own exceptions come through."""
+    from .pdf_pool import render as render_in_worker
+
+    return render_in_worker(render, *args, **kwargs)

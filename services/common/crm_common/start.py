@@ -24,6 +24,11 @@ Liveness of a Nameko service: :class:`Heartbeat`, a dependency provider that rew
 ``CRM_HEARTBEAT_FILE`` every ``CRM_HEARTBEAT_SECONDS`` (default 10) from a green thread of the
 running container, so a dead or wedged event loop stops refreshing it; ``crm-start health``
 fails when the file is older than ``--max-age`` (default ``CRM_HEARTBEAT_MAX_AGE`` or 6 beats).
+A live event loop is not enough: the provider also watches the service's workers (every
+entrypoint call), and while one has been running longer than ``CRM_WORKER_STUCK_SECONDS``
+(default 120; 0 turns the check off; the daily jobs get 30 times that) it writes a ``stuck``
+state instead, which the probe reports as a failure at once, so a process whose workers wedge
+(blocked on a lock, waiting for something that never comes) is restarted.
 """
 
 from __future__ import annotations
@@ -45,6 +50,10 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 
 DEFAULT_HEARTBEAT_FILE = "/tmp/crm-heartbeat"
+STUCK_ENV = "CRM_WORKER_STUCK_SECONDS"
+DEFAULT_STUCK_SECONDS = 120.0
+# entrypoints that may legitimately run long (a catch-up daily run): multiples of the limit
+LONG_RUNNING = {"run_daily": 30, "daily_tick": 30}
 
 
 def say(msg: str) -> None:
@@ -63,13 +72,34 @@ def heartbeat_interval() -> float:
     return float(raw) if raw else 10.0
 
 
-def beat(path: Path | None = None) -> None:
-    """Write the heartbeat file (atomically: a probe never reads half a file)."""
+def worker_stuck_seconds() -> float:
+    """How long a worker may run before the service counts as wedged (0: never)."""
+    raw = os.environ.get(STUCK_ENV, "").strip()
+    try:
+        return max(float(raw), 0.0) if raw else DEFAULT_STUCK_SECONDS
+    except ValueError:
+        say(f"{STUCK_ENV}={raw!r} is not a number of seconds; using {DEFAULT_STUCK_SECONDS:g}")
+        return DEFAULT_STUCK_SECONDS
+
+
+def beat(path: Path | None = None, stuck: str | None = None) -> None:
+    """Write the heartbeat file (atomically: a probe never reads half a file); with ``stuck``
+    (what is stuck), a state the probe reads as a failure."""
     path = path or heartbeat_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(f"{time.time():.3f}\n")
+    tmp.write_text(f"{time.time():.3f}" + (f" stuck: {stuck}" if stuck else "") + "\n")
     os.replace(tmp, path)
+
+
+def heartbeat_problem(path: Path | None = None) -> str | None:
+    """What the heartbeat file says is stuck, if anything."""
+    try:
+        text = (path or heartbeat_file()).read_text()
+    except OSError:
+        return None
+    _, found, problem = text.partition(" stuck: ")
+    return problem.strip() or "a worker" if found else None
 
 
 class Heartbeat(DependencyProvider):
@@ -80,10 +110,13 @@ class Heartbeat(DependencyProvider):
     path only when ``CRM_HEARTBEAT=1``, so tests and ``make run`` are not affected.
     """
 
-    def __init__(self, interval: float | None = None):
+    def __init__(self, interval: float | None = None, stuck_seconds: float | None = None):
         self.interval = interval
+        self.stuck_seconds = stuck_seconds
         self._gt = None
         self._path: Path | None = None
+        self._running: dict[int, tuple[float, str]] = {}  # worker → (started, entrypoint)
+        self._reported: set[int] = set()
 
     def setup(self):
         enabled = os.environ.get("CRM_HEARTBEAT_FILE") or os.environ.get("CRM_HEARTBEAT") == "1"
@@ -100,10 +133,49 @@ class Heartbeat(DependencyProvider):
         interval = self.interval or heartbeat_interval()
         while True:
             eventlet.sleep(interval)
+            self.check()
+
+    # -- workers ---------------------------------------------------------------------------
+    def worker_setup(self, worker_ctx):
+        self._running[id(worker_ctx)] = (time.monotonic(), worker_ctx.entrypoint.method_name)
+
+    def worker_teardown(self, worker_ctx):
+        self._running.pop(id(worker_ctx), None)
+        self._reported.discard(id(worker_ctx))
+
+    def stuck(self, now: float | None = None) -> list[tuple[int, str, float]]:
+        """The workers running longer than their limit: (key, entrypoint, seconds), oldest first."""
+        limit = worker_stuck_seconds() if self.stuck_seconds is None else self.stuck_seconds
+        if limit <= 0:
+            return []
+        now = time.monotonic() if now is None else now
+        found = [
+            (key, name, now - started)
+            for key, (started, name) in list(self._running.items())
+            if now - started > limit * LONG_RUNNING.get(name, 1)
+        ]
+        return sorted(found, key=lambda w: -w[2])
+
+    def check(self, now: float | None = None) -> str | None:
+        """One beat: a fresh heartbeat, or the ``stuck`` state while a worker overruns its
+        limit (logged once per worker); what is stuck, if anything."""
+        stuck = self.stuck(now)
+        problem = None
+        if stuck:
+            _, name, age = stuck[0]
+            problem = f"{len(stuck)} worker(s) running too long, {name} for {age:.0f}s"
+            for key, name, age in stuck:
+                if key not in self._reported:
+                    self._reported.add(key)
+                    say(
+                        f"{getattr(self.container, 'service_name', 'service')}.{name} has run for {age:.0f}s: liveness fails"
+                    )
+        if self._path is not None:
             try:
-                beat(self._path)
+                beat(self._path, problem)
             except OSError as exc:  # a full or read-only disk: the probe will say so
                 say(f"heartbeat not written: {exc}")
+        return problem
 
     def stop(self):
         if self._gt is not None:
@@ -286,6 +358,10 @@ def health(name: str, max_age: float | None, ready: bool) -> int:
         return 1
     if age > limit:
         print(f"{name}: heartbeat {age:.0f}s old (limit {limit:.0f}s)")
+        return 1
+    problem = heartbeat_problem()
+    if problem:
+        print(f"{name}: stuck: {problem}")
         return 1
     return 0
 

@@ -1,8 +1,10 @@
 """Dependencies of the routes: ``CurrentUser``, ``AdminUser``, ``Caller``, ``Rpc``, ``Db``,
 ``Pagination``, ``Settings``, plus :func:`path_id`.
 
-Every authenticated route resolves ``CurrentUser``; that is where a portal user (bound to one
-customer) is kept to ``/api/v1/portal/*``: 403 on every other route, whatever its roles say.
+Every authenticated route resolves ``CurrentUser``: the token's signature and expiry, then its
+user (active, same token version) and its session (not logged out), both from short caches; that
+is also where a portal user (bound to one customer) is kept to ``/api/v1/portal/*``: 403 on
+every other route, whatever its roles say.
 
 Every dependency here is ``async def``: none does blocking I/O, and FastAPI would run a plain
 ``def`` dependency in the thread pool, a thread hop per dependency per request (measured: 1.3x
@@ -17,18 +19,19 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from crm_common.context import CallerContext
-from crm_common.db import DatabaseHandle
+from crm_common.db import DatabaseHandle, utcnow
 from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
-from . import users
+from . import api_keys, sessions, users
 from .auth import InvalidToken, Passwords, decode_access_token
 from .errors import ApiError, forbidden, unauthorized
 from .middleware import current_request_id
 from .rpc import BoundRpc, RpcClient
 from .schemas import MAX_ID
 from .settings import Settings as GatewaySettings
+from .throttle import LoginThrottle
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -44,7 +47,11 @@ class GatewayState:
     rpc: RpcClient
     passwords: Passwords
     relay: Any = None
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
     _users: dict[int, tuple[float, users.UserInfo]] = field(default_factory=dict)
+    _sessions: dict[str, tuple[float, bool]] = field(default_factory=dict)
+    _api_keys: dict[str, tuple[float, tuple[int, users.UserInfo] | None]] = field(default_factory=dict)
+    _keys_used: dict[int, float] = field(default_factory=dict)
 
     async def load_user(self, user_id: int) -> users.UserInfo | None:
         """The user, from a short cache (``CRM_USER_CACHE_SECONDS``); a change made through
@@ -63,6 +70,51 @@ class GatewayState:
 
     def forget_user(self, user_id: int) -> None:
         self._users.pop(user_id, None)
+
+    async def session_active(self, session_id: str) -> bool:
+        """Whether a session was not logged out or revoked, from the same short cache."""
+        ttl = self.settings.crm_user_cache_seconds
+        now = time.monotonic()
+        hit = self._sessions.get(session_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        active = await run_in_threadpool(sessions.is_active, self.db, session_id)
+        if ttl > 0:
+            if len(self._sessions) > 10_000:
+                self._sessions.clear()
+            self._sessions[session_id] = (now + ttl, active)
+        return active
+
+    def forget_session(self, session_id: str) -> None:
+        self._sessions.pop(session_id, None)
+
+    async def load_api_key(self, key: str) -> users.UserInfo | None:
+        """The identity of an API key (same short cache); its last-used time is written at most
+        once a minute per key and process."""
+        ttl = self.settings.crm_user_cache_seconds
+        now = time.monotonic()
+        digest = api_keys.key_hash(key)
+        hit = self._api_keys.get(digest)
+        if hit is not None and hit[0] > now:
+            found = hit[1]
+        else:
+            found = await run_in_threadpool(api_keys.authenticate, self.db, key)
+            if ttl > 0:
+                if len(self._api_keys) > 10_000:
+                    self._api_keys.clear()
+                self._api_keys[digest] = (now + ttl, found)
+        if found is None:
+            return None
+        key_id, identity = found
+        if now - self._keys_used.get(key_id, -LAST_USED_EVERY) >= LAST_USED_EVERY:
+            self._keys_used[key_id] = now
+            await run_in_threadpool(api_keys.touch, self.db, key_id, utcnow())
+        return identity
+
+    def forget_api_key(self, key_id: int) -> None:
+        for digest, (_, found) in list(self._api_keys.items()):
+            if found is not None and found[0] == key_id:
+                del self._api_keys[digest]
 
 
 async def get_state(request: Request) -> GatewayState:
@@ -86,9 +138,22 @@ async def get_db(state: State) -> DatabaseHandle:
 Db = Annotated[DatabaseHandle, Depends(get_db)]
 
 
+LAST_USED_EVERY = 60.0  # seconds between two writes of an API key's last-used time
+
+
 async def get_current_user(
     request: Request, state: State, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> users.UserInfo:
+    api_key = request.headers.get("x-api-key") or (
+        token if token and api_keys.looks_like_key(token) else None
+    )
+    if api_key:
+        identity = await state.load_api_key(api_key)
+        if identity is None:
+            raise unauthorized("Unknown, revoked or expired API key")
+        request.state.user = identity
+        request.state.session_id = None
+        return identity
     if not token:
         raise unauthorized("Not authenticated: send Authorization: Bearer <token>")
     try:
@@ -98,12 +163,15 @@ async def get_current_user(
     user = await state.load_user(int(claims["sub"]))
     if user is None or not user.active:
         raise unauthorized("The token's user does not exist or is disabled")
+    if claims["ver"] != user.token_version or not await state.session_active(claims["sid"]):
+        raise unauthorized("The session has ended: sign in again")
     if user.is_portal and not api_path(request).startswith(PORTAL_PREFIX):
         raise forbidden(
             f"Portal users use {PORTAL_PREFIX}* only",
             {"roles": list(user.roles), "allowed": PORTAL_PREFIX + "*"},
         )
     request.state.user = user
+    request.state.session_id = claims["sid"]
     return user
 
 
@@ -118,6 +186,16 @@ def api_path(request: Request) -> str:
 
 
 CurrentUser = Annotated[users.UserInfo, Depends(get_current_user)]
+
+
+async def get_person(user: CurrentUser) -> users.UserInfo:
+    if user.api_key_id is not None:
+        raise forbidden("An API key has no user account or session: sign in as a user for this")
+    return user
+
+
+# a signed-in person (not an API key): their own profile, password and session
+PersonUser = Annotated[users.UserInfo, Depends(get_person)]
 
 
 def require_roles(*roles: str) -> Callable[..., Any]:

@@ -1,12 +1,12 @@
-"""The gateway's own tables: users, portal invitations (+ the crm_common infrastructure tables:
-outbox, audit...)."""
+"""The gateway's own tables: users, portal invitations, sessions' refresh tokens, API keys (+ the
+crm_common infrastructure tables: outbox, audit...)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from crm_common.db import BigId, UTCDateTime, define_infra_tables, utcnow
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, MetaData, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -33,6 +33,9 @@ class User(Base):
     customer_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # in every token of the user; raised by a password change or reset, a deactivation, a change
+    # of roles or customer: every token and session issued before ends at once
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -53,3 +56,42 @@ class Invitation(Base):
     created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     delivery_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class RefreshToken(Base):
+    """One refresh token of a session (a login; ``family_id``). Only its SHA-256 is kept. Using
+    it rotates it (``used_at``) for a new one of the same family; presenting a rotated one again
+    revokes the family. Every token of a family shares the session's end (``expires_at``)."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    family_id: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    token_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # logout | reuse | user_changed | password_changed ...
+    revoked_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class ApiKey(Base):
+    """A key an integration sends instead of a person's password, with the roles it acts with.
+    Only its SHA-256 is kept (and its first characters, to recognise it in lists)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(60))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_by: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

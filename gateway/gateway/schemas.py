@@ -188,6 +188,15 @@ class UserUpdate(Strict):
     password: Password | None = None
 
 
+class ProfileUpdate(Strict):
+    """What a person may change of their own account: how they are named and reached, and the
+    language of their screens and messages (roles, department and status stay the admin's)."""
+
+    full_name: ShortText | None = None
+    email: Email | None = None
+    language: Language | None = None
+
+
 class UserPublic(BaseModel):
     id: int
     username: str

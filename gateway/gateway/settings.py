@@ -1,28 +1,96 @@
 """Gateway settings, read from the environment (pydantic-settings).
 
 "Embedded default" = ``GATEWAY_DATABASE_URL`` not set: the gateway keeps its users in the SQLite
-file ``$CRM_DATA_DIR/gateway.db`` and may fall back to the development JWT secret and the
-``admin``/``admin`` login, with a WARNING in the log. With ``GATEWAY_DATABASE_URL`` set (a real
-deployment, PostgreSQL) a missing, short (< 32 characters) or placeholder ``CRM_JWT_SECRET`` is
-refused at start, and ``CRM_ADMIN_PASSWORD`` is required while no administrator exists yet.
+file ``$CRM_DATA_DIR/gateway.db``; without ``CRM_JWT_SECRET`` it signs tokens with a random key
+generated on its first start and kept in ``$CRM_DATA_DIR/jwt-secret`` (mode 0600, reused later),
+and the first administrator may be ``admin``/``admin``, with a WARNING in the log. With
+``GATEWAY_DATABASE_URL`` set (a real deployment, PostgreSQL) a missing, short (< 32 bytes),
+low-entropy or published (placeholder) ``CRM_JWT_SECRET`` is refused at start, and
+``CRM_ADMIN_PASSWORD`` is required while no administrator exists yet and must pass the password
+policy. No secret value is written in the repository.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
+import math
+import os
+import re
+import secrets
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated
 
 from crm_common import config as crm_config
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from . import password_policy
+
 log = logging.getLogger(__name__)
 
-DEV_JWT_SECRET = "crm-development-secret-do-not-use-in-production"
-PLACEHOLDER_SECRETS = frozenset({DEV_JWT_SECRET, "changeme", "change-me", "changethis", "secret"})
-MIN_SECRET_LENGTH = 32
+MIN_SECRET_BYTES = 32
+# estimated from the secret's own character frequencies: `openssl rand -hex 32` gives ~245
+MIN_SECRET_BITS = 128
+SECRET_FILE = "jwt-secret"
 DEV_ADMIN_PASSWORD = "admin"
+# words of the placeholders in examples and documentation (deploy/compose/.env.example, docs/):
+# a value that contains one was copied, not generated
+PLACEHOLDER_WORDS = re.compile(
+    r"change[-_ ]?me|change[-_ ]?this|replace[-_ ]?me|placeholder|example|do[-_ ]?not[-_ ]?use|"
+    r"your[-_ ]?secret|insecure|development|(.)\1{7}",
+    re.IGNORECASE,
+)
+
+
+def secret_problem(secret: str | None) -> str | None:
+    """Why ``secret`` must not sign tokens (None: it may)."""
+    if not secret:
+        return "is not set"
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        return f"is shorter than {MIN_SECRET_BYTES} bytes"
+    if PLACEHOLDER_WORDS.search(secret):
+        return "is a placeholder from the examples (it is public)"
+    counts = collections.Counter(secret)
+    bits = -sum(n * math.log2(n / len(secret)) for n in counts.values())
+    steps = sum(abs(ord(a) - ord(b)) <= 1 for a, b in zip(secret, secret[1:], strict=False))
+    if bits < MIN_SECRET_BITS or steps > len(secret) // 2:
+        return "has too little entropy (repeated or sequential characters)"
+    return None
+
+
+def load_or_create_secret(path: Path) -> str:
+    """The key kept in ``path``; created (random, mode 0600) when missing. Written to a temporary
+    file first and linked into place, so replicas starting together agree on one key and none
+    reads a half-written file."""
+    try:
+        secret = path.read_text().strip()
+    except FileNotFoundError:
+        secret = secrets.token_hex(32)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secret + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            os.link(tmp, path)
+            log.info("generated the token signing key of this installation in %s", path)
+        except FileExistsError:
+            secret = path.read_text().strip()  # another process was first
+        finally:
+            tmp.unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:
+        log.warning("%s was readable by others: setting its mode to 0600", path)
+        path.chmod(0o600)
+    problem = secret_problem(secret)
+    if problem:
+        raise RuntimeError(
+            f"the signing key in {path} {problem}: delete the file to generate a new one "
+            "(every issued token and session ends)"
+        )
+    return secret
 
 
 class Settings(BaseSettings):
@@ -33,7 +101,9 @@ class Settings(BaseSettings):
     amqp_uri: str = crm_config.DEFAULT_AMQP_URI
     gateway_database_url: str | None = None
     crm_jwt_secret: str | None = None
-    crm_jwt_ttl_minutes: int = Field(60, ge=1, le=60 * 24 * 30)
+    crm_jwt_ttl_minutes: int = Field(15, ge=1, le=60 * 24)
+    # the longest a session lasts from its login (its refresh tokens rotate inside it)
+    crm_refresh_ttl_hours: float = Field(12, gt=0, le=24 * 90)
     crm_admin_username: str = Field("admin", min_length=1, max_length=100)
     crm_admin_password: str | None = None
     crm_rpc_timeout: float = Field(10.0, gt=0, le=3600)
@@ -49,6 +119,24 @@ class Settings(BaseSettings):
     crm_invitation_days: int = Field(7, ge=1, le=90)
     gateway_migrate_on_start: bool = True
     gateway_run_outbox_relay: bool = True
+    # -- browser access: the console, CORS, compression, server-sent events ----------------
+    # the console's built bundle (index.html, assets/); default: <repo>/web/dist, /app/web/dist
+    crm_console_dir: str | None = None
+    # origins (scheme://host[:port]) allowed to call the API from a browser; comma-separated
+    crm_cors_origins: Annotated[list[str], NoDecode] = []
+    crm_gzip_min_bytes: int = Field(1024, ge=0)
+    crm_sse_heartbeat_seconds: float = Field(15.0, gt=0, le=300)
+
+    @field_validator("crm_cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value):
+        if isinstance(value, str):
+            value = value.split(",")
+        origins = [o.strip().rstrip("/") for o in value if o and o.strip()]
+        for origin in origins:
+            if origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+", origin):
+                raise ValueError(f"CRM_CORS_ORIGINS: {origin!r} is not scheme://host[:port]")
+        return origins
 
     @field_validator("crm_services", mode="before")
     @classmethod
@@ -58,19 +146,14 @@ class Settings(BaseSettings):
         return [s.strip() for s in value if s and s.strip()]
 
     @model_validator(mode="after")
-    def _refuse_placeholders_outside_development(self) -> "Settings":
+    def _refuse_weak_secrets_outside_development(self) -> "Settings":
         if self.embedded:
             return self
-        secret = self.crm_jwt_secret
-        if not secret:
+        problem = secret_problem(self.crm_jwt_secret)
+        if problem:
             raise ValueError(
-                "CRM_JWT_SECRET is required when GATEWAY_DATABASE_URL is set "
-                f"(at least {MIN_SECRET_LENGTH} random characters)"
-            )
-        if secret in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
-            raise ValueError(
-                "CRM_JWT_SECRET is a placeholder or too short: use at least "
-                f"{MIN_SECRET_LENGTH} random characters (e.g. `openssl rand -hex 32`)"
+                f"CRM_JWT_SECRET {problem}: with GATEWAY_DATABASE_URL set it must be at least "
+                f"{MIN_SECRET_BYTES} random bytes (e.g. `openssl rand -hex 32`)"
             )
         return self
 
@@ -84,32 +167,49 @@ class Settings(BaseSettings):
     def database_url(self) -> str:
         return self.gateway_database_url or crm_config.database_url("gateway")
 
-    @property
+    @cached_property
     def jwt_secret(self) -> str:
-        return self.crm_jwt_secret or DEV_JWT_SECRET
+        """``CRM_JWT_SECRET``, else (embedded default only) the key of this installation kept in
+        ``$CRM_DATA_DIR/jwt-secret``, generated on the first start."""
+        if self.crm_jwt_secret:
+            return self.crm_jwt_secret
+        return load_or_create_secret(self.secret_file)
+
+    @property
+    def secret_file(self) -> Path:
+        return crm_config.data_dir() / SECRET_FILE
+
+    @property
+    def refresh_ttl_seconds(self) -> int:
+        return int(self.crm_refresh_ttl_hours * 3600)
 
     @property
     def max_upload_bytes(self) -> int:
         return self.crm_max_upload_mb * 1024 * 1024
 
     def warn_about_development_defaults(self) -> None:
+        """At start: warn about the embedded default's fallbacks, and load (or generate) the
+        signing key, so a bad key file stops the start rather than the first login."""
         if not self.embedded:
             return
         if not self.crm_jwt_secret:
             log.warning(
-                "CRM_JWT_SECRET is not set: signing tokens with the development secret "
-                "(allowed only for the embedded default; set it in any real deployment)"
+                "CRM_JWT_SECRET is not set: signing tokens with the key generated for this "
+                "installation in %s (embedded default only; set CRM_JWT_SECRET in any real "
+                "deployment)",
+                self.secret_file,
             )
-        elif self.crm_jwt_secret in PLACEHOLDER_SECRETS or len(self.crm_jwt_secret) < MIN_SECRET_LENGTH:
-            log.warning(
-                "CRM_JWT_SECRET is weak (placeholder or shorter than %d characters)", MIN_SECRET_LENGTH
-            )
+        elif secret_problem(self.crm_jwt_secret):
+            log.warning("CRM_JWT_SECRET %s", secret_problem(self.crm_jwt_secret))
+        self.jwt_secret  # noqa: B018 - loads or creates the key file now
 
     def admin_password_for_bootstrap(self) -> str:
-        """The password of the administrator created on a new installation."""
-        if self.crm_admin_password:
-            return self.crm_admin_password
+        """The password of the administrator created on a new installation: outside the
+        embedded default it is required and must pass the password policy."""
+        password = self.crm_admin_password
         if self.embedded:
+            if password:
+                return password
             log.warning(
                 "CRM_ADMIN_PASSWORD is not set: creating administrator %r with the development "
                 "password %r (embedded default only; change it at once)",
@@ -117,7 +217,14 @@ class Settings(BaseSettings):
                 DEV_ADMIN_PASSWORD,
             )
             return DEV_ADMIN_PASSWORD
-        raise RuntimeError(
-            "No administrator exists yet and CRM_ADMIN_PASSWORD is not set: refusing to start "
-            "(set CRM_ADMIN_USERNAME / CRM_ADMIN_PASSWORD for the first administrator)"
-        )
+        if not password:
+            raise RuntimeError(
+                "No administrator exists yet and CRM_ADMIN_PASSWORD is not set: refusing to start "
+                "(set CRM_ADMIN_USERNAME / CRM_ADMIN_PASSWORD for the first administrator)"
+            )
+        problems = password_policy.problems(password, self.crm_admin_username)
+        if PLACEHOLDER_WORDS.search(password):
+            problems.append("is a placeholder from the examples (it is public)")
+        if problems:
+            raise RuntimeError("CRM_ADMIN_PASSWORD fails the password policy: " + "; ".join(problems))
+        return password

@@ -12,10 +12,10 @@ from typing import Any
 from crm_common.context import ROLES, CallerContext
 from crm_common.db import DatabaseHandle, changes_between, utcnow
 from crm_common.errors import Conflict, NotFound, ValidationFailed
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .models import User
+from .models import RefreshToken, User
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ UPDATABLE_FIELDS = (
     "active",
     "language",
 )
+# a change of one of these (or of the password) ends every session of the user at once
+SESSION_FIELDS = ("roles", "active", "customer_id")
 
 
 def username_key(username: str) -> str:
@@ -59,10 +61,13 @@ class UserInfo:
     department: str | None
     customer_id: int | None
     active: bool
+    token_version: int = 0
+    # set when the request was made with an API key (see api_keys.py): no user account then
+    api_key_id: int | None = None
 
     def caller(self, request_id: str | None) -> CallerContext:
         return CallerContext(
-            user_id=self.id,
+            user_id=self.id if self.api_key_id is None else None,
             username=self.username,
             roles=self.roles,
             department=self.department,
@@ -80,7 +85,13 @@ class UserInfo:
 
 def info(user: User) -> UserInfo:
     return UserInfo(
-        user.id, user.username, tuple(user.roles or ()), user.department, user.customer_id, bool(user.active)
+        user.id,
+        user.username,
+        tuple(user.roles or ()),
+        user.department,
+        user.customer_id,
+        bool(user.active),
+        user.token_version or 0,
     )
 
 
@@ -248,6 +259,7 @@ def insert_user(uow, data: dict[str, Any], password_hash: str) -> User:
         customer_id=data.get("customer_id"),
         active=bool(data.get("active", True)),
         language=data.get("language") or "en",
+        token_version=0,
         created_at=now,
         updated_at=now,
     )
@@ -297,12 +309,45 @@ def change_user(uow, user_id: int, changes: dict[str, Any], password_hash: str |
     if password_hash is not None:
         user.password_hash = password_hash
         diff["password"] = ["***", "***"]
+    if password_hash is not None or any(name in diff for name in SESSION_FIELDS):
+        end_sessions(uow, user, "password" if password_hash is not None else "user_changed")
     if diff:
         user.updated_at = utcnow()
         if after != before:
             uow.publish("user_updated", after)
         uow.audit("user", user.id, "update", diff)
     return user
+
+
+def end_sessions(uow, user: User, reason: str) -> None:
+    """Every token and session of ``user`` ends: its token version goes up (access tokens carry
+    it) and its refresh tokens are revoked, in the caller's unit of work."""
+    user.token_version = (user.token_version or 0) + 1
+    uow.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )
+
+
+def record_login_failure(
+    db: DatabaseHandle,
+    user_id: int | None,
+    username: str,
+    address: str,
+    reason: str,
+    request_id: str | None,
+) -> None:
+    """Audit a refused sign-in (wrong password, unknown or disabled account: the record says
+    which; the answer never does)."""
+    caller = CallerContext.system("gateway", request_id)
+    with db.transaction(caller) as uow:
+        uow.audit(
+            "login",
+            user_id if user_id is not None else "unknown",
+            "login_failed",
+            {"username": [None, username[:100]], "address": [None, address[:64]], "reason": [None, reason]},
+        )
 
 
 def rehash_password(db: DatabaseHandle, user_id: int, password_hash: str) -> None:

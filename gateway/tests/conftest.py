@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -29,7 +30,7 @@ from gateway.settings import Settings  # noqa: E402
 from kombu import Connection  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
-SECRET = "test-secret-" + "x" * 40
+SECRET = secrets.token_hex(32)  # a low-entropy or published key is refused at start
 ADMIN_PASSWORD = "admin-password-1"
 TEST_SERVICES = ("gateway_test", "customers")
 

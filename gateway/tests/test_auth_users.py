@@ -59,7 +59,13 @@ async def test_no_token_bad_token_expired_token_are_401(client):
 
     now = dt.datetime.now(dt.UTC)
     expired = jwt.encode(
-        {"sub": "1", "iat": now - dt.timedelta(hours=2), "exp": now - dt.timedelta(hours=1)},
+        {
+            "sub": "1",
+            "ver": 0,
+            "sid": "s",
+            "iat": now - dt.timedelta(hours=2),
+            "exp": now - dt.timedelta(hours=1),
+        },
         SECRET,
         algorithm="HS256",
     )
@@ -80,7 +86,7 @@ async def test_non_admin_cannot_create_users(client, admin_headers):
 
 async def test_user_rules(client, admin_headers):
     post = lambda body: client.post("/api/v1/users", headers=admin_headers, json=body)  # noqa: E731
-    base = {"username": "p1", "password": "password-1"}
+    base = {"username": "p1", "password": "portal-pw-0001"}
 
     r = await post({**base, "roles": ["portal"]})
     assert r.status_code == 422 and "customer_id" in r.json()["error"]["details"]
@@ -249,3 +255,43 @@ async def test_user_changes_are_audited_with_actor_and_request_id(client, admin_
     ]
     assert rows[1].changes == {"roles": [["finance"], ["finance", "approver"]]}
     assert "password" not in json.dumps(rows[0].changes)
+
+
+async def test_a_person_changes_their_own_language_and_name_but_not_their_rights(client, admin_headers):
+    r = await client.post(
+        "/api/v1/users",
+        headers=admin_headers,
+        json={"username": "profile_rep", "password": "Profile-pass-2026!", "roles": ["sales_rep"]},
+    )
+    assert r.status_code == 201, r.text
+    login = await client.post(
+        "/api/v1/auth/token", data={"username": "profile_rep", "password": "Profile-pass-2026!"}
+    )
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    r = await client.patch(
+        "/api/v1/users/me", headers=headers, json={"language": "tr", "full_name": "Ayşe Demir"}
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["language"], r.json()["full_name"], r.json()["roles"]) == (
+        "tr",
+        "Ayşe Demir",
+        ["sales_rep"],
+    )
+    # the session goes on: a profile change grants nothing
+    me = await client.get("/api/v1/users/me", headers=headers)
+    assert me.status_code == 200 and me.json()["language"] == "tr"
+    for body in (
+        {"roles": ["admin"]},
+        {"active": False},
+        {"department": "Finance"},
+        {"language": "xx"},
+        {"language": None},
+    ):
+        r = await client.patch("/api/v1/users/me", headers=headers, json=body)
+        assert r.status_code == 422, (body, r.text)
+    me = await client.get("/api/v1/users/me", headers=headers)
+    assert (
+        me.json()["roles"] == ["sales_rep"]
+        and me.json()["department"] is None
+        and me.json()["language"] == "tr"
+    )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from gateway.deps import path_id
 from gateway.errors import ApiError
 from gateway.imports import CsvBatcher
-from gateway.settings import DEV_JWT_SECRET, Settings
+from gateway.settings import SECRET_FILE, Settings
 from pydantic import ValidationError
 
 
@@ -46,7 +48,9 @@ def test_path_ids():
 PG = "postgresql://crm@db.internal:5432/gateway"
 
 
-@pytest.mark.parametrize("secret", [None, "", DEV_JWT_SECRET, "short-secret", "changeme"])
+@pytest.mark.parametrize(
+    "secret", [None, "", "crm-development-secret-do-not-use-in-production", "short-secret", "s" * 40]
+)
 def test_placeholder_secret_refused_outside_the_embedded_default(secret, monkeypatch):
     monkeypatch.delenv("CRM_JWT_SECRET", raising=False)
     with pytest.raises(ValidationError) as info:
@@ -56,10 +60,10 @@ def test_placeholder_secret_refused_outside_the_embedded_default(secret, monkeyp
 
 def test_settings_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("GATEWAY_DATABASE_URL", PG)
-    monkeypatch.setenv("CRM_JWT_SECRET", DEV_JWT_SECRET)
+    monkeypatch.setenv("CRM_JWT_SECRET", "s" * 40)
     with pytest.raises(ValidationError):
         Settings()
-    monkeypatch.setenv("CRM_JWT_SECRET", "s" * 40)
+    monkeypatch.setenv("CRM_JWT_SECRET", secrets.token_hex(32))
     monkeypatch.setenv("CRM_SERVICES", "customers, contracts,billing")
     monkeypatch.setenv("CRM_RPC_TIMEOUT", "2.5")
     s = Settings()
@@ -74,9 +78,9 @@ def test_embedded_default_allows_the_development_fallbacks(monkeypatch, tmp_path
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CRM_DATA_DIR", str(tmp_path))
     s = Settings()
-    assert s.embedded and s.jwt_secret == DEV_JWT_SECRET
+    assert s.embedded and s.jwt_secret == (tmp_path / SECRET_FILE).read_text().strip()
     assert s.database_url == f"sqlite:///{tmp_path / 'gateway.db'}"
-    assert s.crm_services == ["customers"] and s.crm_jwt_ttl_minutes == 60
+    assert s.crm_services == ["customers"] and s.crm_jwt_ttl_minutes == 15
     with caplog.at_level("WARNING"):
         s.warn_about_development_defaults()
         assert s.admin_password_for_bootstrap() == "admin"

@@ -163,6 +163,8 @@ def seed(system: System) -> World:
     ids["approval_flow"] = ok(admin.post("/api/v1/approval-flows", json={
         "name": f"Never matches {tag()}", "document_type": "contract",
         "conditions": {"department": f"nobody-{tag()}"}, "steps": [{"name": "x", "approver_role": "admin"}]}), 201)["id"]  # fmt: skip
+    ids["api_key"] = ok(admin.post("/api/v1/api-keys", json={
+        "name": f"authz {tag()}", "roles": ["readonly"]}), 201)["id"]  # fmt: skip
     ids["webhook"] = ok(admin.post("/api/v1/webhooks", json={
         "url": "https://hooks.example.com/authz", "events": ["customer_deleted"], "secret": "s" * 32}), 201)["id"]  # fmt: skip
     ids["tax_key"] = "kind:service"

@@ -87,6 +87,7 @@ def operations() -> list[Operation]:
 # owned by sales rep A (department A) or belongs to customer A, made in conftest.seed().
 ID_SOURCES: dict[tuple[str, str], str] = {
     ("/api/v1/users/", "user_id"): "rep_a_user",
+    ("/api/v1/api-keys/", "key_id"): "api_key",
     ("/api/v1/customers/import/", "job_id"): "customer_import_job",
     ("/api/v1/customers/", "customer_id"): "customer",
     ("/api/v1/billing/customers/", "customer_id"): "customer",
@@ -180,6 +181,7 @@ READONLY_OWN_RECORD_WRITES: dict[tuple[str, str], str] = {
 OWNER_BY_PREFIX: dict[str, str] = {
     PORTAL_PREFIX: "portal_a",
     "/api/v1/users/": "admin",
+    "/api/v1/api-keys/": "admin",
     "/api/v1/approval-flows/": "admin",
     "/api/v1/approvals/": "admin",
     "/api/v1/billing/runs/": "admin",
@@ -236,6 +238,7 @@ BODIES: dict[tuple[str, str], dict] = {
 # the write routes without an id (the readonly user must be refused on them too)
 BODIES |= {
     ("POST", "/api/v1/users"): {"username": "mallory", "password": "Pa55word-long!", "roles": ["admin"]},
+    ("POST", "/api/v1/api-keys"): {"name": "mallory", "roles": ["admin"]},
     ("POST", "/api/v1/customers"): {"name": "Nur Lesen GmbH", "kind": "company"},
     ("POST", "/api/v1/opportunities"): {
         "customer_id": "{customer}",
@@ -363,6 +366,8 @@ BATCH_REFUSALS: dict[tuple[str, str], str] = {
 READONLY_SELF_SERVICE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/token"): "the login itself: public, the credentials are the check",
     ("POST", "/api/v1/auth/invitations/accept"): "public: the one-time invitation token is the check",
+    ("POST", "/api/v1/auth/refresh"): "public: the session's refresh token is the check",
+    ("POST", "/api/v1/auth/logout"): "every user ends their own session",
     ("POST", "/api/v1/users/me/password"): "every user changes their own password",
     ("POST", "/api/v1/notifications/read-all"): "every user marks their own inbox read",
 }

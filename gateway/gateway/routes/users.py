@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from .. import users
-from ..deps import AdminUser, Caller, CurrentUser, Db, Pagination, State, path_id
+from .. import password_policy, users
+from ..deps import AdminUser, Caller, Db, Pagination, PersonUser, State, path_id
 from ..errors import ApiError
-from ..schemas import ErrorBody, Page, PasswordChange, Role, UserCreate, UserPublic, UserUpdate
+from ..schemas import ErrorBody, Page, PasswordChange, ProfileUpdate, Role, UserCreate, UserPublic, UserUpdate
 
 router = APIRouter(
     prefix="/users", tags=["users"], responses={401: {"model": ErrorBody}, 422: {"model": ErrorBody}}
@@ -35,6 +35,7 @@ def _user_id(value: str) -> int:
 async def create_user(body: UserCreate, state: State, admin: AdminUser, caller: Caller) -> dict:
     data = body.data()
     data.pop("password")
+    password_policy.require(body.password, body.username)
     password_hash = await state.passwords.hash(body.password)
     return await run_in_threadpool(users.create_user, state.db, caller, data, password_hash)
 
@@ -52,13 +53,26 @@ async def list_users(
 
 
 @router.get("/me", response_model=UserPublic)
-async def get_me(db: Db, user: CurrentUser) -> dict:
+async def get_me(db: Db, user: PersonUser) -> dict:
     return await run_in_threadpool(users.get_user, db, user.id)
+
+
+@router.patch("/me", response_model=UserPublic)
+async def update_me(body: ProfileUpdate, state: State, user: PersonUser, caller: Caller) -> dict:
+    """The caller's own profile: ``full_name``, ``email`` and ``language`` (the console remembers
+    the chosen language here). Sessions stay valid: nothing that grants rights changes."""
+    changes = body.data()
+    if "language" in changes and changes["language"] is None:
+        raise ApiError(422, "language cannot be null", {"language": ["cannot be null"]})
+    try:
+        return await run_in_threadpool(users.update_user, state.db, caller, user.id, changes)
+    finally:
+        state.forget_user(user.id)
 
 
 @router.post("/me/password", status_code=204)
 async def change_my_password(
-    body: PasswordChange, state: State, user: CurrentUser, caller: Caller
+    body: PasswordChange, state: State, user: PersonUser, caller: Caller
 ) -> Response:
     current = await run_in_threadpool(users.password_hash_of, state.db, user.id)
     if current is None or not await state.passwords.verify(current, body.old_password):
@@ -69,8 +83,12 @@ async def change_my_password(
             "The new password equals the old one",
             {"new_password": ["must differ from the old password"]},
         )
+    password_policy.require(body.new_password, user.username, "new_password")
     new_hash = await state.passwords.hash(body.new_password)
-    await run_in_threadpool(users.update_user, state.db, caller, user.id, {}, new_hash)
+    try:
+        await run_in_threadpool(users.update_user, state.db, caller, user.id, {}, new_hash)
+    finally:
+        state.forget_user(user.id)  # every session of the user ends, this one too
     return Response(status_code=204)
 
 
@@ -93,7 +111,11 @@ async def update_user(user_id: str, body: UserUpdate, state: State, admin: Admin
     for name in ("roles", "active", "is_department_head", "language"):
         if name in changes and changes[name] is None:
             raise ApiError(422, f"{name} cannot be null", {name: ["cannot be null"]})
-    password_hash = await state.passwords.hash(password) if password else None
+    password_hash = None
+    if password:
+        target = await run_in_threadpool(users.get_user, state.db, uid)  # 404 before hashing
+        password_policy.require(password, target["username"])
+        password_hash = await state.passwords.hash(password)
     try:
         return await run_in_threadpool(users.update_user, state.db, caller, uid, changes, password_hash)
     finally:

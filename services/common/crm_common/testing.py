@@ -192,6 +192,8 @@ def run_system(root, data_dir, env_overrides: dict | None = None, ready_seconds:
             CRM_ADMIN_USERNAME="admin",
             CRM_ADMIN_PASSWORD=admin_password,
             CRM_DAILY_DISABLED="1",
+            # suites and benchmarks keep one access token for their whole run (hours, fuzzing)
+            CRM_JWT_TTL_MINUTES="720",
         )
         env.update(env_overrides or {})
         runner = subprocess.Popen(

@@ -77,6 +77,8 @@ class EchoService(ServiceBase):
 
 _ids = itertools.count(1)
 _lock = threading.Lock()
+BROKEN_ID = 900_000_013  # answers an unexpected error
+SLOW_ID = 900_000_666  # answers after 5 s
 CUSTOMERS: dict[int, dict] = {}
 OPPORTUNITIES: dict[int, dict] = {}
 JOBS: dict[str, dict] = {}
@@ -119,10 +121,11 @@ class FakeCustomersService(ServiceBase):
         CUSTOMERS[cid] = customer
         return customer
 
+    # ids no created customer reaches (creates count up from 1 across the whole session)
     def _get(self, customer_id):
-        if customer_id == 13:
+        if customer_id == BROKEN_ID:
             raise RuntimeError("secret internal detail: dsn=postgresql://root:pw@db")
-        if customer_id == 666:
+        if customer_id == SLOW_ID:
             eventlet.sleep(5)
         try:
             return CUSTOMERS[customer_id]

@@ -125,7 +125,7 @@ async def test_remote_errors_map_to_the_error_body(client, admin_headers):
     )
     assert r.status_code == 201
 
-    r = await client.get("/api/v1/customers/13", headers=admin_headers)
+    r = await client.get("/api/v1/customers/900000013", headers=admin_headers)
     assert r.status_code == 500
     assert r.json()["error"]["code"] == "INTERNAL" and "secret" not in r.text
 
@@ -137,7 +137,7 @@ async def test_timeout_is_504_in_about_the_timeout(app_factory):
     async with app_factory(crm_rpc_timeout=1) as client:
         headers = await login(client, "admin", "admin-password-1")
         started = time.monotonic()
-        r = await client.get("/api/v1/customers/666", headers=headers)
+        r = await client.get("/api/v1/customers/900000666", headers=headers)
         assert r.status_code == 504 and r.json()["error"]["code"] == "TIMEOUT"
         assert time.monotonic() - started < 2.5
 
@@ -211,7 +211,7 @@ async def test_request_id_is_echoed_or_generated_on_every_response(client, admin
     assert r.headers["x-request-id"] == ("evilidscript" + "a" * 100)[:64]
     r = await client.get("/api/v1/users/me", headers={"X-Request-ID": "unauth-1"})
     assert r.status_code == 401 and r.headers["x-request-id"] == "unauth-1"
-    r = await client.get("/api/v1/customers/13", headers={**admin_headers, "X-Request-ID": "boom-1"})
+    r = await client.get("/api/v1/customers/900000013", headers={**admin_headers, "X-Request-ID": "boom-1"})
     assert r.status_code == 500 and r.headers["x-request-id"] == "boom-1"
 
 

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Depends
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..schemas import ErrorBody
 from ..schemas_approvals import ApprovalFlowCreate, ApprovalFlowUpdate, DocumentType
+from ..views_approvals import ApprovalFlowDetail, ApprovalFlowPage
+from ..views_core import ok
 
 router = APIRouter(
     prefix="/approval-flows",
@@ -26,12 +28,12 @@ router = APIRouter(
 NOT_FOUND = {404: {"model": ErrorBody}}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=ok(ApprovalFlowDetail, 201))
 async def create_flow(body: ApprovalFlowCreate, rpc: Rpc) -> Any:
     return await rpc.approvals.create_flow(body.data())
 
 
-@router.get("")
+@router.get("", responses=ok(ApprovalFlowPage))
 async def list_flows(
     rpc: Rpc, page: Pagination, document_type: DocumentType | None = None, active: bool | None = None
 ) -> Any:
@@ -43,12 +45,12 @@ async def list_flows(
     return await rpc.approvals.list_flows(filters, page.page, page.page_size)
 
 
-@router.get("/{flow_id}", responses=NOT_FOUND)
+@router.get("/{flow_id}", responses={**ok(ApprovalFlowDetail), **NOT_FOUND})
 async def get_flow(flow_id: str, rpc: Rpc) -> Any:
     """The flow with every version it had."""
     return await rpc.approvals.get_flow(path_id(flow_id, "Approval flow"))
 
 
-@router.patch("/{flow_id}", responses=NOT_FOUND)
+@router.patch("/{flow_id}", responses={**ok(ApprovalFlowDetail), **NOT_FOUND})
 async def update_flow(flow_id: str, body: ApprovalFlowUpdate, rpc: Rpc) -> Any:
     return await rpc.approvals.update_flow(path_id(flow_id, "Approval flow"), body.data())

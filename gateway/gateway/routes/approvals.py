@@ -12,6 +12,8 @@ from fastapi import APIRouter, Response
 from ..deps import Pagination, Rpc, path_id
 from ..schemas import ErrorBody
 from ..schemas_approvals import ApprovalDecision, ApprovalWithdraw
+from ..views_approvals import ApprovalRequestDetail, ApprovalRequestPage
+from ..views_core import binary, ok
 
 router = APIRouter(
     prefix="/approvals",
@@ -28,7 +30,7 @@ router = APIRouter(
 CONFLICT = {409: {"model": ErrorBody}}
 
 
-@router.get("")
+@router.get("", responses=ok(ApprovalRequestPage))
 async def list_approvals(
     rpc: Rpc,
     page: Pagination,
@@ -48,21 +50,21 @@ async def list_approvals(
     return await rpc.approvals.list_approvals(filters, page.page, page.page_size)
 
 
-@router.get("/{approval_id}")
+@router.get("/{approval_id}", responses=ok(ApprovalRequestDetail))
 async def get_approval(approval_id: str, rpc: Rpc) -> Any:
     """The request with its steps, every decision (step, user, decision, comment, decided_at) and
     the earlier requests of the same document (``history``)."""
     return await rpc.approvals.get_approval(path_id(approval_id, "Approval request"))
 
 
-@router.post("/{approval_id}/decision", responses=CONFLICT)
+@router.post("/{approval_id}/decision", responses={**ok(ApprovalRequestDetail), **CONFLICT})
 async def decide_approval(approval_id: str, body: ApprovalDecision, rpc: Rpc) -> Any:
     """403 when the caller may not decide the current step (or it is their own submission);
     409 when the request is closed or the caller already approved this step."""
     return await rpc.approvals.decide_approval(path_id(approval_id, "Approval request"), body.data())
 
 
-@router.post("/{approval_id}/withdraw", responses=CONFLICT)
+@router.post("/{approval_id}/withdraw", responses={**ok(ApprovalRequestDetail), **CONFLICT})
 async def withdraw_approval(approval_id: str, rpc: Rpc, body: ApprovalWithdraw | None = None) -> Any:
     """The submitter (or an admin) withdraws a pending request; 409 once closed."""
     comment = body.comment if body else None
@@ -72,7 +74,7 @@ async def withdraw_approval(approval_id: str, rpc: Rpc, body: ApprovalWithdraw |
 @router.get(
     "/{approval_id}/sheet.pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "the approval sheet"}},
+    responses=binary("application/pdf", "the approval sheet"),
 )
 async def get_approval_sheet(approval_id: str, rpc: Rpc) -> Response:
     sheet = await rpc.approvals.get_approval_sheet(path_id(approval_id, "Approval request"))

@@ -17,6 +17,14 @@ from fastapi.responses import JSONResponse
 from ..deps import Pagination, Rpc, Settings, require_roles
 from ..schemas import ErrorBody
 from ..schemas_billing import BillingRunCreate, TaxRateSet
+from ..views_billing import (
+    BillingRunPage,
+    BillingRunPublic,
+    CustomerBalance,
+    SchedulePublic,
+    TaxRateList,
+    TaxRateSetResult,
+)
 from .contract_progress import int_id
 
 STAFF = ("admin", "finance", "sales_manager", "sales_rep", "approver", "readonly")
@@ -47,8 +55,14 @@ router = APIRouter(prefix="/billing", tags=["billing"], responses=BILLING_ERRORS
     status_code=201,
     dependencies=[BILLING_WRITERS],
     responses={
-        201: {"description": "the run finished within wait_seconds (completed or failed)"},
-        202: {"description": "the run is still going: poll GET /billing/runs/{id}"},
+        201: {
+            "model": BillingRunPublic,
+            "description": "the run finished within wait_seconds (completed or failed)",
+        },
+        202: {
+            "model": BillingRunPublic,
+            "description": "the run is still going: poll GET /billing/runs/{id}",
+        },
     },
 )
 async def start_billing_run(body: BillingRunCreate, rpc: Rpc, settings: Settings) -> Any:
@@ -66,32 +80,38 @@ async def start_billing_run(body: BillingRunCreate, rpc: Rpc, settings: Settings
     return JSONResponse(run, status_code=201)
 
 
-@router.get("/runs", dependencies=[STAFF_READERS])
+@router.get("/runs", dependencies=[STAFF_READERS], responses={200: {"model": BillingRunPage}})
 async def list_billing_runs(rpc: Rpc, page: Pagination) -> Any:
     """Billing runs, newest first."""
     return await rpc.billing.list_billing_runs(page.page, page.page_size)
 
 
-@router.get("/runs/{run_id}", dependencies=[STAFF_READERS], responses=NOT_FOUND)
+@router.get(
+    "/runs/{run_id}", dependencies=[STAFF_READERS], responses={200: {"model": BillingRunPublic}, **NOT_FOUND}
+)
 async def get_billing_run(run_id: str, rpc: Rpc) -> Any:
     """A run with its counts, failures and progress (0..1)."""
     return await rpc.billing.get_billing_run(int_id(run_id, "Billing run"))
 
 
-@router.get("/schedules/{contract_id}", dependencies=[STAFF_READERS], responses=NOT_FOUND)
+@router.get(
+    "/schedules/{contract_id}",
+    dependencies=[STAFF_READERS],
+    responses={200: {"model": SchedulePublic}, **NOT_FOUND},
+)
 async def get_schedule(contract_id: str, rpc: Rpc) -> Any:
     """The billing schedule of a contract: its terms, segments, cursor and every period
     (``invoiced`` with its invoice, ``due`` or ``planned``) with its exact amount."""
     return await rpc.billing.get_schedule(int_id(contract_id, "Contract"))
 
 
-@router.get("/tax-rates", dependencies=[STAFF_READERS])
+@router.get("/tax-rates", dependencies=[STAFF_READERS], responses={200: {"model": TaxRateList}})
 async def list_tax_rates(rpc: Rpc) -> Any:
     """``{"items": [{"key", "percent", "updated_by", "updated_at"}], "fallback_percent"}``."""
     return await rpc.billing.list_tax_rates()
 
 
-@router.put("/tax-rates/{key}", dependencies=[BILLING_WRITERS])
+@router.put("/tax-rates/{key}", dependencies=[BILLING_WRITERS], responses={200: {"model": TaxRateSetResult}})
 async def set_tax_rate(
     body: TaxRateSet,
     rpc: Rpc,
@@ -102,7 +122,11 @@ async def set_tax_rate(
     return await rpc.billing.set_tax_rate({"key": key, "percent": body.percent})
 
 
-@router.get("/customers/{customer_id}/balance", dependencies=[BILLING_READERS], responses=NOT_FOUND)
+@router.get(
+    "/customers/{customer_id}/balance",
+    dependencies=[BILLING_READERS],
+    responses={200: {"model": CustomerBalance}, **NOT_FOUND},
+)
 async def customer_balance(customer_id: str, rpc: Rpc) -> Any:
     """``{"customer_id", "currencies": {"EUR": {"open", "overdue", "credit"}}}``."""
     return await rpc.billing.customer_balance(int_id(customer_id, "Customer"))

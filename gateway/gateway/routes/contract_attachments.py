@@ -33,6 +33,8 @@ from ..errors import ApiError
 from ..imports import MULTIPART_OVERHEAD, too_large
 from ..rpc import RemoteError, RpcError
 from ..schemas import ErrorBody
+from ..views_contracts import AttachmentPublic
+from ..views_core import ok
 
 log = logging.getLogger(__name__)
 
@@ -314,6 +316,7 @@ def as_too_large(exc: RemoteError) -> ApiError | None:
     openapi_extra=UPLOAD_BODY,
     responses={
         201: {
+            "model": AttachmentPublic,
             "description": "the attachment",
             "content": {"application/json": {"example": ATTACHMENT_EXAMPLE}},
         },
@@ -370,7 +373,7 @@ async def start_upload(contract_id: str, request: Request, rpc: Rpc, settings: S
     return JSONResponse(result, status_code=201, headers={"Location": result["download_url"]})
 
 
-@router.get("/contracts/{contract_id}/attachments")
+@router.get("/contracts/{contract_id}/attachments", responses=ok(list[AttachmentPublic]))
 async def list_attachments(contract_id: str, rpc: Rpc) -> Any:
     """The contract's attachments, oldest first."""
     return await rpc.contracts.list_attachments(path_id(contract_id, "Contract"))
@@ -399,8 +402,12 @@ def etag_matches(header: str | None, etag: str) -> bool:
     "/contracts/{contract_id}/attachments/{attachment_id}",
     responses={
         200: {
+            "model": AttachmentPublic,
             "description": "the file's bytes as stored (or its metadata with ?meta=true)",
-            "content": {GENERIC_TYPE: {}, "application/json": {"example": ATTACHMENT_EXAMPLE}},
+            "content": {
+                GENERIC_TYPE: {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {"example": ATTACHMENT_EXAMPLE},
+            },
         },
         304: {"description": "If-None-Match matched the file's ETag"},
     },

@@ -18,6 +18,8 @@ from ..deps import Rpc
 from ..errors import Parts
 from ..rpc import Call
 from ..schemas import ErrorBody
+from ..views_contracts import ContractOverview
+from ..views_core import ok
 from .contracts import cid
 
 router = APIRouter(
@@ -35,7 +37,7 @@ def _open_tasks(page: dict | None) -> list[dict]:
     return [t for t in (page or {}).get("items", []) if t.get("status") == "open"]
 
 
-@router.get("/{contract_id}/overview")
+@router.get("/{contract_id}/overview", responses=ok(ContractOverview))
 async def get_contract_overview(contract_id: str, rpc: Rpc) -> Any:
     """``{"contract", "customer", "approvals", "invoices", "payments", "units", "tasks",
     "forbidden", "unavailable"}``; the list parts are ``{"items", "total"}`` (at most 100 items)."""

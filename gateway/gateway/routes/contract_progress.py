@@ -14,6 +14,8 @@ from ..deps import Pagination, Rpc, path_id, require_roles
 from ..errors import ApiError
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_contract_progress import ContractStatus, MilestoneCreate, MilestoneUpdate
+from ..views_contracts import ContractProgress, MilestoneList, MilestonePublic, ProgressPage
+from ..views_core import ok
 
 MILESTONE_WRITERS = Depends(require_roles("admin", "sales_manager", "sales_rep"))
 
@@ -46,21 +48,23 @@ def int_id(value: str, what: str) -> int:
     "/contracts/{contract_id}/milestones",
     status_code=201,
     dependencies=[MILESTONE_WRITERS],
-    responses=CHANGES,
+    responses={**ok(MilestonePublic, 201), **CHANGES},
 )
 async def add_milestone(contract_id: str, body: MilestoneCreate, rpc: Rpc) -> Any:
     """A delivery milestone of the contract; ``planned_date`` inside the contract term."""
     return await rpc.contracts.add_milestone(int_id(contract_id, "Contract"), body.data())
 
 
-@router.get("/contracts/{contract_id}/milestones", responses=NOT_FOUND)
+@router.get("/contracts/{contract_id}/milestones", responses={**ok(MilestoneList), **NOT_FOUND})
 async def list_milestones(contract_id: str, rpc: Rpc) -> Any:
     """``{"contract_id", "items", "total"}``, in plan order."""
     return await rpc.contracts.list_milestones(int_id(contract_id, "Contract"))
 
 
 @router.patch(
-    "/contracts/{contract_id}/milestones/{milestone_id}", dependencies=[MILESTONE_WRITERS], responses=CHANGES
+    "/contracts/{contract_id}/milestones/{milestone_id}",
+    dependencies=[MILESTONE_WRITERS],
+    responses={**ok(MilestonePublic), **CHANGES},
 )
 async def update_milestone(contract_id: str, milestone_id: str, body: MilestoneUpdate, rpc: Rpc) -> Any:
     return await rpc.contracts.update_milestone(
@@ -80,7 +84,7 @@ async def delete_milestone(contract_id: str, milestone_id: str, rpc: Rpc) -> Res
     return Response(status_code=204)
 
 
-@router.get("/contracts/{contract_id}/progress", responses=NOT_FOUND)
+@router.get("/contracts/{contract_id}/progress", responses={**ok(ContractProgress), **NOT_FOUND})
 async def get_progress(
     contract_id: str,
     rpc: Rpc,
@@ -96,7 +100,7 @@ async def get_progress(
     )
 
 
-@router.get("/contract-progress")
+@router.get("/contract-progress", responses=ok(ProgressPage))
 async def list_progress(
     rpc: Rpc,
     page: Pagination,

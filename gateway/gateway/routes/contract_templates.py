@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..schemas import ErrorBody, Language
 from ..schemas_contract_templates import TemplateCreate
+from ..views_contracts import TemplatePage, TemplatePublic
+from ..views_core import binary, ok
 
 TEMPLATE_WRITERS = Depends(require_roles("admin", "sales_manager"))
 ADMINS = Depends(require_roles("admin"))
@@ -33,14 +35,16 @@ router = APIRouter(
 NOT_FOUND = {404: {"model": ErrorBody}}
 
 
-@router.post("/contract-templates", status_code=201, dependencies=[TEMPLATE_WRITERS])
+@router.post(
+    "/contract-templates", status_code=201, dependencies=[TEMPLATE_WRITERS], responses=ok(TemplatePublic, 201)
+)
 async def create_template(body: TemplateCreate, rpc: Rpc) -> Any:
     """Version 1, or the next version of the template with that name and language. A
     placeholder without a field, a duplicate field name → 422 naming it."""
     return await rpc.contracts.create_template(body.data())
 
 
-@router.get("/contract-templates", dependencies=[TEMPLATE_READERS])
+@router.get("/contract-templates", dependencies=[TEMPLATE_READERS], responses=ok(TemplatePage))
 async def list_templates(
     rpc: Rpc,
     page: Pagination,
@@ -58,12 +62,20 @@ async def list_templates(
     return await rpc.contracts.list_templates(filters, page.page, page.page_size)
 
 
-@router.get("/contract-templates/{template_id}", dependencies=[TEMPLATE_READERS], responses=NOT_FOUND)
+@router.get(
+    "/contract-templates/{template_id}",
+    dependencies=[TEMPLATE_READERS],
+    responses={**ok(TemplatePublic), **NOT_FOUND},
+)
 async def get_template(template_id: str, rpc: Rpc) -> Any:
     return await rpc.contracts.get_template(path_id(template_id, "Template"))
 
 
-@router.post("/contract-templates/{template_id}/deactivate", dependencies=[ADMINS], responses=NOT_FOUND)
+@router.post(
+    "/contract-templates/{template_id}/deactivate",
+    dependencies=[ADMINS],
+    responses={**ok(TemplatePublic), **NOT_FOUND},
+)
 async def deactivate_template(template_id: str, rpc: Rpc) -> Any:
     """No new contract can be filled from it; contracts made from it keep it and still render."""
     return await rpc.contracts.deactivate_template(path_id(template_id, "Template"))
@@ -73,7 +85,7 @@ async def deactivate_template(template_id: str, rpc: Rpc) -> Any:
     "/contracts/{contract_id}/document.pdf",
     response_class=Response,
     responses={
-        200: {"content": {"application/pdf": {}}, "description": "the contract document"},
+        **binary("application/pdf", "the contract document"),
         **NOT_FOUND,
     },
 )

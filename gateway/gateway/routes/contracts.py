@@ -22,6 +22,16 @@ from ..schemas_contracts import (
     Status,
     Terminate,
 )
+from ..views_contracts import (
+    AmendmentPublic,
+    ContractDetail,
+    ContractPage,
+    ContractPublic,
+    ContractVersion,
+    ContractVersionDiff,
+    ContractVersionInfo,
+)
+from ..views_core import ok
 
 WRITERS = Depends(require_roles("admin", "sales_manager", "sales_rep"))
 LOCKERS = Depends(require_roles("admin", "finance"))
@@ -39,13 +49,14 @@ router = APIRouter(
 )
 NOT_FOUND = {404: {"model": ErrorBody}}
 STATE = {404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
+CONTRACT = {**ok(ContractPublic), **STATE}
 
 
 def cid(contract_id: str) -> int | str:
     return path_id(contract_id, "Contract")
 
 
-@router.post("", status_code=201, dependencies=[WRITERS])
+@router.post("", status_code=201, dependencies=[WRITERS], responses=ok(ContractPublic, 201))
 async def create_contract(body: ContractCreate, rpc: Rpc) -> Any:
     """A draft with a generated number. Line prices default to the customer's price list (the
     product's price otherwise); an unknown customer or product, a line outside the term, a
@@ -53,7 +64,7 @@ async def create_contract(body: ContractCreate, rpc: Rpc) -> Any:
     return await rpc.contracts.create_contract(body.data())
 
 
-@router.get("")
+@router.get("", responses=ok(ContractPage))
 async def list_contracts(
     rpc: Rpc,
     page: Pagination,
@@ -77,82 +88,92 @@ async def list_contracts(
     return await rpc.contracts.list_contracts(filters, page.page, page.page_size)
 
 
-@router.get("/{contract_id}", responses=NOT_FOUND)
+@router.get("/{contract_id}", responses={**ok(ContractDetail), **NOT_FOUND})
 async def get_contract(contract_id: str, rpc: Rpc) -> Any:
     """The contract with its lines, versions, amendments and attachments."""
     return await rpc.contracts.get_contract(cid(contract_id))
 
 
-@router.patch("/{contract_id}", dependencies=[WRITERS], responses=STATE)
+@router.patch("/{contract_id}", dependencies=[WRITERS], responses=CONTRACT)
 async def update_contract(contract_id: str, body: ContractUpdate, rpc: Rpc) -> Any:
     """Drafts only (409 otherwise); ``lines`` replaces every line."""
     return await rpc.contracts.update_contract(cid(contract_id), body.data())
 
 
-@router.post("/{contract_id}/submit", dependencies=[WRITERS], responses=STATE)
+@router.post("/{contract_id}/submit", dependencies=[WRITERS], responses=CONTRACT)
 async def submit_contract(contract_id: str, rpc: Rpc) -> Any:
     """draft → pending_approval: the approvals service opens a request."""
     return await rpc.contracts.submit_contract(cid(contract_id))
 
 
-@router.post("/{contract_id}/cancel", dependencies=[WRITERS], responses=STATE)
+@router.post("/{contract_id}/cancel", dependencies=[WRITERS], responses=CONTRACT)
 async def cancel_contract(contract_id: str, rpc: Rpc, body: Cancel | None = None) -> Any:
     """From draft or approved."""
     return await rpc.contracts.cancel_contract(cid(contract_id), body.data() if body else {})
 
 
-@router.post("/{contract_id}/terminate", dependencies=[WRITERS], responses=STATE)
+@router.post("/{contract_id}/terminate", dependencies=[WRITERS], responses=CONTRACT)
 async def terminate_contract(contract_id: str, body: Terminate, rpc: Rpc) -> Any:
     return await rpc.contracts.terminate_contract(cid(contract_id), body.data())
 
 
-@router.post("/{contract_id}/renew", status_code=201, dependencies=[WRITERS], responses=STATE)
+@router.post(
+    "/{contract_id}/renew",
+    status_code=201,
+    dependencies=[WRITERS],
+    responses={**ok(ContractPublic, 201), **STATE},
+)
 async def renew_contract(contract_id: str, rpc: Rpc, body: Renew | None = None) -> Any:
     """A renewal draft (renewal quote): the next term, the same lines, prices raised by the
     uplift; submitted and approved like any contract."""
     return await rpc.contracts.renew_contract(cid(contract_id), body.data() if body else {})
 
 
-@router.post("/{contract_id}/lock-amounts", dependencies=[LOCKERS], responses=STATE)
+@router.post("/{contract_id}/lock-amounts", dependencies=[LOCKERS], responses=CONTRACT)
 async def lock_amounts(contract_id: str, rpc: Rpc) -> Any:
     """Finance: nobody changes the lines or prices until unlocked."""
     return await rpc.contracts.lock_amounts(cid(contract_id))
 
 
-@router.post("/{contract_id}/unlock-amounts", dependencies=[LOCKERS], responses=STATE)
+@router.post("/{contract_id}/unlock-amounts", dependencies=[LOCKERS], responses=CONTRACT)
 async def unlock_amounts(contract_id: str, rpc: Rpc) -> Any:
     return await rpc.contracts.unlock_amounts(cid(contract_id))
 
 
-@router.post("/{contract_id}/amendments", status_code=201, dependencies=[WRITERS], responses=STATE)
+@router.post(
+    "/{contract_id}/amendments",
+    status_code=201,
+    dependencies=[WRITERS],
+    responses={**ok(AmendmentPublic, 201), **STATE},
+)
 async def create_amendment(contract_id: str, body: AmendmentCreate, rpc: Rpc) -> Any:
     """A change order on an approved or active contract; applied as a new version when the
     approvals service approves it."""
     return await rpc.contracts.create_amendment(cid(contract_id), body.data())
 
 
-@router.get("/{contract_id}/amendments", responses=NOT_FOUND)
+@router.get("/{contract_id}/amendments", responses={**ok(list[AmendmentPublic]), **NOT_FOUND})
 async def list_amendments(contract_id: str, rpc: Rpc) -> Any:
     return await rpc.contracts.list_amendments(cid(contract_id))
 
 
-@router.get("/{contract_id}/amendments/{amendment_id}", responses=NOT_FOUND)
+@router.get("/{contract_id}/amendments/{amendment_id}", responses={**ok(AmendmentPublic), **NOT_FOUND})
 async def get_amendment(contract_id: str, amendment_id: str, rpc: Rpc) -> Any:
     return await rpc.contracts.get_amendment(cid(contract_id), path_id(amendment_id, "Amendment"))
 
 
-@router.get("/{contract_id}/versions", responses=NOT_FOUND)
+@router.get("/{contract_id}/versions", responses={**ok(list[ContractVersionInfo]), **NOT_FOUND})
 async def list_versions(contract_id: str, rpc: Rpc) -> Any:
     return await rpc.contracts.list_versions(cid(contract_id))
 
 
-@router.get("/{contract_id}/versions/{version}", responses=NOT_FOUND)
+@router.get("/{contract_id}/versions/{version}", responses={**ok(ContractVersion), **NOT_FOUND})
 async def get_version(contract_id: str, version: str, rpc: Rpc) -> Any:
     """The contract exactly as it was in that version."""
     return await rpc.contracts.get_version(cid(contract_id), path_id(version, "Version"))
 
 
-@router.get("/{contract_id}/versions/{a}/diff/{b}", responses=NOT_FOUND)
+@router.get("/{contract_id}/versions/{a}/diff/{b}", responses={**ok(ContractVersionDiff), **NOT_FOUND})
 async def diff_versions(contract_id: str, a: str, b: str, rpc: Rpc) -> Any:
     """What changed from version ``a`` to ``b``: fields, lines added, removed and changed."""
     return await rpc.contracts.diff_versions(cid(contract_id), path_id(a, "Version"), path_id(b, "Version"))

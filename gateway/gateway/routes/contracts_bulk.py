@@ -20,6 +20,14 @@ from ..schemas_contracts_bulk import (
     ContractsCoTerminate,
     ContractSplit,
 )
+from ..views_contracts import (
+    ContractImportJob,
+    CoTerminateResult,
+    PriceBatchPublic,
+    PriceUpdateResult,
+    RestructureResult,
+)
+from ..views_core import ok
 from .customers import IMPORT_BODY
 
 SERVICE = "contracts"
@@ -40,7 +48,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": ErrorBody}}
 
 
-@router.post("/contracts/co-terminate", dependencies=[WRITERS])
+@router.post("/contracts/co-terminate", dependencies=[WRITERS], responses=ok(CoTerminateResult))
 async def co_terminate(body: ContractsCoTerminate, rpc: Rpc, settings: Settings) -> Any:
     """Lines and contracts end together on ``end_date`` (shortened or extended; billing prorates
     the partial period by days). Contracts not in force, with locked amounts, starting after
@@ -50,7 +58,9 @@ async def co_terminate(body: ContractsCoTerminate, rpc: Rpc, settings: Settings)
     return await rpc.call(SERVICE, "co_terminate", body.data(), timeout=settings.crm_import_timeout)
 
 
-@router.post("/contracts/bulk-price-update", dependencies=[MANAGERS], responses=CONFLICT)
+@router.post(
+    "/contracts/bulk-price-update", dependencies=[MANAGERS], responses={**ok(PriceUpdateResult), **CONFLICT}
+)
 async def bulk_price_update(body: ContractPriceUpdate, rpc: Rpc, settings: Settings) -> Any:
     """Raise (or lower) by ``percent`` the unit price of every line of the contracts in force
     for ``product_ids`` and/or ``category``, from ``effective_date``. Default: one approval
@@ -60,13 +70,21 @@ async def bulk_price_update(body: ContractPriceUpdate, rpc: Rpc, settings: Setti
     return await rpc.call(SERVICE, "bulk_price_update", body.data(), timeout=settings.crm_import_timeout)
 
 
-@router.get("/contracts/price-update-batches/{batch_id}", dependencies=[MANAGERS], responses=NOT_FOUND)
+@router.get(
+    "/contracts/price-update-batches/{batch_id}",
+    dependencies=[MANAGERS],
+    responses={**ok(PriceBatchPublic), **NOT_FOUND},
+)
 async def get_price_batch(batch_id: str, rpc: Rpc) -> Any:
     """A bulk price update awaiting (or after) its approval: parameters, status, summary."""
     return await rpc.contracts.get_price_batch(path_id(batch_id, "Price update batch"))
 
 
-@router.post("/contracts/restructure", dependencies=[WRITERS], responses={**NOT_FOUND, **CONFLICT})
+@router.post(
+    "/contracts/restructure",
+    dependencies=[WRITERS],
+    responses={**ok(RestructureResult), **NOT_FOUND, **CONFLICT},
+)
 async def restructure(
     body: Annotated[ContractLinesMove | ContractSplit | ContractMerge, Body(discriminator="action")],
     rpc: Rpc,
@@ -83,7 +101,7 @@ async def restructure(
     "/contracts/import",
     openapi_extra=IMPORT_BODY,
     dependencies=[MANAGERS],
-    responses={202: {"model": ImportAccepted}, 413: {"model": ErrorBody}},
+    responses={**ok(ContractImportJob), 202: {"model": ImportAccepted}, 413: {"model": ErrorBody}},
 )
 async def import_contracts(
     request: Request,
@@ -105,8 +123,10 @@ async def import_contracts(
     )  # fmt: skip
 
 
-@router.get("/contracts/import/{job_id}", dependencies=[MANAGERS], responses=NOT_FOUND)
-async def get_import(job_id: str, rpc: Rpc) -> Any:
+@router.get(
+    "/contracts/import/{job_id}", dependencies=[MANAGERS], responses={**ok(ContractImportJob), **NOT_FOUND}
+)
+async def get_contract_import(job_id: str, rpc: Rpc) -> Any:
     """Progress of a contracts import: status, rows_received, rows_processed, created,
     error_count (and the errors once finished)."""
     return await rpc.contracts.get_import(path_id(job_id, "Import job"))

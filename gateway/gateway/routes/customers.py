@@ -19,6 +19,17 @@ from ..schemas import (
     ImportAccepted,
     ResourceId,
 )
+from ..views_core import (
+    ContactPage,
+    ContactPublic,
+    CustomerImportResult,
+    CustomerPage,
+    CustomerPublic,
+    FollowUpPage,
+    FollowUpPublic,
+    ImportJobPublic,
+    ok,
+)
 
 SERVICE = "customers"
 
@@ -68,7 +79,11 @@ def _filters(**values: Any) -> dict[str, Any]:
 @router.post(
     "/import",
     openapi_extra=IMPORT_BODY,
-    responses={202: {"model": ImportAccepted}, 413: {"model": ErrorBody}},
+    responses={
+        **ok(CustomerImportResult),
+        202: {"model": ImportAccepted},
+        413: {"model": ErrorBody},
+    },
 )
 async def import_customers(
     request: Request,
@@ -87,8 +102,8 @@ async def import_customers(
     )  # fmt: skip
 
 
-@router.get("/import/{job_id}", responses=NOT_FOUND)
-async def get_import(job_id: str, rpc: Rpc) -> Any:
+@router.get("/import/{job_id}", responses={**ok(ImportJobPublic), **NOT_FOUND})
+async def get_customer_import(job_id: str, rpc: Rpc) -> Any:
     """Progress of an import: status, rows_received, rows_processed, created, updated,
     error_count (and the errors once finished)."""
     return await rpc.customers.get_import(path_id(job_id, "Import job"))
@@ -97,13 +112,13 @@ async def get_import(job_id: str, rpc: Rpc) -> Any:
 # -- customers -------------------------------------------------------------------------
 
 
-@router.post("", status_code=201, responses={409: {"model": ErrorBody}})
+@router.post("", status_code=201, responses={**ok(CustomerPublic, 201), 409: {"model": ErrorBody}})
 async def create_customer(body: CustomerCreate, rpc: Rpc) -> Any:
     """A likely duplicate → 409 with ``details.candidates`` unless ``allow_duplicate``."""
     return await rpc.customers.create_customer(body.data())
 
 
-@router.get("")
+@router.get("", responses=ok(CustomerPage))
 async def list_customers(
     rpc: Rpc,
     page: Pagination,
@@ -123,12 +138,12 @@ async def list_customers(
     return await rpc.customers.list_customers(filters, page.page, page.page_size)
 
 
-@router.get("/{customer_id}", responses=NOT_FOUND)
+@router.get("/{customer_id}", responses={**ok(CustomerPublic), **NOT_FOUND})
 async def get_customer(customer_id: str, rpc: Rpc) -> Any:
     return await rpc.customers.get_customer(path_id(customer_id, "Customer"))
 
 
-@router.patch("/{customer_id}", responses={**NOT_FOUND, 409: {"model": ErrorBody}})
+@router.patch("/{customer_id}", responses={**ok(CustomerPublic), **NOT_FOUND, 409: {"model": ErrorBody}})
 async def update_customer(customer_id: str, body: CustomerUpdate, rpc: Rpc) -> Any:
     return await rpc.customers.update_customer(path_id(customer_id, "Customer"), body.data())
 
@@ -143,22 +158,22 @@ async def delete_customer(customer_id: str, rpc: Rpc) -> Response:
 # -- contacts and follow-ups ------------------------------------------------------------
 
 
-@router.post("/{customer_id}/contacts", status_code=201, responses=NOT_FOUND)
+@router.post("/{customer_id}/contacts", status_code=201, responses={**ok(ContactPublic, 201), **NOT_FOUND})
 async def add_contact(customer_id: str, body: ContactCreate, rpc: Rpc) -> Any:
     return await rpc.customers.add_contact(path_id(customer_id, "Customer"), body.data())
 
 
-@router.get("/{customer_id}/contacts", responses=NOT_FOUND)
+@router.get("/{customer_id}/contacts", responses={**ok(ContactPage), **NOT_FOUND})
 async def list_contacts(customer_id: str, rpc: Rpc, page: Pagination) -> Any:
     return await rpc.customers.list_contacts(path_id(customer_id, "Customer"), page.page, page.page_size)
 
 
-@router.post("/{customer_id}/follow-ups", status_code=201, responses=NOT_FOUND)
+@router.post("/{customer_id}/follow-ups", status_code=201, responses={**ok(FollowUpPublic, 201), **NOT_FOUND})
 async def add_follow_up(customer_id: str, body: FollowUpCreate, rpc: Rpc) -> Any:
     return await rpc.customers.add_follow_up(path_id(customer_id, "Customer"), body.data())
 
 
-@router.get("/{customer_id}/follow-ups", responses=NOT_FOUND)
+@router.get("/{customer_id}/follow-ups", responses={**ok(FollowUpPage), **NOT_FOUND})
 async def list_follow_ups(customer_id: str, rpc: Rpc, page: Pagination) -> Any:
     return await rpc.customers.list_follow_ups(path_id(customer_id, "Customer"), page.page, page.page_size)
 

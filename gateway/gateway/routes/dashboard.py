@@ -23,6 +23,7 @@ from ..deps import Rpc, require_roles
 from ..errors import Parts
 from ..rpc import Call
 from ..schemas import ErrorBody
+from ..views_core import DashboardSummary, ok
 
 READERS = ("admin", "finance", "sales_manager", "sales_rep", "readonly")
 
@@ -69,7 +70,7 @@ def compose(
     }
 
 
-@router.get("/dashboard")
+@router.get("/dashboard", responses=ok(DashboardSummary))
 async def dashboard(
     rpc: Rpc,
     year: Annotated[int | None, Query(ge=1900, le=2200, description="default the current year")] = None,

@@ -21,6 +21,7 @@ from ..schemas_billing import (
     InvoiceUpdate,
     VoidRequest,
 )
+from ..views_billing import PDF, CreditNotePage, CreditNotePublic, InvoicePage, InvoicePublic
 from .billing import BILLING_ERRORS, BILLING_READERS, BILLING_WRITERS, NOT_FOUND, STATE
 from .contract_attachments import content_disposition, etag_matches
 from .contract_progress import int_id
@@ -30,10 +31,12 @@ router = APIRouter(tags=["invoices"], dependencies=[BILLING_READERS], responses=
 CurrencyQuery = Annotated[str | None, Query(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 PDF_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/pdf": {}}, "description": "the document, inline"},
+    200: {"content": PDF, "description": "the document, inline"},
     304: {"description": "If-None-Match matched the document's ETag"},
     **NOT_FOUND,
 }
+INVOICE: dict[int | str, dict[str, Any]] = {200: {"model": InvoicePublic}}
+CREDIT_NOTE: dict[int | str, dict[str, Any]] = {200: {"model": CreditNotePublic}}
 
 
 def pdf_response(doc: dict[str, Any], request: Request) -> Response:
@@ -64,7 +67,7 @@ def _iso(day: dt.date | None) -> str | None:
 # --------------------------------------------------------------------------------------
 
 
-@router.get("/invoices")
+@router.get("/invoices", responses={200: {"model": InvoicePage}})
 async def list_invoices(
     rpc: Rpc,
     page: Pagination,
@@ -88,32 +91,34 @@ async def list_invoices(
     return await rpc.billing.list_invoices(filters, page.page, page.page_size)
 
 
-@router.post("/invoices", status_code=201, dependencies=[BILLING_WRITERS])
+@router.post(
+    "/invoices", status_code=201, dependencies=[BILLING_WRITERS], responses={201: {"model": InvoicePublic}}
+)
 async def create_invoice(body: InvoiceCreate, rpc: Rpc) -> Any:
     """A one-off invoice, issued with the next number of its year unless ``draft`` is true.
     An unknown customer → 422 naming ``customer_id``."""
     return await rpc.billing.create_invoice(body.data())
 
 
-@router.get("/invoices/{invoice_id}", responses=NOT_FOUND)
+@router.get("/invoices/{invoice_id}", responses={**INVOICE, **NOT_FOUND})
 async def get_invoice(invoice_id: str, rpc: Rpc) -> Any:
     """The invoice with its lines, credit notes and allocated payments."""
     return await rpc.billing.get_invoice(int_id(invoice_id, "Invoice"))
 
 
-@router.patch("/invoices/{invoice_id}", dependencies=[BILLING_WRITERS], responses=STATE)
+@router.patch("/invoices/{invoice_id}", dependencies=[BILLING_WRITERS], responses={**INVOICE, **STATE})
 async def update_invoice(invoice_id: str, body: InvoiceUpdate, rpc: Rpc) -> Any:
     """Drafts only (409 once issued: credit it instead)."""
     return await rpc.billing.update_invoice(int_id(invoice_id, "Invoice"), body.data())
 
 
-@router.post("/invoices/{invoice_id}/issue", dependencies=[BILLING_WRITERS], responses=STATE)
+@router.post("/invoices/{invoice_id}/issue", dependencies=[BILLING_WRITERS], responses={**INVOICE, **STATE})
 async def issue_invoice(invoice_id: str, rpc: Rpc) -> Any:
     """draft → issued: the invoice takes its number now."""
     return await rpc.billing.issue_invoice(int_id(invoice_id, "Invoice"))
 
 
-@router.post("/invoices/{invoice_id}/void", dependencies=[BILLING_WRITERS], responses=STATE)
+@router.post("/invoices/{invoice_id}/void", dependencies=[BILLING_WRITERS], responses={**INVOICE, **STATE})
 async def void_invoice(invoice_id: str, body: VoidRequest, rpc: Rpc) -> Any:
     """An invoice nobody paid or credited, not locked (409 otherwise); its number stays used."""
     return await rpc.billing.void_invoice(int_id(invoice_id, "Invoice"), body.data())
@@ -126,19 +131,22 @@ async def invoice_pdf(invoice_id: str, request: Request, rpc: Rpc) -> Response:
     return pdf_response(doc, request)
 
 
-@router.post("/invoices/{invoice_id}/lock", dependencies=[BILLING_WRITERS], responses=STATE)
+@router.post("/invoices/{invoice_id}/lock", dependencies=[BILLING_WRITERS], responses={**INVOICE, **STATE})
 async def lock_invoice(invoice_id: str, rpc: Rpc) -> Any:
     """Finance: nobody changes, voids or credits it until unlocked (409 meanwhile)."""
     return await rpc.billing.lock_invoice(int_id(invoice_id, "Invoice"))
 
 
-@router.post("/invoices/{invoice_id}/unlock", dependencies=[BILLING_WRITERS], responses=STATE)
+@router.post("/invoices/{invoice_id}/unlock", dependencies=[BILLING_WRITERS], responses={**INVOICE, **STATE})
 async def unlock_invoice(invoice_id: str, rpc: Rpc) -> Any:
     return await rpc.billing.unlock_invoice(int_id(invoice_id, "Invoice"))
 
 
 @router.post(
-    "/invoices/{invoice_id}/credit-notes", status_code=201, dependencies=[BILLING_WRITERS], responses=STATE
+    "/invoices/{invoice_id}/credit-notes",
+    status_code=201,
+    dependencies=[BILLING_WRITERS],
+    responses={201: {"model": CreditNotePublic}, **STATE},
 )
 async def create_credit_note(invoice_id: str, body: CreditNoteCreate, rpc: Rpc) -> Any:
     """A credit note on an issued invoice: ``amount`` (gross), ``lines`` (net per invoice
@@ -151,7 +159,7 @@ async def create_credit_note(invoice_id: str, body: CreditNoteCreate, rpc: Rpc) 
 # --------------------------------------------------------------------------------------
 
 
-@router.get("/credit-notes")
+@router.get("/credit-notes", responses={200: {"model": CreditNotePage}})
 async def list_credit_notes(
     rpc: Rpc, page: Pagination, customer_id: IdQuery = None, invoice_id: IdQuery = None
 ) -> Any:
@@ -160,7 +168,7 @@ async def list_credit_notes(
     return await rpc.billing.list_credit_notes(filters, page.page, page.page_size)
 
 
-@router.get("/credit-notes/{credit_note_id}", responses=NOT_FOUND)
+@router.get("/credit-notes/{credit_note_id}", responses={**CREDIT_NOTE, **NOT_FOUND})
 async def get_credit_note(credit_note_id: str, rpc: Rpc) -> Any:
     return await rpc.billing.get_credit_note(int_id(credit_note_id, "Credit note"))
 

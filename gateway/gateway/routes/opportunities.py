@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc, path_id
 from ..schemas import MAX_ID, ErrorBody, OpportunityCreate, OpportunityUpdate, Stage
+from ..views_core import OpportunityPage, OpportunityPublic, ok
 
 router = APIRouter(
     prefix="/opportunities",
@@ -23,12 +24,12 @@ router = APIRouter(
 NOT_FOUND = {404: {"model": ErrorBody}}
 
 
-@router.post("", status_code=201, responses=NOT_FOUND)
+@router.post("", status_code=201, responses={**ok(OpportunityPublic, 201), **NOT_FOUND})
 async def create_opportunity(body: OpportunityCreate, rpc: Rpc) -> Any:
     return await rpc.customers.create_opportunity(body.data())
 
 
-@router.get("", responses=NOT_FOUND)  # a customer_id that cannot exist
+@router.get("", responses={**ok(OpportunityPage), **NOT_FOUND})  # a customer_id that cannot exist
 async def list_opportunities(
     rpc: Rpc,
     page: Pagination,
@@ -46,11 +47,13 @@ async def list_opportunities(
     return await rpc.customers.list_opportunities(filters, page.page, page.page_size)
 
 
-@router.get("/{opportunity_id}", responses=NOT_FOUND)
+@router.get("/{opportunity_id}", responses={**ok(OpportunityPublic), **NOT_FOUND})
 async def get_opportunity(opportunity_id: str, rpc: Rpc) -> Any:
     return await rpc.customers.get_opportunity(path_id(opportunity_id, "Opportunity"))
 
 
-@router.patch("/{opportunity_id}", responses={**NOT_FOUND, 409: {"model": ErrorBody}})
+@router.patch(
+    "/{opportunity_id}", responses={**ok(OpportunityPublic), **NOT_FOUND, 409: {"model": ErrorBody}}
+)
 async def update_opportunity(opportunity_id: str, body: OpportunityUpdate, rpc: Rpc) -> Any:
     return await rpc.customers.update_opportunity(path_id(opportunity_id, "Opportunity"), body.data())

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from ..deps import Pagination, Rpc
 from ..schemas import MAX_ID
 from ..schemas_billing import PaymentAllocate, PaymentCreate, PaymentMethod, PaymentStatus, RefundCreate
+from ..views_billing import PaymentPage, PaymentPublic
 from .billing import BILLING_ERRORS, BILLING_READERS, BILLING_WRITERS, NOT_FOUND, PAYMENT_RECORDERS, STATE
 from .contract_progress import int_id
 
@@ -19,11 +20,15 @@ router = APIRouter(
 )
 
 
+PAYMENT: dict[int | str, dict[str, Any]] = {200: {"model": PaymentPublic}}
+PAYMENT_STATE = {**PAYMENT, **STATE}
+
+
 def pid(payment_id: str) -> int:
     return int_id(payment_id, "Payment")
 
 
-@router.post("", status_code=201, dependencies=[PAYMENT_RECORDERS])
+@router.post("", status_code=201, dependencies=[PAYMENT_RECORDERS], responses={201: {"model": PaymentPublic}})
 async def record_payment(body: PaymentCreate, rpc: Rpc) -> Any:
     """A payment received: confirmed and allocated at once when finance records it, pending
     until confirmed when a sales manager or rep (own customers) does. With ``allocations`` it pays those invoices (each at most its
@@ -32,7 +37,7 @@ async def record_payment(body: PaymentCreate, rpc: Rpc) -> Any:
     return await rpc.billing.record_payment(body.data())
 
 
-@router.get("")
+@router.get("", responses={200: {"model": PaymentPage}})
 async def list_payments(
     rpc: Rpc,
     page: Pagination,
@@ -46,36 +51,41 @@ async def list_payments(
     return await rpc.billing.list_payments(filters, page.page, page.page_size)
 
 
-@router.get("/{payment_id}", responses=NOT_FOUND)
+@router.get("/{payment_id}", responses={**PAYMENT, **NOT_FOUND})
 async def get_payment(payment_id: str, rpc: Rpc) -> Any:
     """The payment with its allocations and refunds."""
     return await rpc.billing.get_payment(pid(payment_id))
 
 
-@router.post("/{payment_id}/confirm", dependencies=[BILLING_WRITERS], responses=STATE)
+@router.post("/{payment_id}/confirm", dependencies=[BILLING_WRITERS], responses=PAYMENT_STATE)
 async def confirm_payment(payment_id: str, rpc: Rpc) -> Any:
     """pending → confirmed (finance has seen the money arrive)."""
     return await rpc.billing.confirm_payment(pid(payment_id))
 
 
-@router.post("/{payment_id}/allocations", dependencies=[BILLING_WRITERS], responses=STATE)
+@router.post("/{payment_id}/allocations", dependencies=[BILLING_WRITERS], responses=PAYMENT_STATE)
 async def allocate_payment(payment_id: str, rpc: Rpc, body: PaymentAllocate | None = None) -> Any:
     """Allocate the unallocated rest: to the invoices named, or oldest open invoices first."""
     return await rpc.billing.allocate_payment(pid(payment_id), body.data() if body else {})
 
 
-@router.post("/{payment_id}/refunds", status_code=201, dependencies=[BILLING_WRITERS], responses=STATE)
+@router.post(
+    "/{payment_id}/refunds",
+    status_code=201,
+    dependencies=[BILLING_WRITERS],
+    responses={201: {"model": PaymentPublic}, **STATE},
+)
 async def refund_payment(payment_id: str, body: RefundCreate, rpc: Rpc) -> Any:
     """Pay back part of the unallocated rest (more than is left → 422)."""
     return await rpc.billing.refund_payment(pid(payment_id), body.data())
 
 
-@router.post("/{payment_id}/lock", dependencies=[BILLING_WRITERS], responses=STATE)
+@router.post("/{payment_id}/lock", dependencies=[BILLING_WRITERS], responses=PAYMENT_STATE)
 async def lock_payment(payment_id: str, rpc: Rpc) -> Any:
     """Finance: nobody allocates or refunds it until unlocked (409 meanwhile)."""
     return await rpc.billing.lock_payment(pid(payment_id))
 
 
-@router.post("/{payment_id}/unlock", dependencies=[BILLING_WRITERS], responses=STATE)
+@router.post("/{payment_id}/unlock", dependencies=[BILLING_WRITERS], responses=PAYMENT_STATE)
 async def unlock_payment(payment_id: str, rpc: Rpc) -> Any:
     return await rpc.billing.unlock_payment(pid(payment_id))

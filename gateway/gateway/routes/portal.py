@@ -19,6 +19,14 @@ from ..schemas import MAX_ID, ErrorBody, UserPublic
 from ..schemas_billing import InvoiceStatus, PaymentStatus
 from ..schemas_contracts import Status
 from ..schemas_portal import ServiceRequestCreate, ServiceRequestKind
+from ..views_billing import CustomerBalance, InvoicePage, InvoicePublic, PaymentPage
+from ..views_portal import (
+    InstalledItemPage,
+    PortalContract,
+    PortalContractPage,
+    ServiceRequestPage,
+    ServiceRequestPublic,
+)
 from .contract_progress import int_id
 from .invoices import PDF_RESPONSES, pdf_response
 from .users import change_my_password, get_me
@@ -29,7 +37,7 @@ router = APIRouter(
     dependencies=[Depends(require_roles("portal"))],
     responses={403: {"model": ErrorBody}, 503: {"model": ErrorBody}, 504: {"model": ErrorBody}},
 )
-NOT_FOUND = {404: {"model": ErrorBody}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 Search = Annotated[str | None, Query(max_length=200, description="part of a serial number, model or product")]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
@@ -44,12 +52,18 @@ def _filters(**values: Any) -> dict[str, Any]:
 
 
 router.add_api_route(
-    "/me", get_me, methods=["GET"], response_model=UserPublic, summary="The signed-in portal user"
+    "/me",
+    get_me,
+    methods=["GET"],
+    name="portal_get_me",
+    response_model=UserPublic,
+    summary="The signed-in portal user",
 )
 router.add_api_route(
     "/me/password",
     change_my_password,
     methods=["POST"],
+    name="portal_change_my_password",
     status_code=204,
     response_class=Response,
     summary="Change my password",
@@ -62,8 +76,8 @@ router.add_api_route(
 # --------------------------------------------------------------------------------------
 
 
-@router.get("/contracts")
-async def list_contracts(
+@router.get("/contracts", responses={200: {"model": PortalContractPage}})
+async def portal_list_contracts(
     rpc: Rpc,
     page: Pagination,
     status: Annotated[list[Status] | None, Query(description="one or more statuses")] = None,
@@ -74,12 +88,12 @@ async def list_contracts(
     return await rpc.contracts.list_contracts(filters, page.page, page.page_size)
 
 
-@router.get("/contracts/{contract_id}", responses=NOT_FOUND)
-async def get_contract(contract_id: str, rpc: Rpc) -> Any:
+@router.get("/contracts/{contract_id}", responses={200: {"model": PortalContract}, **NOT_FOUND})
+async def portal_get_contract(contract_id: str, rpc: Rpc) -> Any:
     return await rpc.contracts.get_contract(int_id(contract_id, "Contract"))
 
 
-@router.get("/items")
+@router.get("/items", responses={200: {"model": InstalledItemPage}})
 async def list_items(
     rpc: Rpc,
     page: Pagination,
@@ -93,7 +107,7 @@ async def list_items(
     return await rpc.contracts.list_items(filters, page.page, page.page_size)
 
 
-@router.post("/requests", status_code=201, responses=NOT_FOUND)
+@router.post("/requests", status_code=201, responses={201: {"model": ServiceRequestPublic}, **NOT_FOUND})
 async def create_service_request(body: ServiceRequestCreate, rpc: Rpc) -> Any:
     """Ask for a renewal quote on a contract (``contract_id``) or a service call on an item
     (``serial_number``): the customer's owner gets a task. Another customer's contract or item →
@@ -101,7 +115,7 @@ async def create_service_request(body: ServiceRequestCreate, rpc: Rpc) -> Any:
     return await rpc.contracts.create_service_request(body.data())
 
 
-@router.get("/requests")
+@router.get("/requests", responses={200: {"model": ServiceRequestPage}})
 async def list_service_requests(rpc: Rpc, page: Pagination, kind: ServiceRequestKind | None = None) -> Any:
     """The requests the customer made, newest first."""
     return await rpc.contracts.list_service_requests(_filters(kind=kind), page.page, page.page_size)
@@ -112,8 +126,8 @@ async def list_service_requests(rpc: Rpc, page: Pagination, kind: ServiceRequest
 # --------------------------------------------------------------------------------------
 
 
-@router.get("/invoices")
-async def list_invoices(
+@router.get("/invoices", responses={200: {"model": InvoicePage}})
+async def portal_list_invoices(
     rpc: Rpc,
     page: Pagination,
     status: InvoiceStatus | None = None,
@@ -125,25 +139,25 @@ async def list_invoices(
     return await rpc.billing.list_invoices(filters, page.page, page.page_size)
 
 
-@router.get("/invoices/{invoice_id}", responses=NOT_FOUND)
-async def get_invoice(invoice_id: str, rpc: Rpc) -> Any:
+@router.get("/invoices/{invoice_id}", responses={200: {"model": InvoicePublic}, **NOT_FOUND})
+async def portal_get_invoice(invoice_id: str, rpc: Rpc) -> Any:
     return await rpc.billing.get_invoice(int_id(invoice_id, "Invoice"))
 
 
 @router.get("/invoices/{invoice_id}/pdf", response_class=Response, responses=PDF_RESPONSES)
-async def invoice_pdf(invoice_id: str, request: Request, rpc: Rpc) -> Response:
+async def portal_invoice_pdf(invoice_id: str, request: Request, rpc: Rpc) -> Response:
     """The invoice document in the customer's language (ETag; ``If-None-Match`` → 304)."""
     doc = await rpc.billing.render_invoice_pdf(int_id(invoice_id, "Invoice"))
     return pdf_response(doc, request)
 
 
-@router.get("/payments")
-async def list_payments(rpc: Rpc, page: Pagination, status: PaymentStatus | None = None) -> Any:
+@router.get("/payments", responses={200: {"model": PaymentPage}})
+async def portal_list_payments(rpc: Rpc, page: Pagination, status: PaymentStatus | None = None) -> Any:
     """The customer's payments and how each was allocated to invoices."""
     return await rpc.billing.list_payments(_filters(status=status), page.page, page.page_size)
 
 
-@router.get("/balance")
-async def customer_balance(rpc: Rpc, user: CurrentUser) -> Any:
+@router.get("/balance", responses={200: {"model": CustomerBalance}})
+async def portal_customer_balance(rpc: Rpc, user: CurrentUser) -> Any:
     """``{"customer_id", "currencies": {"EUR": {"open", "overdue", "credit"}}}``."""
     return await rpc.billing.customer_balance(user.customer_id)

@@ -24,6 +24,7 @@ from ..errors import forbidden, from_rpc_error
 from ..rpc import RpcError
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_portal import InvitationCreate, InvitationStatus
+from ..views_portal import PortalInvitationPage, PortalInvitationPublic, PortalInvitationSent
 from .contract_progress import int_id
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ async def send(state, request: Request, invitation: dict[str, Any], token: str, 
     return {**invitation, "accept_url": url, "email": email}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses={201: {"model": PortalInvitationSent}})
 async def create_portal_invitation(
     body: InvitationCreate, request: Request, state: State, rpc: Rpc, user: CurrentUser
 ) -> Any:
@@ -87,7 +88,7 @@ async def create_portal_invitation(
     return await send(state, request, invitation, token, customer)
 
 
-@router.get("")
+@router.get("", responses={200: {"model": PortalInvitationPage}})
 async def list_portal_invitations(
     state: State,
     user: CurrentUser,
@@ -110,7 +111,7 @@ async def _own(state, user, invitation_id: str) -> int:
     return iid
 
 
-@router.post("/{invitation_id}/resend", status_code=201)
+@router.post("/{invitation_id}/resend", status_code=201, responses={201: {"model": PortalInvitationSent}})
 async def resend_portal_invitation(
     invitation_id: str, request: Request, state: State, rpc: Rpc, user: CurrentUser
 ) -> Any:
@@ -126,7 +127,7 @@ async def resend_portal_invitation(
     return await send(state, request, invitation, token, customer)
 
 
-@router.post("/{invitation_id}/revoke")
+@router.post("/{invitation_id}/revoke", responses={200: {"model": PortalInvitationPublic}})
 async def revoke_portal_invitation(invitation_id: str, state: State, rpc: Rpc, user: CurrentUser) -> Any:
     """The link stops working (409 when it is not pending)."""
     iid = await _own(state, user, invitation_id)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_inventory import BulkPriceUpdate, Channel, PriceListCreate, PricesSet
+from ..views_inventory import BulkPriceResult, PriceListDetail, PriceListPage, PriceListPublic, PriceQuote
 
 PRICE_WRITERS = Depends(require_roles("admin", "sales_manager", "finance"))
 
@@ -25,27 +26,34 @@ router = APIRouter(
         504: {"model": ErrorBody},
     },
 )
-NOT_FOUND = {404: {"model": ErrorBody}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 
 
-@router.post("", status_code=201, dependencies=[PRICE_WRITERS], responses=NOT_FOUND)
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[PRICE_WRITERS],
+    responses={201: {"model": PriceListPublic}, **NOT_FOUND},
+)
 async def create_price_list(body: PriceListCreate, rpc: Rpc) -> Any:
     return await rpc.inventory.create_price_list(body.data())
 
 
-@router.get("")
+@router.get("", responses={200: {"model": PriceListPage}})
 async def list_price_lists(rpc: Rpc, page: Pagination, channel: Channel | None = None) -> Any:
     filters = {"channel": channel} if channel else {}
     return await rpc.inventory.list_price_lists(filters, page.page, page.page_size)
 
 
-@router.post("/bulk-update", dependencies=[PRICE_WRITERS], responses=NOT_FOUND)
+@router.post(
+    "/bulk-update", dependencies=[PRICE_WRITERS], responses={200: {"model": BulkPriceResult}, **NOT_FOUND}
+)
 async def bulk_update_prices(body: BulkPriceUpdate, rpc: Rpc) -> Any:
     """Every active price list at once: ``{"percent", "category"?, "product_ids"?, "effective_date"?}``."""
     return await rpc.inventory.bulk_update_prices(None, body.data())
 
 
-@router.get("/price", responses=NOT_FOUND)  # no such product
+@router.get("/price", responses={200: {"model": PriceQuote}, **NOT_FOUND})  # no such product
 async def price_for(
     rpc: Rpc,
     product_id: Annotated[int, Query(ge=1, le=MAX_ID)],
@@ -60,7 +68,7 @@ async def price_for(
     )
 
 
-@router.get("/{price_list_id}", responses=NOT_FOUND)
+@router.get("/{price_list_id}", responses={200: {"model": PriceListDetail}, **NOT_FOUND})
 async def get_price_list(price_list_id: str, rpc: Rpc, as_of: dt.date | None = None) -> Any:
     """The prices valid ``as_of`` (default today) in ``items``, every dated price in ``history``."""
     return await rpc.inventory.get_price_list(
@@ -68,13 +76,21 @@ async def get_price_list(price_list_id: str, rpc: Rpc, as_of: dt.date | None = N
     )
 
 
-@router.post("/{price_list_id}/items", dependencies=[PRICE_WRITERS], responses=NOT_FOUND)
+@router.post(
+    "/{price_list_id}/items",
+    dependencies=[PRICE_WRITERS],
+    responses={200: {"model": PriceListPublic}, **NOT_FOUND},
+)
 async def set_prices(price_list_id: str, body: PricesSet, rpc: Rpc) -> Any:
     """New (possibly future-dated) prices; the price they replace stays in history."""
     return await rpc.inventory.set_prices(path_id(price_list_id, "Price list"), body.data())
 
 
-@router.post("/{price_list_id}/bulk-update", dependencies=[PRICE_WRITERS], responses=NOT_FOUND)
+@router.post(
+    "/{price_list_id}/bulk-update",
+    dependencies=[PRICE_WRITERS],
+    responses={200: {"model": BulkPriceResult}, **NOT_FOUND},
+)
 async def bulk_update_price_list(price_list_id: str, body: BulkPriceUpdate, rpc: Rpc) -> Any:
     """``{"percent", "category"?, "product_ids"?, "effective_date"?}``: rounded to the currency's
     minor unit, effective from the date (default today); old prices stay in history."""

@@ -11,6 +11,7 @@ from .. import imports
 from ..deps import Pagination, Rpc, Settings, path_id, require_roles
 from ..schemas import ErrorBody, ImportAccepted
 from ..schemas_inventory import CategoryCreate, Kind, ProductCreate, ProductUpdate
+from ..views_inventory import CategoryList, CategoryPublic, ProductImportJob, ProductPage, ProductPublic
 from .customers import IMPORT_BODY
 
 SERVICE = "inventory"
@@ -26,14 +27,14 @@ router = APIRouter(
         504: {"model": ErrorBody},
     },
 )
-NOT_FOUND = {404: {"model": ErrorBody}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 
 
 @router.post(
     "/products/import",
     openapi_extra=IMPORT_BODY,
     dependencies=[CATALOGUE_WRITERS],
-    responses={202: {"model": ImportAccepted}, 413: {"model": ErrorBody}},
+    responses={200: {"model": ProductImportJob}, 202: {"model": ImportAccepted}, 413: {"model": ErrorBody}},
 )
 async def import_products(
     request: Request,
@@ -52,20 +53,23 @@ async def import_products(
     )  # fmt: skip
 
 
-@router.get("/products/import/{job_id}", responses=NOT_FOUND)
-async def get_import(job_id: str, rpc: Rpc) -> Any:
+@router.get("/products/import/{job_id}", responses={200: {"model": ProductImportJob}, **NOT_FOUND})
+async def get_product_import(job_id: str, rpc: Rpc) -> Any:
     return await rpc.inventory.get_import(path_id(job_id, "Import job"))
 
 
 @router.post(
-    "/products", status_code=201, dependencies=[CATALOGUE_WRITERS], responses={409: {"model": ErrorBody}}
+    "/products",
+    status_code=201,
+    dependencies=[CATALOGUE_WRITERS],
+    responses={201: {"model": ProductPublic}, 409: {"model": ErrorBody}},
 )
 async def create_product(body: ProductCreate, rpc: Rpc) -> Any:
     """A duplicate SKU → 409."""
     return await rpc.inventory.create_product(body.data())
 
 
-@router.get("/products")
+@router.get("/products", responses={200: {"model": ProductPage}})
 async def list_products(
     rpc: Rpc,
     page: Pagination,
@@ -84,12 +88,16 @@ async def list_products(
     return await rpc.inventory.list_products(filters, page.page, page.page_size)
 
 
-@router.get("/products/{product_id}", responses=NOT_FOUND)
+@router.get("/products/{product_id}", responses={200: {"model": ProductPublic}, **NOT_FOUND})
 async def get_product(product_id: str, rpc: Rpc) -> Any:
     return await rpc.inventory.get_product(path_id(product_id, "Product"))
 
 
-@router.patch("/products/{product_id}", dependencies=[CATALOGUE_WRITERS], responses=NOT_FOUND)
+@router.patch(
+    "/products/{product_id}",
+    dependencies=[CATALOGUE_WRITERS],
+    responses={200: {"model": ProductPublic}, **NOT_FOUND},
+)
 async def update_product(product_id: str, body: ProductUpdate, rpc: Rpc) -> Any:
     return await rpc.inventory.update_product(path_id(product_id, "Product"), body.data())
 
@@ -98,13 +106,17 @@ async def update_product(product_id: str, body: ProductUpdate, rpc: Rpc) -> Any:
     "/categories",
     status_code=201,
     dependencies=[CATALOGUE_WRITERS],
-    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}},  # 404: no such parent
+    responses={
+        201: {"model": CategoryPublic},
+        404: {"model": ErrorBody},  # no such parent
+        409: {"model": ErrorBody},
+    },
 )
 async def create_category(body: CategoryCreate, rpc: Rpc) -> Any:
     return await rpc.inventory.create_category(body.data())
 
 
-@router.get("/categories")
+@router.get("/categories", responses={200: {"model": CategoryList}})
 async def list_categories(rpc: Rpc) -> Any:
     """Every category with its ``path`` and ``parent_id`` (the tree)."""
     return await rpc.inventory.list_categories()

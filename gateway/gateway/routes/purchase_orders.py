@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_inventory import PurchaseOrderCancel, PurchaseOrderCreate, PurchaseOrderReceive
+from ..views_inventory import PurchaseOrderPage, PurchaseOrderPublic, PurchaseOrderReceived
 
 MOVERS = Depends(require_roles("admin", "warehouse"))
 
@@ -24,10 +25,10 @@ router = APIRouter(
         504: {"model": ErrorBody},
     },
 )
-NOT_FOUND = {404: {"model": ErrorBody}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 
 
-@router.get("")
+@router.get("", responses={200: {"model": PurchaseOrderPage}})
 async def list_purchase_orders(
     rpc: Rpc,
     page: Pagination,
@@ -38,18 +39,22 @@ async def list_purchase_orders(
     return await rpc.inventory.list_purchase_orders(filters, page.page, page.page_size)
 
 
-@router.post("", status_code=201, dependencies=[MOVERS], responses=NOT_FOUND)
+@router.post(
+    "", status_code=201, dependencies=[MOVERS], responses={201: {"model": PurchaseOrderPublic}, **NOT_FOUND}
+)
 async def create_purchase_order(body: PurchaseOrderCreate, rpc: Rpc) -> Any:
     return await rpc.inventory.create_purchase_order(body.data())
 
 
-@router.get("/{purchase_order_id}", responses=NOT_FOUND)
+@router.get("/{purchase_order_id}", responses={200: {"model": PurchaseOrderPublic}, **NOT_FOUND})
 async def get_purchase_order(purchase_order_id: str, rpc: Rpc) -> Any:
     return await rpc.inventory.get_purchase_order(path_id(purchase_order_id, "Purchase order"))
 
 
 @router.post(
-    "/{purchase_order_id}/receive", dependencies=[MOVERS], responses={**NOT_FOUND, 409: {"model": ErrorBody}}
+    "/{purchase_order_id}/receive",
+    dependencies=[MOVERS],
+    responses={200: {"model": PurchaseOrderReceived}, **NOT_FOUND, 409: {"model": ErrorBody}},
 )
 async def receive_purchase_order(
     purchase_order_id: str, rpc: Rpc, body: PurchaseOrderReceive | None = None
@@ -60,7 +65,9 @@ async def receive_purchase_order(
 
 
 @router.post(
-    "/{purchase_order_id}/cancel", dependencies=[MOVERS], responses={**NOT_FOUND, 409: {"model": ErrorBody}}
+    "/{purchase_order_id}/cancel",
+    dependencies=[MOVERS],
+    responses={200: {"model": PurchaseOrderPublic}, **NOT_FOUND, 409: {"model": ErrorBody}},
 )
 async def cancel_purchase_order(
     purchase_order_id: str, rpc: Rpc, body: PurchaseOrderCancel | None = None

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query
 from ..deps import Rpc
 from ..schemas import MAX_ID
 from ..schemas_billing import RevenueBy
+from ..views_billing import CashFlow, ReceivablesAging, RecurringRevenue, Revenue
 from .billing import BILLING_ERRORS, STAFF_READERS
 
 router = APIRouter(
@@ -27,7 +28,7 @@ def _args(**values: Any) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in values.items() if v is not None}
 
 
-@router.get("/receivables-aging")
+@router.get("/receivables-aging", responses={200: {"model": ReceivablesAging}})
 async def receivables_aging(
     rpc: Rpc,
     as_of: Annotated[dt.date | None, Query(description="default today")] = None,
@@ -39,14 +40,14 @@ async def receivables_aging(
     return await rpc.billing.receivables_aging(_args(as_of=as_of, currency=currency, customer_id=customer_id))
 
 
-@router.get("/cash-flow")
+@router.get("/cash-flow", responses={200: {"model": CashFlow}})
 async def cash_flow(rpc: Rpc, year: Year = None) -> Any:
     """Per month of the year: ``invoiced``, ``collected`` and ``forecast`` (due from open
     invoices and schedules): ``{"year", "currencies": {"EUR": [{"month", ...}] × 12}}``."""
     return await rpc.billing.cash_flow(_args(year=year))
 
 
-@router.get("/revenue")
+@router.get("/revenue", responses={200: {"model": Revenue}})
 async def revenue(
     rpc: Rpc,
     year: Year = None,
@@ -59,7 +60,7 @@ async def revenue(
     return await rpc.billing.revenue(_args(year=year, to=to, by=by, **{"from": from_}))
 
 
-@router.get("/recurring-revenue")
+@router.get("/recurring-revenue", responses={200: {"model": RecurringRevenue}})
 async def recurring_revenue(
     rpc: Rpc, as_of: Annotated[dt.date | None, Query(description="default today")] = None
 ) -> Any:

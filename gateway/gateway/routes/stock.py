@@ -10,6 +10,16 @@ from fastapi import APIRouter, Depends, Query
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_inventory import DispatchReservations, ReleaseReservations, Reserve, StockMove, StockTransfer
+from ..views_inventory import (
+    DispatchResult,
+    MovePage,
+    MoveRecorded,
+    ReleaseResult,
+    ReservationPage,
+    ReserveResult,
+    StockPage,
+    TransferResult,
+)
 
 MOVERS = Depends(require_roles("admin", "warehouse"))
 RESERVERS = Depends(require_roles("admin", "warehouse", "sales_manager"))
@@ -25,14 +35,14 @@ router = APIRouter(
         504: {"model": ErrorBody},
     },
 )
-STOCK_ERRORS = {404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
+STOCK_ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 409: {"model": ErrorBody}}
 
 
 def _id(value: str | None, what: str) -> int | str | None:
     return path_id(value, what) if value is not None else None
 
 
-@router.get("", responses={404: {"model": ErrorBody}})
+@router.get("", responses={200: {"model": StockPage}, 404: {"model": ErrorBody}})
 async def get_stock(
     rpc: Rpc,
     page: Pagination,
@@ -46,14 +56,19 @@ async def get_stock(
     return await rpc.inventory.get_stock(filters, page.page, page.page_size)
 
 
-@router.post("/moves", status_code=201, dependencies=[MOVERS], responses=STOCK_ERRORS)
+@router.post(
+    "/moves", status_code=201, dependencies=[MOVERS], responses={201: {"model": MoveRecorded}, **STOCK_ERRORS}
+)
 async def record_move(body: StockMove, rpc: Rpc) -> Any:
     """Below zero → 409; serial numbers not matching the quantity of a serialized product → 422;
     a serial number already in stock → 409."""
     return await rpc.inventory.record_move(body.data())
 
 
-@router.get("/moves", responses={404: {"model": ErrorBody}})  # a contract_id that cannot exist
+@router.get(
+    "/moves",
+    responses={200: {"model": MovePage}, 404: {"model": ErrorBody}},  # 404: a contract_id that cannot exist
+)
 async def list_moves(
     rpc: Rpc,
     page: Pagination,
@@ -71,18 +86,34 @@ async def list_moves(
     )
 
 
-@router.post("/transfers", status_code=201, dependencies=[MOVERS], responses=STOCK_ERRORS)
+@router.post(
+    "/transfers",
+    status_code=201,
+    dependencies=[MOVERS],
+    responses={201: {"model": TransferResult}, **STOCK_ERRORS},
+)
 async def transfer_stock(body: StockTransfer, rpc: Rpc) -> Any:
     return await rpc.inventory.transfer_stock(body.data())
 
 
-@router.post("/reservations", status_code=201, dependencies=[RESERVERS], responses=STOCK_ERRORS)
+@router.post(
+    "/reservations",
+    status_code=201,
+    dependencies=[RESERVERS],
+    responses={201: {"model": ReserveResult}, **STOCK_ERRORS},
+)
 async def reserve_stock(body: Reserve, rpc: Rpc) -> Any:
     """Reserve stock or named units for a contract; not enough → 409 unless ``allow_partial``."""
     return await rpc.inventory.reserve_stock(body.data())
 
 
-@router.get("/reservations", responses={404: {"model": ErrorBody}})  # a contract_id that cannot exist
+@router.get(
+    "/reservations",
+    responses={
+        200: {"model": ReservationPage},
+        404: {"model": ErrorBody},
+    },  # 404: a contract_id that cannot exist
+)
 async def list_reservations(
     rpc: Rpc,
     page: Pagination,
@@ -96,14 +127,20 @@ async def list_reservations(
 
 
 @router.post(
-    "/reservations/{contract_id}/release", dependencies=[RESERVERS], responses={404: {"model": ErrorBody}}
+    "/reservations/{contract_id}/release",
+    dependencies=[RESERVERS],
+    responses={200: {"model": ReleaseResult}, 404: {"model": ErrorBody}},
 )
 async def release_reservations(contract_id: str, rpc: Rpc, body: ReleaseReservations | None = None) -> Any:
     reason = body.reason if body is not None else None
     return await rpc.inventory.release_reservations(path_id(contract_id, "Contract"), reason)
 
 
-@router.post("/reservations/{contract_id}/dispatch", dependencies=[MOVERS], responses=STOCK_ERRORS)
+@router.post(
+    "/reservations/{contract_id}/dispatch",
+    dependencies=[MOVERS],
+    responses={200: {"model": DispatchResult}, **STOCK_ERRORS},
+)
 async def dispatch_reservations(contract_id: str, rpc: Rpc, body: DispatchReservations | None = None) -> Any:
     """Turn a contract's reservations into dispatches (``lease: true`` marks the units leased)."""
     lease = body.lease if body is not None else False

@@ -10,16 +10,17 @@ from fastapi import APIRouter, Query
 from ..deps import Pagination, Rpc, path_id
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_notify import TaskKind, TaskStatus, TaskUpdate
+from ..views_notify import TaskPage, TaskPublic
 
 router = APIRouter(
     prefix="/tasks",
     tags=["tasks"],
     responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}},
 )
-NOT_FOUND = {404: {"model": ErrorBody}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 
 
-@router.get("")
+@router.get("", responses={200: {"model": TaskPage}})
 async def list_tasks(
     rpc: Rpc,
     page: Pagination,
@@ -43,11 +44,11 @@ async def list_tasks(
     return await rpc.notify.list_tasks(filters, page.page, page.page_size)
 
 
-@router.get("/{task_id}", responses=NOT_FOUND)
+@router.get("/{task_id}", responses={200: {"model": TaskPublic}, **NOT_FOUND})
 async def get_task(task_id: str, rpc: Rpc) -> Any:
     return await rpc.notify.get_task(path_id(task_id, "Task"))
 
 
-@router.patch("/{task_id}", responses=NOT_FOUND)
+@router.patch("/{task_id}", responses={200: {"model": TaskPublic}, **NOT_FOUND})
 async def update_task(task_id: str, body: TaskUpdate, rpc: Rpc) -> Any:
     return await rpc.notify.update_task(path_id(task_id, "Task"), body.data())

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc, path_id
 from ..schemas import MAX_ID, ErrorBody
+from ..views_inventory import UnitPage, UnitPublic
 
 router = APIRouter(
     prefix="/units",
@@ -23,7 +24,10 @@ router = APIRouter(
 Status = Literal["in_stock", "reserved", "dispatched", "leased", "returned", "scrapped"]
 
 
-@router.get("", responses={404: {"model": ErrorBody}})  # a contract_id that cannot exist
+@router.get(
+    "",
+    responses={200: {"model": UnitPage}, 404: {"model": ErrorBody}},  # 404: a contract_id that cannot exist
+)
 async def list_units(
     rpc: Rpc,
     page: Pagination,
@@ -45,7 +49,10 @@ async def list_units(
     )
 
 
-@router.get("/{serial_number}", responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}})
+@router.get(
+    "/{serial_number}",
+    responses={200: {"model": UnitPublic}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+)
 async def get_unit(
     serial_number: Annotated[str, "the serial number"],
     rpc: Rpc,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..schemas import ErrorBody
 from ..schemas_inventory import WarehouseCreate
+from ..views_inventory import WarehousePage, WarehousePublic
 
 router = APIRouter(
     prefix="/warehouses",
@@ -27,18 +28,18 @@ router = APIRouter(
     "",
     status_code=201,
     dependencies=[Depends(require_roles("admin", "warehouse"))],
-    responses={409: {"model": ErrorBody}},
+    responses={201: {"model": WarehousePublic}, 409: {"model": ErrorBody}},
 )
 async def create_warehouse(body: WarehouseCreate, rpc: Rpc) -> Any:
     """A duplicate code → 409."""
     return await rpc.inventory.create_warehouse(body.data())
 
 
-@router.get("")
+@router.get("", responses={200: {"model": WarehousePage}})
 async def list_warehouses(rpc: Rpc, page: Pagination) -> Any:
     return await rpc.inventory.list_warehouses(page.page, page.page_size)
 
 
-@router.get("/{warehouse_id}", responses={404: {"model": ErrorBody}})
+@router.get("/{warehouse_id}", responses={200: {"model": WarehousePublic}, 404: {"model": ErrorBody}})
 async def get_warehouse(warehouse_id: str, rpc: Rpc) -> Any:
     return await rpc.inventory.get_warehouse(path_id(warehouse_id, "Warehouse"))

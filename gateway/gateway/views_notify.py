@@ -1,0 +1,139 @@
+"""Response shapes of the notify routes (the in-app inbox, tasks, webhooks and their delivery
+log, notification rules), as the ``notify`` service builds them (``notify.schemas``:
+``NotificationOut``, ``TaskOut``, ``WebhookOut``, ``DeliveryOut``, ``RuleOut``).
+
+Documentation only: the routes declare them with ``responses={200: {"model": ...}}`` and pass the
+service's JSON through unfiltered. Dates and timestamps are ISO 8601 strings; a field typed
+``X | None`` is always present and may be null."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from .schemas import Page
+
+IsoDay = Annotated[str, Field(description="ISO 8601 date", examples=["2031-01-31"])]
+IsoTime = Annotated[str, Field(description="ISO 8601 timestamp", examples=["2031-01-31T09:00:00+00:00"])]
+
+
+# --------------------------------------------------------------------------------------
+# Notifications
+# --------------------------------------------------------------------------------------
+
+
+class NotificationPublic(BaseModel):
+    id: int
+    event_type: str = Field(examples=["invoice_issued"])
+    event_id: str
+    title: str
+    body: str
+    language: str
+    document_type: str | None
+    document_id: str | None
+    created_at: IsoTime
+    read_at: IsoTime | None
+    read: bool
+
+
+class NotificationPage(Page[NotificationPublic]):
+    unread: int = Field(description="the caller's unread count, whatever the filter")
+
+
+class MarkedRead(BaseModel):
+    marked: int = Field(description="notifications marked read")
+
+
+# --------------------------------------------------------------------------------------
+# Tasks
+# --------------------------------------------------------------------------------------
+
+
+class TaskPublic(BaseModel):
+    id: int
+    kind: Literal["collection", "follow_up", "approval", "renewal", "dispatch", "service_request"]
+    title: str
+    notes: str | None
+    assignee_id: int | None
+    assignee_role: str | None
+    due_date: IsoDay | None
+    document_type: str
+    document_id: str
+    reference: str | None
+    status: Literal["open", "done", "cancelled"]
+    opened_by_event: str | None
+    closed_by_event: str | None
+    created_at: IsoTime
+    updated_at: IsoTime
+    closed_at: IsoTime | None
+
+
+# --------------------------------------------------------------------------------------
+# Webhooks
+# --------------------------------------------------------------------------------------
+
+
+class WebhookPublic(BaseModel):
+    id: int
+    url: str
+    events: list[str]
+    description: str | None
+    active: bool
+    consecutive_failures: int
+    disabled_at: IsoTime | None
+    disabled_reason: str | None
+    created_at: IsoTime
+    secret_hint: str = Field(description="the secret's last 4 characters", examples=["…t-42"])
+
+
+class DeliveryAttempt(BaseModel):
+    attempt: int
+    at: IsoTime
+    ok: bool
+    status_code: int | None
+    error: str | None
+    duration_ms: int | None
+
+
+class DeliveryPublic(BaseModel):
+    id: int
+    webhook_id: int | None
+    channel: str = Field(examples=["webhook"])
+    event_id: str
+    event_type: str
+    status: Literal["pending", "sent", "failed"]
+    attempts: int
+    status_code: int | None = Field(description="of the last attempt")
+    last_error: str | None
+    next_attempt_at: IsoTime | None
+    created_at: IsoTime
+    sent_at: IsoTime | None
+    log: list[DeliveryAttempt]
+
+
+# --------------------------------------------------------------------------------------
+# Notification rules
+# --------------------------------------------------------------------------------------
+
+
+class RuleTemplate(BaseModel):
+    subject: str | None = None
+    body: str | None = None
+
+
+class RulePublic(BaseModel):
+    event_type: str
+    recipients: list[str]
+    channels: list[Literal["inbox", "email", "sms"]]
+    template: str
+    templates: dict[str, RuleTemplate] | None = Field(description="per-language overrides")
+    enabled: bool
+    description: str | None
+    customised: bool = Field(description="false: the built-in default")
+
+
+TaskPage = Page[TaskPublic]
+WebhookPage = Page[WebhookPublic]
+DeliveryPage = Page[DeliveryPublic]
+RulePage = Page[RulePublic]

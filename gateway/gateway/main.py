@@ -17,16 +17,23 @@ from crm_common.db import DatabaseHandle
 from crm_common.outbox import OutboxRelay
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from . import __version__, metrics, pages, users
 from .auth import Passwords
+from .console import install_console
 from .deps import GatewayState
+from .docs import install_docs
 from .errors import install_error_handlers
+from .etag import ETagMiddleware, document_etags
 from .middleware import RequestContextMiddleware, configure_logging
 from .models import Base
+from .openapi import customize, operation_id
 from .routes import api_router, health_router
 from .rpc import RpcClient
 from .settings import Settings
+from .stream import EventHub
 
 log = logging.getLogger("gateway")
 
@@ -69,6 +76,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     relay = None
     warm_up: asyncio.Task | None = None
     rpc = RpcClient(settings.amqp_uri, timeout=settings.crm_rpc_timeout, name="gateway")
+    hub = EventHub(settings.amqp_uri)  # the notifications stream's consumer
     metrics.instrument_rpc_client(rpc)
     state = GatewayState(settings=settings, db=db, rpc=rpc, passwords=Passwords())
     try:
@@ -81,6 +89,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             state.relay = relay
         warm_up = asyncio.create_task(state.passwords.warm_up())
         await rpc.start(wait=5.0)
+        await hub.start(wait=5.0 if rpc.connected else 0)  # no broker: do not wait twice
+        app.state.event_hub = hub
         app.state.gateway = state
         log.info(
             "gateway %s ready: services %s, database %s",
@@ -92,6 +102,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if warm_up is not None and not warm_up.done():
             warm_up.cancel()
+        await hub.close()
         await rpc.close()
         if relay is not None:
             await run_in_threadpool(relay.stop)
@@ -130,18 +141,41 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # docs.install_docs: Swagger UI and ReDoc with their assets served here
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.settings = settings
     install_error_handlers(app)
+    # the last added is the outermost: CORS, gzip, metrics, request id, ETag, the routes
+    app.add_middleware(ETagMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(metrics.MetricsMiddleware)
+    app.add_middleware(
+        GZipMiddleware,
+        minimum_size=settings.crm_gzip_min_bytes,
+        compresslevel=6,
+        # text/event-stream among the defaults: a stream is never buffered for compression
+        exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/pdf"),
+    )
+    if settings.crm_cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.crm_cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-ID", "ETag", "Location", "Content-Disposition"],
+            max_age=600,
+        )
     app.include_router(health_router)
     app.include_router(metrics.router)  # GET /metrics; Traefik does not route it from outside
     app.include_router(api_router)
     app.include_router(pages.router)  # GET /portal/accept: where invitation links land
+    install_docs(app)  # GET /docs, /redoc and their assets
+    install_console(app, settings.crm_console_dir)  # GET / and deep links: the web console
+    document_etags(app)  # ETag, If-Match and their 304/412 in the OpenAPI document
     document_unreadable_bodies(app)
+    customize(app)  # operation ids, tags, servers, public operations, body examples
     return app
 
 

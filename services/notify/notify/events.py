@@ -15,7 +15,16 @@ WEBHOOK_DELIVERED = "webhook_delivered"
 WEBHOOK_DISABLED = "webhook_disabled"
 TASK_OPENED = "task_opened"
 TASK_CLOSED = "task_closed"
-PUBLISHED = (NOTIFICATION_SENT, WEBHOOK_DELIVERED, WEBHOOK_DISABLED, TASK_OPENED, TASK_CLOSED)
+# one per new inbox entry, for its recipient (the gateway's notifications stream)
+INBOX_NOTIFICATION_CREATED = "inbox_notification_created"
+PUBLISHED = (
+    NOTIFICATION_SENT,
+    WEBHOOK_DELIVERED,
+    WEBHOOK_DISABLED,
+    TASK_OPENED,
+    TASK_CLOSED,
+    INBOX_NOTIFICATION_CREATED,
+)
 
 # consumed: (source, event type)
 USER_EVENTS = (("gateway", "user_created"), ("gateway", "user_updated"))
@@ -101,7 +110,25 @@ class TaskPayload(Schema):
     closed_by_event = fields.String(allow_none=True)
 
 
+class InboxNotificationCreatedPayload(Schema):
+    """The new entry as ``list_notifications`` shows it to its recipient, plus ``user_id``."""
+
+    id = fields.Integer()
+    user_id = fields.Integer()
+    event_type = fields.String()
+    event_id = fields.String()
+    title = fields.String()
+    body = fields.String()
+    language = fields.String()
+    document_type = fields.String(allow_none=True)
+    document_id = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    read_at = fields.AwareDateTime(allow_none=True)
+    read = fields.Function(lambda n: n.get("read_at") is not None)
+
+
 notification_sent_payload = NotificationSentPayload()
 webhook_delivered_payload = WebhookDeliveredPayload()
 webhook_disabled_payload = WebhookDisabledPayload()
 task_payload = TaskPayload()
+inbox_notification_created_payload = InboxNotificationCreatedPayload()

@@ -8,7 +8,7 @@ SERVICE_DIRS := $(sort $(filter-out services/common/,$(dir $(wildcard services/*
 PYTEST := $(BIN)/python -m pytest
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test test-unit test-services test-gateway test-e2e test-authz test-fuzz test-faults test-faults-quick fuzz bench bench-full lint format lock clean
+.PHONY: help install web web-api run test test-web test-browser test-unit test-services test-gateway test-e2e test-authz test-fuzz test-faults test-faults-quick fuzz bench bench-full lint format lock clean
 
 help:
 	@echo "make run    - install, start RabbitMQ if needed, migrate, run every service and the gateway"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench  - the benchmark harness, quick mode (a few minutes); make bench-full for the figures in docs/"
 	@echo "make test-faults - kill -9 each service, restart RabbitMQ, stop a database mid-burst; nothing lost"
 	@echo "make fuzz   - schemathesis against the gateway's OpenAPI, long profile"
+	@echo "make web    - build the web console (web/dist) when its sources changed; make web-api regenerates its API client"
 	@echo "make lint   - ruff check, ruff format --check, mypy on domain code and common"
 	@echo "make lock   - rewrite constraints.txt from the virtualenv"
 
@@ -25,18 +26,51 @@ $(STAMP): constraints.txt services/common/pyproject.toml $(wildcard services/*/p
 	$(BIN)/python -m pip install -q -c constraints.txt pip setuptools
 	$(BIN)/python -m pip install -q -c constraints.txt --no-build-isolation \
 		-e services/common $(foreach d,$(SERVICE_DIRS),-e $(d)) -e gateway \
-		pytest pytest-timeout pytest-asyncio httpx ruff mypy kubernetes-validate aiosmtpd pypdf "moto[server]" schemathesis
+		pytest pytest-timeout pytest-asyncio httpx ruff mypy kubernetes-validate aiosmtpd pypdf "moto[server]" schemathesis playwright
 	@touch $(STAMP)
 
 install: $(STAMP)
 	@deploy/local/ensure_fonts.sh
 
-run: install
+run: install web
 	$(BIN)/python deploy/local/run.py
+
+# The web console (web/): Node.js >= 20 from the machine or, where it has none, from PyPI into the
+# virtualenv; `npm ci` from the committed lock file; built into web/dist when its sources changed.
+NODE_DIR = $(shell deploy/local/ensure_node.sh $(BIN)/python)
+WEBENV = PATH="$(NODE_DIR):$$PATH"
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+
+web/node_modules/.installed: web/package-lock.json web/package.json | $(STAMP)
+	cd web && $(WEBENV) npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && $(WEBENV) npm run build --silent
+
+web: install web/dist/index.html
+
+# Regenerate the console's API client from the gateway's OpenAPI document (commit both files).
+web-api: install web/node_modules/.installed
+	cd web && ../$(BIN)/python scripts/dump_openapi.py openapi.json && $(WEBENV) npm run gen:api --silent
+
+# The console's own checks: API client up to date, strict type check, component tests.
+test-web: install web/node_modules/.installed
+	cd web && $(WEBENV) PYTHON=../$(BIN)/python scripts/check_api.sh
+	cd web && $(WEBENV) npx tsc -b
+	cd web && $(WEBENV) npx vitest run
+
+# The whole cycle in headless Chromium (Debian's chromium, installed here when missing), against
+# the system started by the same runner as `make run`; screenshots under var/screens/.
+test-browser: install web
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; }; } \
+		|| { echo "Chromium is needed for the browser tests: apt-get install chromium"; exit 1; }
+	$(PYTEST) tests/browser -q -p no:nameko
 
 test: install lint
 	$(BIN)/python deploy/local/run.py --broker-only
-	$(MAKE) --no-print-directory test-services test-gateway test-e2e test-authz test-fuzz test-faults-quick validate-deploy
+	$(MAKE) --no-print-directory test-web test-services test-gateway test-e2e test-browser test-authz test-fuzz test-faults-quick validate-deploy
 
 # schemathesis's pytest plugin imports ssl before eventlet monkey-patches it (RecursionError in boto3)
 test-services: install
@@ -68,11 +102,11 @@ test-faults-quick: install
 	FAULTS=quick $(PYTEST) tests/faults -q -p no:nameko
 
 # The benchmark harness (bench/harness.py): quick mode, then the full one docs/benchmarks.md quotes.
-bench: install
+bench: install web
 	$(BIN)/python deploy/local/run.py --broker-only
 	$(BIN)/python bench/harness.py --mode quick
 
-bench-full: install
+bench-full: install web
 	$(BIN)/python deploy/local/run.py --broker-only
 	$(BIN)/python bench/harness.py --mode full
 
@@ -89,7 +123,7 @@ lock:
 	{ head -3 constraints.txt; $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e' | sort -f; } > constraints.tmp && mv constraints.tmp constraints.txt
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache web/node_modules web/dist
 
 # Offline validation of deploy/ (docker compose, Traefik files, kustomize overlays rendered and
 # checked against Kubernetes and Traefik CRD schemas), then its tests. Needs kubectl (Debian

@@ -59,6 +59,7 @@ MODULES = [
     "scale_out",
     "event_latency",
     "dashboard",
+    "console",
 ]
 
 REGISTRY: dict[str, tuple[str, Callable[[Context], None]]] = {}

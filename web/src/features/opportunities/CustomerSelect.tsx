@@ -1,0 +1,42 @@
+import { useQuery } from "@tanstack/react-query";
+import { Select } from "antd";
+import { useState } from "react";
+import { useTranslation } from "react-i18next";
+import { getCustomer, searchCustomers } from "./api";
+
+interface Props {
+  value?: number;
+  onChange?: (value: number | undefined) => void;
+  id?: string;
+  "aria-label"?: string;
+}
+
+/** A customer picked by typing part of its name or code (the value is its id). */
+export function CustomerSelect({ value, onChange, id, ...rest }: Props) {
+  const { t } = useTranslation();
+  const [q, setQ] = useState("");
+  const found = useQuery({ queryKey: ["opportunities", "customer-search", q], queryFn: () => searchCustomers(q) });
+  const current = useQuery({
+    queryKey: ["opportunities", "customer", value],
+    queryFn: () => getCustomer(value as number),
+    enabled: value !== undefined && !found.data?.some((c) => c.id === value),
+  });
+  const options = (found.data ?? []).map((c) => ({ value: c.id, label: `${c.name} (${c.code})` }));
+  if (value !== undefined && !options.some((o) => o.value === value) && current.data)
+    options.unshift({ value: current.data.id, label: `${current.data.name} (${current.data.code})` });
+  return (
+    <Select<number>
+      id={id}
+      aria-label={rest["aria-label"]}
+      showSearch={{ filterOption: false, onSearch: setQ }}
+      allowClear
+      value={value}
+      onChange={(v) => onChange?.(v ?? undefined)}
+      placeholder={t("opportunities.customerPick")}
+      loading={found.isFetching}
+      options={options}
+      notFoundContent={found.isFetching ? t("common.loading") : t("header.noResults")}
+      style={{ width: "100%" }}
+    />
+  );
+}

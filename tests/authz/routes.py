@@ -369,6 +369,7 @@ READONLY_SELF_SERVICE: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/refresh"): "public: the session's refresh token is the check",
     ("POST", "/api/v1/auth/logout"): "every user ends their own session",
     ("POST", "/api/v1/users/me/password"): "every user changes their own password",
+    ("PATCH", "/api/v1/users/me"): "every user changes their own name, e-mail and language (no rights)",
     ("POST", "/api/v1/notifications/read-all"): "every user marks their own inbox read",
 }
 

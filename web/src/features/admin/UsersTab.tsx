@@ -9,7 +9,7 @@ import { useIsMobile } from "../../shared/components/useIsMobile";
 import { DateText } from "../../shared/components/values";
 import { LANGUAGES } from "../../shared/i18n";
 import { createUser, listUsers, ROLES, updateUser, USER_FILTERS, type User } from "./api";
-import { CustomerSelect } from "./CustomerSelect";
+import { CustomerSelect } from "../../shared/components/CustomerSelect";
 
 /** Users: list with filters, create, edit roles/active and the rest, reset a password. */
 export function UsersTab() {
@@ -215,7 +215,7 @@ function UserDialog({ user, onClose }: { user: User | null; onClose: () => void 
           {portal ? (
             <Col xs={24}>
               <Form.Item name="customer_id" label={t("admin.users.customer")} rules={required}>
-                <CustomerSelect />
+                <CustomerSelect placeholder={t("admin.users.customerPick")} />
               </Form.Item>
             </Col>
           ) : null}

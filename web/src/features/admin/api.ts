@@ -32,13 +32,6 @@ export function createUser(body: UserCreate) {
 export function updateUser(id: number, body: UserUpdate) {
   return unwrap(api.PATCH("/api/v1/users/{user_id}", { params: { path: { user_id: String(id) } }, body }));
 }
-export async function searchCustomers(q: string) {
-  const page = await unwrap(api.GET("/api/v1/customers", { params: { query: { q: q || undefined, page_size: 20 } as never } }));
-  return page.items;
-}
-export function getCustomer(id: number) {
-  return unwrap(api.GET("/api/v1/customers/{customer_id}", { params: { path: { customer_id: String(id) } } }));
-}
 
 // -- contract templates ----------------------------------------------------------------------
 export function listTemplates(params: ListParams) {

@@ -2,7 +2,8 @@ import { useQuery } from "@tanstack/react-query";
 import { Select } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
-import { customerName, getContract, searchContracts, searchCustomers } from "./api";
+import { CustomerSelect as SharedCustomerSelect } from "../../shared/components/CustomerSelect";
+import { getContract, searchContracts } from "./api";
 
 interface Props {
   value?: number;
@@ -13,34 +14,10 @@ interface Props {
   "aria-label"?: string;
 }
 
-/** A customer picked by typing part of its name or code (the value is its id). */
-export function CustomerSelect({ value, onChange, id, placeholder, style, ...rest }: Props) {
+/** The shared customer picker with billing's placeholder and a minimum width for filter bars. */
+export function CustomerSelect({ placeholder, style, ...props }: Props) {
   const { t } = useTranslation();
-  const [q, setQ] = useState("");
-  const found = useQuery({ queryKey: ["billing", "customer-search", q], queryFn: () => searchCustomers(q) });
-  const current = useQuery({
-    queryKey: ["billing", "customer", value],
-    queryFn: () => customerName(value as number),
-    enabled: value !== undefined && !found.data?.some((c) => c.id === value),
-  });
-  const options = (found.data ?? []).map((c) => ({ value: c.id, label: `${c.name} (${c.code})` }));
-  if (value !== undefined && !options.some((o) => o.value === value) && current.data)
-    options.unshift({ value: current.data.id, label: `${current.data.name} (${current.data.code})` });
-  return (
-    <Select<number>
-      id={id}
-      aria-label={rest["aria-label"]}
-      showSearch={{ filterOption: false, onSearch: setQ }}
-      allowClear
-      value={value}
-      onChange={(v) => onChange?.(v ?? undefined)}
-      placeholder={placeholder ?? t("billing.customerPick")}
-      loading={found.isFetching}
-      options={options}
-      notFoundContent={found.isFetching ? t("common.loading") : t("header.noResults")}
-      style={{ minWidth: 220, ...style }}
-    />
-  );
+  return <SharedCustomerSelect {...props} placeholder={placeholder ?? t("billing.customerPick")} style={{ minWidth: 220, width: undefined, ...style }} />;
 }
 
 /** A contract picked by typing part of its number, title or customer (the value is its id). */

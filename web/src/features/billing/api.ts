@@ -101,15 +101,6 @@ export const startBillingRun = (asOf: string) =>
   unwrap(api.POST("/api/v1/billing/runs", { body: { as_of: asOf, wait_seconds: 0 } }));
 
 /** Customers whose name or code matches, for the pickers of the filters and dialogs. */
-export async function searchCustomers(q: string) {
-  const page = await unwrap(api.GET("/api/v1/customers", { params: { query: { q: q || undefined, page_size: 20 } } }));
-  return page.items;
-}
-
-export async function customerName(id: number) {
-  const c = await unwrap(api.GET("/api/v1/customers/{customer_id}", { params: { path: { customer_id: String(id) } } }));
-  return c;
-}
 
 export async function searchContracts(q: string) {
   const page = await unwrap(api.GET("/api/v1/contracts", { params: { query: { q: q || undefined, page_size: 20 } } }));

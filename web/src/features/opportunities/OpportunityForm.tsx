@@ -4,7 +4,7 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { applyFieldErrors, ErrorAlert } from "../../shared/components/errors";
 import { CURRENCIES, STAGES, type Opportunity, type OpportunityCreate } from "./api";
-import { CustomerSelect } from "./CustomerSelect";
+import { CustomerSelect } from "../../shared/components/CustomerSelect";
 
 interface Values {
   customer_id?: number;
@@ -93,7 +93,7 @@ export function OpportunityForm({ initial, onSubmit, onCancel }: Props) {
         {creating ? (
           <Col xs={24} md={12}>
             <Form.Item name="customer_id" label={t("common.customer")} rules={required}>
-              <CustomerSelect aria-label={t("common.customer")} />
+              <CustomerSelect aria-label={t("common.customer")} placeholder={t("opportunities.customerPick")} />
             </Form.Item>
           </Col>
         ) : null}

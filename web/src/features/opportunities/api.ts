@@ -36,15 +36,6 @@ export function updateOpportunity(id: string | number, body: OpportunityUpdate) 
   );
 }
 
-export async function searchCustomers(q: string) {
-  const page = await unwrap(api.GET("/api/v1/customers", { params: { query: { q: q || undefined, page_size: 20 } as never } }));
-  return page.items;
-}
-
-export function getCustomer(id: number) {
-  return unwrap(api.GET("/api/v1/customers/{customer_id}", { params: { path: { customer_id: String(id) } } }));
-}
-
 /** Staff to pick an owner from (administrators only may list users). */
 export async function listStaff() {
   const page = await unwrap(api.GET("/api/v1/users", { params: { query: { page_size: 500, active: true } } }));

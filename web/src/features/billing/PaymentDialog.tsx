@@ -38,7 +38,6 @@ export function PaymentDialog({ open, onClose, onRecorded, invoice }: Props) {
   const { message } = App.useApp();
   const [form] = Form.useForm<Values>();
   const client = useQueryClient();
-  const amount = Form.useWatch("amount", form);
 
   useEffect(() => {
     if (!open) return;
@@ -52,11 +51,12 @@ export function PaymentDialog({ open, onClose, onRecorded, invoice }: Props) {
     });
   }, [open, invoice, form]);
 
-  // the allocation follows the amount while it is at most the invoice's balance
-  useEffect(() => {
-    if (!invoice || !isAmount(amount)) return;
-    form.setFieldValue("allocation", minMoney(amount.trim(), invoice.balance));
-  }, [amount, invoice, form]);
+  // the allocation follows the amount, keystroke by keystroke, while the amount is valid (at
+  // most the invoice's balance); a watched value could skip a keystroke and follow a stale one
+  const followAmount = (changed: Partial<Values>) => {
+    if (!invoice || !("amount" in changed) || !isAmount(changed.amount)) return;
+    form.setFieldValue("allocation", minMoney(changed.amount!.trim(), invoice.balance));
+  };
 
   const save = useMutation({
     mutationFn: (body: PaymentCreate) => recordPayment(body),
@@ -104,7 +104,7 @@ export function PaymentDialog({ open, onClose, onRecorded, invoice }: Props) {
       forceRender
     >
       <ErrorAlert error={save.error} />
-      <Form<Values> form={form} layout="vertical" onFinish={submit} name="record-payment">
+      <Form<Values> form={form} layout="vertical" onFinish={submit} onValuesChange={followAmount} name="record-payment">
         {invoice ? null : (
           <Form.Item name="customer_id" label={t("common.customer")} rules={[{ required: true, message: t("auth.required") }]}>
             <CustomerSelect />

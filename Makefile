@@ -8,7 +8,7 @@ SERVICE_DIRS := $(sort $(filter-out services/common/,$(dir $(wildcard services/*
 PYTEST := $(BIN)/python -m pytest
 STAMP := $(VENV)/.installed
 
-.PHONY: help install web web-api run test test-web test-browser test-unit test-services test-gateway test-e2e test-authz test-fuzz test-faults test-faults-quick fuzz bench bench-full lint format lock clean
+.PHONY: help install web web-api run test test-web test-browser test-unit test-services test-gateway test-e2e test-authz test-fuzz test-faults test-faults-quick fuzz fuzz-extreme bench bench-full lint format lock clean
 
 help:
 	@echo "make run    - install, start RabbitMQ if needed, migrate, run every service and the gateway"
@@ -16,6 +16,7 @@ help:
 	@echo "make bench  - the benchmark harness, quick mode (a few minutes); make bench-full for the figures in docs/"
 	@echo "make test-faults - kill -9 each service, restart RabbitMQ, stop a database mid-burst; nothing lost"
 	@echo "make fuzz   - schemathesis against the gateway's OpenAPI, long profile"
+	@echo "make fuzz-extreme - the same with extreme dates, decimals and texts"
 	@echo "make web    - build the web console (web/dist) when its sources changed; make web-api regenerates its API client"
 	@echo "make lint   - ruff check, ruff format --check, mypy on domain code and common"
 	@echo "make lock   - rewrite constraints.txt from the virtualenv"
@@ -92,6 +93,10 @@ test-fuzz: install
 
 fuzz: install
 	FUZZ_PROFILE=long $(PYTEST) tests/fuzz -q -p no:nameko
+
+# the same with dates, decimals and texts drawn from extreme values (tests/fuzz/extreme.py)
+fuzz-extreme: install
+	FUZZ_PROFILE=extreme $(PYTEST) tests/fuzz -q -p no:nameko
 
 # Fault tests: the whole set (`make test-faults`) and the subset CI runs inside `make test`.
 test-faults: install

@@ -38,6 +38,7 @@ class System:
         self.amqp_uri = running.amqp_uri
         self.data_dir = running.data_dir
         self.admin_password = running.admin_password
+        self.context_key = running.context_key  # CRM_CONTEXT_KEY of the system (signs caller contexts)
         self.http = httpx.Client(base_url=self.base_url, timeout=30)
         self._tokens: dict[str, str] = {}
 
@@ -113,6 +114,8 @@ def system(tmp_path_factory, mailbox):
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(mailbox.port),
         "SMTP_FROM": "crm@example.com",
+        # the suites' webhook receivers listen on 127.0.0.1 (docs/security.md "Outbound requests")
+        "CRM_WEBHOOKS_ALLOW_PRIVATE": "1",
     }
     try:
         with run_system(ROOT, tmp_path_factory.mktemp("crm-data"), overrides) as running:

@@ -218,6 +218,16 @@ def main(argv: list[str] | None = None) -> int:
         PYTHONUNBUFFERED="1",
     )
     env.setdefault("GATEWAY_HOST", "127.0.0.1")
+    if env.get("CRM_ENV", "development").lower() != "production":
+        # development on one machine: webhooks to local receivers (docs/security.md)
+        env.setdefault("CRM_WEBHOOKS_ALLOW_PRIVATE", "1")
+    if not env.get("CRM_CONTEXT_KEY"):
+        # the key every process signs and checks caller contexts with: this installation's own,
+        # generated once in CRM_DATA_DIR/context-key (mode 0600) and reused (crm_common.signing)
+        from crm_common.keyfile import load_or_create_secret
+        from crm_common.signing import KEY_FILE
+
+        env["CRM_CONTEXT_KEY"] = load_or_create_secret(data_dir / KEY_FILE, "caller-context key")
 
     say(f"services: {', '.join(services)}; data in {data_dir}; broker {redact(amqp)}")
     for name in services:

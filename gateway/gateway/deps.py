@@ -24,7 +24,7 @@ from fastapi import Depends, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
-from . import api_keys, sessions, users
+from . import api_keys, idempotency, sessions, users
 from .auth import InvalidToken, Passwords, decode_access_token
 from .errors import ApiError, forbidden, unauthorized
 from .middleware import current_request_id
@@ -214,8 +214,10 @@ def require_roles(*roles: str) -> Callable[..., Any]:
 AdminUser = Annotated[users.UserInfo, Depends(require_roles("admin"))]
 
 
-async def get_caller(user: CurrentUser) -> CallerContext:
-    return user.caller(current_request_id())
+async def get_caller(request: Request, user: CurrentUser) -> CallerContext:
+    """The caller sent with every RPC call; its request id is the one derived from the
+    client's ``Idempotency-Key`` when the request has one (see :mod:`gateway.idempotency`)."""
+    return user.caller(idempotency.request_id_for(request, api_path(request), user) or current_request_id())
 
 
 Caller = Annotated[CallerContext, Depends(get_caller)]

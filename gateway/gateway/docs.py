@@ -1,15 +1,22 @@
 """``/docs`` (Swagger UI) and ``/redoc`` (ReDoc) with their JavaScript and CSS served by the
 gateway itself (``/docs/assets/...``, the files shipped by the ``fastapi-offline`` package), so the
-API documentation works on a private network with no CDN reachable."""
+API documentation works on a private network with no CDN reachable.
+
+Who sees them: ``CRM_PUBLIC_DOCS`` — ``1`` everyone (default in development), ``login`` only a
+request with a valid bearer token or API key of a staff user (default with ``CRM_ENV=production``;
+401 otherwise), ``0`` nobody (404, as for any unknown path). This covers ``/openapi.json`` too.
+The console does not read ``/openapi.json`` at run time (its client is generated at build time)."""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from starlette.responses import FileResponse, HTMLResponse
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse
+
+from .deps import get_current_user
 
 DOCS = "/docs"
 REDOC = "/redoc"
@@ -36,11 +43,26 @@ def asset_endpoint(path: Path, media_type: str):
     return docs_asset
 
 
-def install_docs(app: FastAPI) -> None:
+def install_docs(app: FastAPI, mode: str = "1") -> None:
     """Add the two documentation pages and their assets (create the app with ``docs_url`` and
-    ``redoc_url`` None, so FastAPI's CDN-based pages are not registered)."""
+    ``redoc_url`` None, so FastAPI's CDN-based pages are not registered), as ``mode`` says
+    (``CRM_PUBLIC_DOCS``: ``1``, ``login`` or ``0``)."""
+    if mode not in ("1", "login", "0"):
+        raise ValueError(f"CRM_PUBLIC_DOCS must be 1, login or 0, not {mode!r}")
+    if mode != "1":
+        # FastAPI's own /openapi.json route is public: replaced (login) or removed (0)
+        spec_path = app.openapi_url or "/openapi.json"
+        app.router.routes[:] = [r for r in app.router.routes if getattr(r, "path", None) != spec_path]
+        if mode == "0":
+            return
     directory = assets_dir()
-    router = APIRouter(include_in_schema=False)
+    dependencies = [Depends(get_current_user)] if mode == "login" else []
+    router = APIRouter(include_in_schema=False, dependencies=dependencies)
+    if mode == "login":
+
+        @router.get(app.openapi_url or "/openapi.json")
+        async def openapi_json() -> JSONResponse:
+            return JSONResponse(app.openapi())
 
     def openapi_url(request: Request) -> str:
         return request.scope.get("root_path", "") + (app.openapi_url or "/openapi.json")
@@ -74,10 +96,12 @@ def install_docs(app: FastAPI) -> None:
             with_google_fonts=False,
         )
 
-    # one route per file (no path parameter: nothing to guess; any other name is a 404)
+    app.include_router(router)
+    # one route per file (no path parameter: nothing to guess; any other name is a 404); the
+    # published Swagger UI and ReDoc files themselves, public in every mode but 0
+    assets = APIRouter(include_in_schema=False)
     for name, media_type in ASSET_FILES.items():
-        router.add_api_route(
+        assets.add_api_route(
             f"{ASSETS}/{name}", asset_endpoint(directory / name, media_type), methods=["GET"]
         )
-
-    app.include_router(router)
+    app.include_router(assets)

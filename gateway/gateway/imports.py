@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
 MAX_LINE_CHARS = 1024 * 1024
+# a record (a row whose quoted value spans lines) longer than this is a quote left open: an
+# error naming its first line, not the rest of the file swallowed into one value
+MAX_RECORD_LINES = 200
 MULTIPART_OVERHEAD = 1024 * 1024  # other form fields and part headers
 CHUNK = 64 * 1024
 
@@ -241,12 +244,16 @@ class CsvBatcher:
             try:
                 record = next(self._reader)
             except _NeedMore:
+                self._check_open_quote(lines.taken)
                 lines.pending.extendleft(reversed(lines.taken))
                 break
             except StopIteration:
                 break
             except csv.Error as exc:
                 raise bad_file(f"line {self._line_no + 1}: {exc}") from None
+            self._check_open_quote(lines.taken)
+            if lines.eof and not lines.pending and _quote_left_open(lines.taken):
+                raise bad_file(f"line {self._line_no + 1}: a quoted value opened here is never closed")
             start = self._line_no + 1
             self._line_no += len(lines.taken)
             self._record(start, record)
@@ -254,6 +261,13 @@ class CsvBatcher:
                 out.append(self._batch)
                 self._batch = []
         return out
+
+    def _check_open_quote(self, taken: list[str]) -> None:
+        if len(taken) > MAX_RECORD_LINES or sum(map(len, taken)) > MAX_LINE_CHARS:
+            raise bad_file(
+                f"line {self._line_no + 1}: a quoted value opened here is not closed "
+                f"within {MAX_RECORD_LINES} lines (an unterminated quote?)"
+            )
 
     def _record(self, line: int, record: list[str]) -> None:
         if not any(value.strip() for value in record):
@@ -278,6 +292,19 @@ class CsvBatcher:
                 data["_extra"] = extra
         self.rows += 1
         self._batch.append({"line": line, "data": data})
+
+
+def _quote_left_open(lines: list[str]) -> bool:
+    """Whether the last record of a file (its raw lines) ends inside a quoted value: the lenient
+    reader returns such a value as if it were closed; a strict one says so."""
+    if not any('"' in line for line in lines):
+        return False
+    try:
+        for _ in csv.reader(lines, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 # --------------------------------------------------------------------------------------

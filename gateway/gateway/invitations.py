@@ -3,9 +3,9 @@ the link carries a one-time token that sets the password and activates the porta
 
 * Inviting creates the portal user **inactive**, with a password hash nothing matches, bound to
   the customer; inviting the same, not yet accepted user again replaces the link (the old one
-  stops working). A username that belongs to anyone else → 409.
-* Only the SHA-256 of a token is stored; the link exists in the e-mail (and in the inviter's
-  answer, to pass on by other means when e-mail fails).
+  stops working). A username that belongs to anyone else → 409, the same answer whoever has it.
+* Only the SHA-256 of a token is stored; the link exists in the e-mail only (an administrator's
+  answer carries it when no e-mail could be queued, to pass on by other means).
 * Accepting is one conditional update (``status = 'pending'``): of two concurrent accepts one
   wins, the other gets 404; an expired link → 410.
 
@@ -66,6 +66,14 @@ def public(inv: Invitation, user: User) -> dict[str, Any]:
     }
 
 
+def not_available() -> Conflict:
+    """One answer for every username an invitation cannot take — a staff user's, another
+    customer's portal user's, an accepted one's — so it tells nothing about whose it is."""
+    return Conflict(
+        "This username cannot be used for an invitation: choose another", {"username": ["not available"]}
+    )
+
+
 def _revoke_pending(session, user_id: int, now: dt.datetime) -> None:
     session.execute(
         update(Invitation)
@@ -100,7 +108,7 @@ def create_invitation(
             )
         else:
             if not _never_accepted(s, user) or user.customer_id != data["customer_id"]:
-                raise Conflict(f"Username {username!r} is taken", {"username": ["already taken"]})
+                raise not_available()
             changes = {k: data[k] for k in ("email", "full_name", "language") if data.get(k)}
             users.change_user(uow, user.id, changes)
             _revoke_pending(s, user.id, now)

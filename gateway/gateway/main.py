@@ -27,7 +27,7 @@ from .deps import GatewayState
 from .docs import install_docs
 from .errors import install_error_handlers
 from .etag import ETagMiddleware, document_etags
-from .middleware import RequestContextMiddleware, configure_logging
+from .middleware import InputLimitsMiddleware, RequestContextMiddleware, configure_logging
 from .models import Base
 from .openapi import customize, operation_id
 from .routes import api_router, health_router
@@ -39,7 +39,9 @@ log = logging.getLogger("gateway")
 
 DESCRIPTION = """REST gateway of the contract-centred CRM. Authenticate with
 `POST /api/v1/auth/token` (form `username`, `password`) and send `Authorization: Bearer <token>`.
-Errors: `{"error": {"code", "message", "details"}}`; every response carries `X-Request-ID`."""
+Errors: `{"error": {"code", "message", "details"}}`; every response carries `X-Request-ID`.
+Creates and money-moving requests accept `Idempotency-Key`: a retry with the same key returns the
+first result and does nothing twice (the same key with another body → 422)."""
 
 
 def gateway_dir() -> Path:
@@ -149,6 +151,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     # the last added is the outermost: CORS, gzip, metrics, request id, ETag, the routes
     app.add_middleware(ETagMiddleware)
+    # body size, JSON depth, NUL, 401 before the body is read
+    app.add_middleware(InputLimitsMiddleware, max_body_bytes=settings.crm_max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(
@@ -171,7 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(metrics.router)  # GET /metrics; Traefik does not route it from outside
     app.include_router(api_router)
     app.include_router(pages.router)  # GET /portal/accept: where invitation links land
-    install_docs(app)  # GET /docs, /redoc and their assets
+    install_docs(app, settings.docs_mode)  # GET /docs, /redoc and their assets (CRM_PUBLIC_DOCS)
     install_console(app, settings.crm_console_dir)  # GET / and deep links: the web console
     document_etags(app)  # ETag, If-Match and their 304/412 in the OpenAPI document
     document_unreadable_bodies(app)

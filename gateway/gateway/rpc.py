@@ -9,7 +9,9 @@ body ``{"args": [...], "kwargs": {...}}`` (JSON; Decimal and dates as strings), 
 fails without one), ``content_encoding="utf-8"``, ``reply_to`` (the reply queue's routing key),
 ``correlation_id``, ``expiration`` (the call's timeout in ms: a request nobody took in time is
 dropped, never run late) and headers ``nameko.call_id_stack`` plus the caller context
-(``nameko.caller``, ``nameko.request_id``) that Nameko turns into the worker's context data.
+(``nameko.caller``, ``nameko.request_id``) that Nameko turns into the worker's context data,
+signed for ``<service>.<method>`` with ``CRM_CONTEXT_KEY`` (``nameko.caller_sig``,
+``nameko.caller_expires``; :mod:`crm_common.signing`), without which the service refuses it.
 
 Reply: ``{"result": ..., "error": null | {"exc_path", "exc_type", "exc_args", "value"}}`` on the
 reply queue, with the request's correlation id.
@@ -45,6 +47,7 @@ from aiormq.abc import DeliveredMessage
 from aiormq.exceptions import AMQPError, ChannelInvalidStateError, ChannelNotFoundEntity, PublishError
 from crm_common.context import CallerContext
 from crm_common.db import dumps
+from crm_common.signing import check_context_key, sign_context_data
 from pamqp import commands as spec
 
 log = logging.getLogger(__name__)
@@ -174,8 +177,11 @@ class RpcClient:
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, wait: float = 5.0) -> bool:
         """Start connecting (in the background, reconnecting forever); wait up to ``wait``
-        seconds for the first connection. Returns whether the broker is connected."""
+        seconds for the first connection. Returns whether the broker is connected. Raises
+        :class:`crm_common.signing.ContextKeyError` when there is no fit caller-context key
+        (``CRM_ENV=production``)."""
         if self._runner is None:
+            check_context_key(self.name)
             self._closed = False
             self._probe_lock = asyncio.Lock()
             self._runner = asyncio.create_task(self._run(), name=f"rpc-client-{self.name}")
@@ -364,7 +370,8 @@ class RpcClient:
             "nameko.call_id_stack": [f"{self.name}.{method}.{uuid.uuid4()}"],
         }
         if caller is not None:
-            for key, value in caller.to_context_data().items():
+            signed = sign_context_data(caller.to_context_data(), f"{service}.{method}", timeout)
+            for key, value in signed.items():
                 headers[f"nameko.{key}"] = value
         body = dumps({"args": list(args), "kwargs": kwargs}).encode("utf-8")
         remaining = max(deadline - time.monotonic(), 0.001)

@@ -10,11 +10,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from crm_common.context import ROLES
+from crm_common.limits import (
+    AMOUNT,
+    PERCENT,
+    QUANTITY,
+    DecimalLimit,
+    check_date,
+    clean_identifier,
+    clean_text,
+    parse_decimal,
+)
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -32,28 +43,27 @@ T = TypeVar("T")
 # Field types
 # --------------------------------------------------------------------------------------
 
-_MONEY = re.compile(r"^-?\d{1,15}(\.\d{1,6})?$")
+
+def _decimal(limit: DecimalLimit):
+    """A decimal input within ``limit`` (crm_common.limits: bounded on its text before it is
+    parsed), as the plain-notation string the services receive."""
+
+    def check(value: Any) -> str:
+        if isinstance(value, bool) or isinstance(value, float):
+            raise ValueError(
+                f'{limit.what}: a string with a decimal point (e.g. "1250.00") or an integer, never a float'
+            )
+        if not isinstance(value, (str, int, Decimal)):
+            raise ValueError(f'{limit.what}: a string such as "1250.00"')
+        try:
+            return format(parse_decimal(value, limit), "f")
+        except ValueError as exc:
+            raise ValueError(f"not a valid {limit.what}: {exc}") from None
+
+    return check
 
 
-def _money(value: Any) -> str:
-    if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError(
-            'money must be a string with a decimal point (e.g. "1250.00") or an integer, never a float'
-        )
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, Decimal):
-        value = format(value, "f")
-    if not isinstance(value, str):
-        raise ValueError('money must be a string such as "1250.00"')
-    text = value.strip()
-    if not _MONEY.match(text):
-        raise ValueError('not an amount: use digits with an optional decimal point, e.g. "1250.00"')
-    try:
-        Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern already excludes it
-        raise ValueError("not an amount") from None
-    return text
+_money = _decimal(AMOUNT)
 
 
 # ids are 64-bit in every database: a larger number cannot name a record
@@ -82,7 +92,8 @@ def _id(value: Any) -> int | str:
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    value = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return check_date(value)
 
 
 def _iso_date(value: Any) -> Any:
@@ -104,24 +115,46 @@ def _email(value: str) -> str:
 
 
 Money = Annotated[str, BeforeValidator(_money), Field(examples=["1250.00"])]
+# below 10^7, at most 4 places / below 10^4, at most 6 places (each field narrows it further)
+DecimalQuantity = Annotated[str, BeforeValidator(_decimal(QUANTITY)), Field(examples=["1", "2.5"])]
+PercentValue = Annotated[str, BeforeValidator(_decimal(PERCENT)), Field(examples=["20", "7.5"])]
 ResourceId = Annotated[int | str, BeforeValidator(_id), Field(examples=[42])]
-IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+# 1900-01-01..2199-12-31 (crm_common.limits): every date in a body or a query
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date), AfterValidator(check_date)]
 Timestamp = Annotated[dt.datetime, AfterValidator(_aware)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+# free text: every script, but no control characters (tab and line breaks aside) and no
+# bidirectional overrides (crm_common.limits.clean_text)
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), AfterValidator(clean_text)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(clean_text)
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(clean_text)
+]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), AfterValidator(clean_text)
+]
 Language = Literal["en", "zh", "tr", "bg"]
 Role = Literal[
     "admin", "sales_manager", "sales_rep", "finance", "approver", "warehouse", "readonly", "portal"
 ]
 assert set(Role.__args__) == set(ROLES) and set(Language.__args__) == set(LANGUAGES)  # type: ignore[attr-defined]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=1024)]
+
+
+def _nfkc(value: Any) -> Any:
+    return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
+
+
+# identifiers (user names, key names, codes): NFKC (full-width Ａ is A), no control or format
+# characters (NUL, right-to-left override, zero-width space: Unicode Cc, Cf, Zl, Zp)
+Identifier = Annotated[str, BeforeValidator(_nfkc), AfterValidator(clean_identifier)]
 Username = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\s/\\:]+$")
+    Identifier,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[^\s/\\:]+$"),
 ]
 
 
@@ -251,6 +284,16 @@ class CustomerCreate(Strict):
     notes: Text | None = None
     contacts: list[ContactCreate] | None = Field(None, max_length=100)
     allow_duplicate: bool = False
+
+
+class RedListBody(Strict):
+    """``POST /customers/{id}/red-list``: why the customer is on the red list."""
+
+    reason: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
+        AfterValidator(clean_text),
+    ]
 
 
 class CustomerUpdate(Strict):

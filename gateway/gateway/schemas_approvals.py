@@ -70,6 +70,12 @@ class ApprovalFlowUpdate(Strict):
 class ApprovalDecision(Strict):
     decision: Literal["approve", "reject"]
     comment: Comment | None = None
+    approved_value: Money | None = Field(
+        None,
+        description="trade_in documents, approving only: the valuation decided (not negative; "
+        "default: the requested value); 422 for other document types",
+    )
+    currency: Currency | None = Field(None, description="with approved_value: the request's currency")
 
 
 class ApprovalWithdraw(Strict):

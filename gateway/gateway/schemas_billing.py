@@ -12,7 +12,18 @@ from typing import Annotated, Literal
 from crm_common.money import CURRENCIES
 from pydantic import AfterValidator, Field, StringConstraints
 
-from .schemas import MAX_ID, Currency, IsoDate, Language, Money, Strict, Text, Timestamp
+from .schemas import (
+    MAX_ID,
+    Currency,
+    DecimalQuantity,
+    IsoDate,
+    Language,
+    Money,
+    PercentValue,
+    Strict,
+    Text,
+    Timestamp,
+)
 
 
 def _known_currency(code: str) -> str:
@@ -23,8 +34,8 @@ def _known_currency(code: str) -> str:
 
 KnownCurrency = Annotated[Currency, AfterValidator(_known_currency), Field(examples=["EUR"])]
 Amount = Annotated[Money, Field(examples=["1250.00"])]
-Quantity = Annotated[Money, Field(examples=["1", "2.5"])]
-Percent = Annotated[Money, Field(examples=["20", "7.5"])]
+Quantity = Annotated[DecimalQuantity, Field(examples=["1", "2.5"])]
+Percent = Annotated[PercentValue, Field(examples=["20", "7.5"])]
 IntId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID, examples=[42])]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -134,3 +145,7 @@ class BillingRunCreate(Strict):
 
 class TaxRateSet(Strict):
     percent: Percent | None = Field(description="0..100; null removes the rate")
+
+
+class CorrectionDecision(Strict):
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None

@@ -8,15 +8,33 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from .schemas import Currency, IsoDate, Money, ResourceId, ShortText, Strict, Text
+from .schemas import (
+    Currency,
+    DecimalQuantity,
+    IsoDate,
+    Money,
+    PercentValue,
+    ResourceId,
+    ShortText,
+    Strict,
+    Text,
+)
 
 Kind = Literal["sales", "maintenance", "lease", "service"]
 Frequency = Literal["once", "monthly", "quarterly", "yearly"]
 Status = Literal[
-    "draft", "pending_approval", "approved", "active", "expired", "terminated", "renewed", "cancelled"
+    "draft",
+    "pending_approval",
+    "approved",
+    "active",
+    "expired",
+    "terminated",
+    "renewed",
+    "cancelled",
+    "archived",
 ]
-Percent = Annotated[str | int, Field(examples=["3", "2.5"])]
-Quantity = Annotated[str | int, Field(examples=[1, "2.5"])]
+Percent = Annotated[PercentValue, Field(examples=["3", "2.5"])]
+Quantity = Annotated[DecimalQuantity, Field(examples=[1, "2.5"])]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Serial = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -119,6 +137,16 @@ class Terminate(Strict):
 
 class Cancel(Strict):
     reason: Reason | None = None
+
+
+class Submit(Strict):
+    """``POST /contracts/{id}/submit`` (the body is optional)."""
+
+    override_red_list: Reason | None = Field(
+        None,
+        description="a sales manager's (or admin's) reason to submit although the customer is on the red list; "
+        "kept in the contract's audit trail and shown to the approver",
+    )
 
 
 class Renew(Strict):

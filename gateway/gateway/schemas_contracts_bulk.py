@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from .schemas import IsoDate, Money, ResourceId, Strict, Text
+from .schemas import IsoDate, PercentValue, ResourceId, Strict, Text
 
 MAX_CONTRACTS = 50_000
 MAX_LINES = 10_000
@@ -17,7 +17,7 @@ MAX_LINES = 10_000
 CategoryPath = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Percent = Annotated[
-    Money, Field(examples=["7.5", "-5"], description="a decimal string; -5 lowers prices by 5 %")
+    PercentValue, Field(examples=["7.5", "-5"], description="a decimal string; -5 lowers prices by 5 %")
 ]
 
 

@@ -9,14 +9,25 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from .schemas import Currency, IsoDate, Money, Name, ResourceId, ShortText, Strict, Text
+from .schemas import (
+    Currency,
+    Identifier,
+    IsoDate,
+    Money,
+    Name,
+    PercentValue,
+    ResourceId,
+    ShortText,
+    Strict,
+    Text,
+)
 
 Quantity = Annotated[int, Field(strict=True, ge=1, le=1_000_000, examples=[1])]
 Count = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
-Sku = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Sku = Annotated[Identifier, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Serial = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 CategoryPath = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-Percent = Annotated[str, Field(examples=["7.5", "-5"])]
+Percent = Annotated[PercentValue, Field(examples=["7.5", "-5"])]
 Kind = Literal["device", "service", "consumable"]
 Channel = Literal["distributor", "reseller", "customer"]
 MoveReason = Literal[
@@ -82,14 +93,14 @@ class PricesSet(Strict):
 
 
 class BulkPriceUpdate(Strict):
-    percent: Money
+    percent: PercentValue
     category: CategoryPath | None = None
     product_ids: list[ResourceId] | None = Field(None, min_length=1, max_length=10_000)
     effective_date: IsoDate | None = None
 
 
 class WarehouseCreate(Strict):
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    code: Annotated[Identifier, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
     name: Name
     address: Text | None = None
 

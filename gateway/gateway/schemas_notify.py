@@ -10,7 +10,10 @@ from pydantic import Field, StringConstraints
 
 from .schemas import IsoDate, ResourceId, Strict
 
-TaskKind = Literal["collection", "follow_up", "approval", "renewal", "dispatch"]
+# = notify's domain.TASK_KINDS (gateway/tests/test_task_kinds.py fails on drift)
+TaskKind = Literal["collection", "follow_up", "approval", "renewal", "dispatch", "service_request"]
+# = notify's domain.COLLECTION_CLOSE_REASONS
+CollectionCloseReason = Literal["dispute", "write_off", "payment_arranged", "other"]
 TaskStatus = Literal["open", "done", "cancelled"]
 EventType = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\*|[a-z][a-z0-9_.]{0,99})$")]
 Channel = Literal["inbox", "email", "sms"]
@@ -27,6 +30,13 @@ class TaskUpdate(Strict):
         None
     )
     notes: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)] | None = None
+    close_reason: CollectionCloseReason | None = Field(
+        None,
+        description="closing an unpaid invoice's collection task (finance, admins only; others get 409): why",
+    )
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = Field(
+        None, description="with the status change closing the task: a note (required for close_reason other)"
+    )
 
 
 class WebhookCreate(Strict):

@@ -22,7 +22,9 @@ class InvitationCreate(Strict):
 
     customer_id: int = Field(ge=1, le=MAX_ID)
     email: Email
-    username: Username | None = Field(None, description="default: the e-mail address")
+    username: Username | None = Field(
+        None, description="default: the e-mail address; another username: administrators only (403)"
+    )
     full_name: ShortText | None = None
     language: Language | None = Field(None, description="of the e-mail and the portal; default en")
 

@@ -12,17 +12,15 @@ policy. No secret value is written in the repository.
 
 from __future__ import annotations
 
-import collections
 import logging
-import math
-import os
 import re
-import secrets
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
 from crm_common import config as crm_config
+from crm_common import keyfile
+from crm_common.keyfile import MIN_SECRET_BYTES, PLACEHOLDER_WORDS, secret_problem
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -30,67 +28,14 @@ from . import password_policy
 
 log = logging.getLogger(__name__)
 
-MIN_SECRET_BYTES = 32
-# estimated from the secret's own character frequencies: `openssl rand -hex 32` gives ~245
-MIN_SECRET_BITS = 128
 SECRET_FILE = "jwt-secret"
 DEV_ADMIN_PASSWORD = "admin"
-# words of the placeholders in examples and documentation (deploy/compose/.env.example, docs/):
-# a value that contains one was copied, not generated
-PLACEHOLDER_WORDS = re.compile(
-    r"change[-_ ]?me|change[-_ ]?this|replace[-_ ]?me|placeholder|example|do[-_ ]?not[-_ ]?use|"
-    r"your[-_ ]?secret|insecure|development|(.)\1{7}",
-    re.IGNORECASE,
-)
-
-
-def secret_problem(secret: str | None) -> str | None:
-    """Why ``secret`` must not sign tokens (None: it may)."""
-    if not secret:
-        return "is not set"
-    if len(secret.encode()) < MIN_SECRET_BYTES:
-        return f"is shorter than {MIN_SECRET_BYTES} bytes"
-    if PLACEHOLDER_WORDS.search(secret):
-        return "is a placeholder from the examples (it is public)"
-    counts = collections.Counter(secret)
-    bits = -sum(n * math.log2(n / len(secret)) for n in counts.values())
-    steps = sum(abs(ord(a) - ord(b)) <= 1 for a, b in zip(secret, secret[1:], strict=False))
-    if bits < MIN_SECRET_BITS or steps > len(secret) // 2:
-        return "has too little entropy (repeated or sequential characters)"
-    return None
 
 
 def load_or_create_secret(path: Path) -> str:
-    """The key kept in ``path``; created (random, mode 0600) when missing. Written to a temporary
-    file first and linked into place, so replicas starting together agree on one key and none
-    reads a half-written file."""
-    try:
-        secret = path.read_text().strip()
-    except FileNotFoundError:
-        secret = secrets.token_hex(32)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as out:
-                out.write(secret + "\n")
-                out.flush()
-                os.fsync(out.fileno())
-            os.link(tmp, path)
-            log.info("generated the token signing key of this installation in %s", path)
-        except FileExistsError:
-            secret = path.read_text().strip()  # another process was first
-        finally:
-            tmp.unlink(missing_ok=True)
-    if path.stat().st_mode & 0o077:
-        log.warning("%s was readable by others: setting its mode to 0600", path)
-        path.chmod(0o600)
-    problem = secret_problem(secret)
-    if problem:
-        raise RuntimeError(
-            f"the signing key in {path} {problem}: delete the file to generate a new one "
-            "(every issued token and session ends)"
-        )
-    return secret
+    """The token signing key kept in ``path``; created (random, mode 0600) when missing
+    (:func:`crm_common.keyfile.load_or_create_secret`, shared with the caller-context key)."""
+    return keyfile.load_or_create_secret(path, "token signing key", "every issued token and session ends")
 
 
 class Settings(BaseSettings):
@@ -112,11 +57,22 @@ class Settings(BaseSettings):
     crm_job_timeout: float = Field(600.0, gt=0)
     crm_services: Annotated[list[str], NoDecode] = ["customers"]
     crm_max_upload_mb: int = Field(50, ge=1)
+    # every other request body (JSON): larger → 413 (uploads keep CRM_MAX_UPLOAD_MB)
+    crm_max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     crm_user_cache_seconds: float = Field(5.0, ge=0)
     # the page an invitation link opens (its token follows as ``#token=...``); default: the
-    # gateway's own page /portal/accept on the host the inviting request came through
+    # gateway's own page, CRM_PUBLIC_URL + /portal/accept (never the request's Host header)
     crm_portal_accept_url: str | None = Field(None, pattern=r"^https?://")
     crm_invitation_days: int = Field(7, ge=1, le=90)
+    # development | production (production: CRM_PUBLIC_URL required, API docs behind login)
+    crm_env: str = "development"
+    # the address users open (scheme://host[:port][/prefix]); default in development:
+    # http://127.0.0.1:GATEWAY_PORT
+    crm_public_url: str | None = Field(None, pattern=r"^https?://[^\s?#]+$")
+    gateway_port: int = 8000
+    # /docs, /redoc, /openapi.json: 1 public | login (a bearer token or API key) | 0 off (404);
+    # default 1 in development, login in production
+    crm_public_docs: str | None = Field(None, pattern=r"^(1|0|login)$")
     gateway_migrate_on_start: bool = True
     gateway_run_outbox_relay: bool = True
     # -- browser access: the console, CORS, compression, server-sent events ----------------
@@ -157,7 +113,29 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _public_url_in_production(self) -> "Settings":
+        if self.production and not self.crm_public_url:
+            raise ValueError(
+                "CRM_PUBLIC_URL is not set: with CRM_ENV=production it must be the address users "
+                "open (e.g. https://crm.example.com); invitation links are built from it"
+            )
+        return self
+
     # -- derived ------------------------------------------------------------------------
+    @property
+    def production(self) -> bool:
+        return self.crm_env.strip().lower() == "production"
+
+    @property
+    def public_url(self) -> str:
+        """Where users reach the gateway (links in e-mails): configuration only."""
+        return (self.crm_public_url or f"http://127.0.0.1:{self.gateway_port}").rstrip("/")
+
+    @property
+    def docs_mode(self) -> str:
+        return self.crm_public_docs or ("login" if self.production else "1")
+
     @property
     def embedded(self) -> bool:
         """The embedded default (no GATEWAY_DATABASE_URL): development fallbacks allowed."""

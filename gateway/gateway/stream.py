@@ -9,6 +9,10 @@ them out to the streams connected to it:
 * ``task_opened`` / ``task_closed`` → ``event: task`` to whoever may list the task (as notify's
   own scope: the assignee; with no assignee, every holder of ``assignee_role``; admins: all).
 
+Only events signed by notify's outbox relay (``x-crm-signature``, :mod:`crm_common.signing`)
+are passed on; anything else published on ``notify.events`` is dropped with a warning and
+counted (``crm_untrusted_events_total``).
+
 ``data:`` is the event's payload as JSON (a notification as ``GET /notifications`` lists it, plus
 ``user_id``; a task with ``status`` open/done/cancelled), ``id:`` the event's id. The stream opens
 with ``event: ready`` (reload your lists now: nothing is replayed from before it), sends a
@@ -36,16 +40,23 @@ from typing import Annotated, Any
 import aiormq
 import jwt
 from aiormq.abc import DeliveredMessage
+from crm_common.signing import event_problem
 from fastapi import Depends, Query, Request
 from fastapi.sse import EventSourceResponse, format_sse_event
 
-from . import users
+from . import metrics, users
 from .deps import State, get_current_user, oauth2_scheme
 from .errors import ApiError
 
 log = logging.getLogger(__name__)
 
-EXCHANGE = "notify.events"
+SOURCE = "notify"
+EXCHANGE = f"{SOURCE}.events"
+UNTRUSTED_EVENTS = metrics.registry.counter(
+    "crm_untrusted_events_total",
+    "Events dropped because they were unsigned or their signature did not match.",
+    ("service", "source", "event_type", "reason"),
+)
 # routing key (event type) → the SSE event name
 STREAM_EVENTS = {
     "inbox_notification_created": "notification",
@@ -101,6 +112,7 @@ class EventHub:
         self.subscribers: set[Subscriber] = set()
         self.queue_name: str | None = None
         self.received = 0
+        self.untrusted = 0
         self._connection: aiormq.Connection | None = None
         self._ready = asyncio.Event()
         self._runner: asyncio.Task | None = None
@@ -127,6 +139,29 @@ class EventHub:
                 sub.offer((name, event_id, payload))
                 count += 1
         return count
+
+    def _trusted(self, message: DeliveredMessage) -> bool:
+        """Only events notify's outbox relay signed reach a stream (``crm_common.signing``): a
+        forged one is dropped — this queue is the process's own and transient, there is no DLQ —
+        with a WARNING and ``crm_untrusted_events_total``."""
+        headers = dict(getattr(message.header.properties, "headers", None) or {})
+        event_type = str(message.routing_key or "")
+        try:
+            reason = event_problem(headers, message.body, SOURCE, event_type)
+        except Exception as exc:  # no usable key: refuse rather than trust
+            log.error("event stream: cannot verify events: %s", exc)
+            reason = "no_key"
+        if reason is None:
+            return True
+        self.untrusted += 1
+        UNTRUSTED_EVENTS.inc("gateway", SOURCE, event_type[:100], reason)
+        log.warning(
+            "event stream: untrusted event dropped: %s (claimed type %.100r, event %.100r)",
+            reason,
+            event_type,
+            headers.get("event_id"),
+        )
+        return False
 
     def _end_all_streams(self) -> None:
         for sub in list(self.subscribers):
@@ -223,6 +258,8 @@ class EventHub:
 
     async def _on_message(self, message: DeliveredMessage) -> None:
         self.received += 1
+        if not self._trusted(message):
+            return
         try:
             envelope = json.loads(message.body)
             payload = envelope["payload"]

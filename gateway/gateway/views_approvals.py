@@ -42,6 +42,7 @@ class ApprovalDecisionPublic(BaseModel):
     username: str | None
     decision: str = Field(description="approve | reject")
     comment: str | None
+    approved_value: str | None = Field(None, description="a trade-in's valuation decided with this approval")
     decided_at: Timestamp
 
 

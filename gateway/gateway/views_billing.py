@@ -378,4 +378,38 @@ CreditNotePage = Page[CreditNotePublic]
 PaymentPage = Page[PaymentPublic]
 BillingRunPage = Page[BillingRunPublic]
 
+
+class PendingCorrectionLine(BaseModel):
+    invoice_line_id: int
+    amount: MoneyText = Field(description="net, what would be credited on that line")
+
+
+class PendingCorrection(BaseModel):
+    """A correction a billing run could not make because the invoice is locked by finance
+    (billing never credits or adjusts a locked invoice): applied as a credit note when finance
+    unlocks the invoice or approves it, or dismissed."""
+
+    id: int
+    invoice_id: int
+    invoice_number: str | None
+    invoice_locked: bool | None
+    contract_id: int | None
+    customer_id: int
+    customer_name: str | None
+    currency: str
+    kind: str = Field(description="credit")
+    status: str = Field(description="pending | applied | dismissed")
+    amount: MoneyText = Field(description="net total")
+    lines: list[PendingCorrectionLine]
+    reason: str
+    credit_note_id: int | None = Field(description="the credit note that applied it")
+    comment: str | None
+    created_at: IsoTime
+    created_by: str | None
+    decided_at: IsoTime | None
+    decided_by: str | None
+
+
+PendingCorrectionPage = Page[PendingCorrection]
+
 PDF: dict[str, Any] = {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}

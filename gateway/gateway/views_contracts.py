@@ -144,6 +144,16 @@ class AmendmentPublic(BaseModel):
     decided_at: Timestamp | None
 
 
+class TerminateResult(ContractPublic):
+    """The contract after ``terminate``: terminated at once, or — before today or inside a period
+    already invoiced, by anyone but an admin — unchanged, with the termination request awaiting
+    approval."""
+
+    termination_request: AmendmentPublic | None = Field(
+        None, description="the pending termination (an amendment) when it went to approval"
+    )
+
+
 class AttachmentPublic(BaseModel):
     id: int
     contract_id: int
@@ -165,6 +175,11 @@ class ContractDetail(ContractPublic):
     versions: list[ContractVersionInfo]
     attachments: list[AttachmentPublic]
     amendments: list[AmendmentPublic]
+    customer_red_listed: bool | None = Field(
+        None, description="the customer is on the red list (asked of the customers service; null: unknown)"
+    )
+    customer_archived: bool | None = None
+    customer_red_list_reason: str | None = None
 
 
 class ContractSummary(BaseModel):
@@ -371,6 +386,8 @@ class EndDateChange(BaseModel):
 
 
 class CoTerminateResult(BaseModel):
+    status: str = Field(description="applied | pending_approval (not an admin: one approval for the batch)")
+    batch_id: int | None = Field(None, description="the batch awaiting approval")
     changed: int
     end_date: Day
     skipped: list[SkippedContract]
@@ -455,7 +472,22 @@ class ContractMergeResult(BaseModel):
     ended: list[EndedContract]
 
 
-RestructureResult = LinesMoved | ContractSplitResult | ContractMergeResult
+class PendingContractRef(BaseModel):
+    contract_id: int
+    number: str
+
+
+class RestructurePending(BaseModel):
+    """A restructuring of contracts in force by anyone but an admin: one batch awaiting ONE
+    approval; nothing changed yet."""
+
+    action: str = Field(description="move_lines | split | merge")
+    status: Literal["pending_approval"]
+    batch_id: int
+    contracts_pending: list[PendingContractRef]
+
+
+RestructureResult = LinesMoved | ContractSplitResult | ContractMergeResult | RestructurePending
 
 
 class ImportedContract(BaseModel):

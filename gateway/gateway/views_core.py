@@ -62,6 +62,12 @@ class CustomerPublic(BaseModel):
     birthday: Day | None
     notes: str | None
     red_listed: bool
+    red_list_reason: str | None = Field(None, description="why it is on the red list")
+    red_listed_at: Timestamp | None = None
+    red_listed_by: str | None = Field(None, examples=["user:12"])
+    archived: bool = Field(False, description="archived: hidden from lists unless include_archived")
+    archived_at: Timestamp | None = None
+    archived_by: str | None = None
     created_at: Timestamp
     updated_at: Timestamp
     contacts: list[ContactPublic]

@@ -64,6 +64,11 @@ class TaskPublic(BaseModel):
     status: Literal["open", "done", "cancelled"]
     opened_by_event: str | None
     closed_by_event: str | None
+    close_reason: str | None = Field(
+        None,
+        description="paid / voided (billing closed it), or the reason finance gave (dispute, write_off, ...)",
+    )
+    close_note: str | None = None
     created_at: IsoTime
     updated_at: IsoTime
     closed_at: IsoTime | None

@@ -180,10 +180,13 @@ class InvitationEmail(BaseModel):
 
 
 class PortalInvitationSent(_Invitation):
-    """The invitation with its one-time link (pass it on when the e-mail was not sent) and
-    what became of the e-mail (in place of the address)."""
+    """The invitation and what became of the e-mail (in place of the address). The one-time
+    link goes to the invitee's mailbox only: ``accept_url`` is null, except for an administrator
+    when no e-mail could be queued (``email.status`` ``not_sent``), to pass it on by other means."""
 
-    accept_url: str
+    accept_url: str | None = Field(
+        description="the one-time link: administrators only, and only when the e-mail was not sent"
+    )
     email: InvitationEmail
 
 

@@ -67,6 +67,22 @@ class AttachmentsStandIn(ContractsService):
         return cid
 
     @rpc
+    def seed_amendment(self, contract_id):
+        """An amendment of the contract to attach its change document to → its id."""
+        with self.db.transaction() as uow:
+            return uow.session.execute(
+                insert(m.amendments).values(
+                    contract_id=contract_id,
+                    number=f"C-A-{contract_id}-{utcnow().timestamp()}",
+                    status="pending_approval",
+                    reason="Ek protokol",
+                    effective_date=dt.date(2026, 6, 1),
+                    changes={},
+                    created_at=utcnow(),
+                )  # fmt: skip
+            ).inserted_primary_key[0]
+
+    @rpc
     def pending_uploads(self):
         """How many uploads are staged and unfinished (the tests check aborted ones leave none;
         a finished upload only remembers its attachment)."""

@@ -160,6 +160,32 @@ class FakeCustomersService(ServiceBase):
         return {"id": customer_id, "deleted": True}
 
     @rpc
+    def archive_customer(self, customer_id):
+        customer = self._get(customer_id)
+        if customer.get("archived"):
+            raise Conflict(f"Customer {customer['code']} is already archived", {"customer_id": customer_id})
+        customer["archived"] = True
+        return customer
+
+    @rpc
+    def restore_customer(self, customer_id):
+        customer = self._get(customer_id)
+        customer["archived"] = False
+        return customer
+
+    @rpc
+    def red_list_customer(self, customer_id, data):
+        customer = self._get(customer_id)
+        customer.update(red_listed=True, red_list_reason=data["reason"])
+        return customer
+
+    @rpc
+    def clear_red_list(self, customer_id):
+        customer = self._get(customer_id)
+        customer.update(red_listed=False, red_list_reason=None)
+        return customer
+
+    @rpc
     def add_contact(self, customer_id, data):
         customer = self._get(customer_id)
         contact = {"id": next(_ids), **data}

@@ -11,6 +11,7 @@ import aiormq
 import jwt
 import pytest
 from conftest import ADMIN_PASSWORD, SECRET, create_user, login
+from crm_common.signing import event_problem
 
 pytestmark = pytest.mark.asyncio
 
@@ -127,6 +128,10 @@ async def test_user_created_event_is_published_without_the_hash(client, admin_he
         while len(bodies) < 2 and time.monotonic() < deadline:
             msg = await ch.basic_get(ok.queue, no_ack=True)
             if msg.body:
+                # signed by the gateway's outbox relay, over these very bytes
+                headers = msg.header.properties.headers or {}
+                assert event_problem(headers, msg.body, "gateway", msg.routing_key) is None
+                assert event_problem(headers, msg.body, "customers", msg.routing_key) == "bad_signature"
                 bodies.append(msg.body.decode())
             else:
                 await asyncio.sleep(0.05)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
-import json
 import os
 import uuid
 from pathlib import Path
@@ -19,7 +18,6 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from conftest import create_user, login, make_settings, nameko_process, own_vhost, running_app
-from kombu import Connection
 
 pytestmark = pytest.mark.asyncio
 
@@ -90,23 +88,11 @@ async def invoice_count(client, headers) -> int:
 
 
 def publish_contract_event(uri: str, event_type: str, payload: dict) -> None:
-    """A contracts event as the contracts service's outbox relay publishes it."""
+    """A contracts event as the contracts service's outbox relay publishes it (signed)."""
     from crm_common.db import make_envelope
-    from crm_common.outbox import event_exchange
+    from crm_common.testing import publish_event
 
-    envelope = make_envelope("contracts", event_type, payload)
-    exchange = event_exchange("contracts")
-    with Connection(uri, connect_timeout=5) as conn:
-        conn.Producer().publish(
-            json.dumps(envelope),
-            exchange=exchange,
-            routing_key=event_type,
-            content_type="application/json",
-            content_encoding="utf-8",
-            headers={"event_id": envelope["event_id"], "event_type": event_type},
-            declare=[exchange],
-            retry=True,
-        )
+    publish_event(uri, "contracts", make_envelope("contracts", event_type, payload))
 
 
 def contract_payload(customer: dict) -> dict:
@@ -701,3 +687,30 @@ async def test_reports_answer_per_currency_and_check_their_queries(client, admin
     ):
         r = await client.get(query, headers=admin_headers)
         assert r.status_code == 422, (query, r.text)
+
+
+async def test_pending_corrections_are_finance_only_and_check_their_input(client, admin_headers):
+    """``/billing/pending-corrections`` (issue 17): finance and admins list and decide them; other
+    roles 403; a bad status filter or id is refused before any call; an unknown one is 404."""
+    finance = await headers_of(client, admin_headers, ["finance"])
+    r = await client.get("/api/v1/billing/pending-corrections", headers=finance)
+    assert r.status_code == 200, r.text
+    assert set(r.json()) == {"items", "total", "page", "page_size"}
+    assert all(c["status"] == "pending" for c in r.json()["items"])
+    for roles in (["sales_rep"], ["sales_manager"], ["readonly"]):
+        other = await headers_of(client, admin_headers, roles)
+        assert (await client.get("/api/v1/billing/pending-corrections", headers=other)).status_code == 403
+        r = await client.post("/api/v1/billing/pending-corrections/1/apply", headers=other)
+        assert r.status_code == 403, r.text
+    r = await client.get("/api/v1/billing/pending-corrections?status=maybe", headers=finance)
+    assert r.status_code == 422 and "status" in r.text, r.text
+    r = await client.post("/api/v1/billing/pending-corrections/abc/apply", headers=finance)
+    assert r.status_code == 404, r.text
+    r = await client.post(
+        "/api/v1/billing/pending-corrections/987654/dismiss", json={"comment": "x"}, headers=finance
+    )
+    assert r.status_code == 404, r.text
+    r = await client.post(
+        "/api/v1/billing/pending-corrections/987654/apply", json={"comment": "x" * 2001}, headers=finance
+    )
+    assert r.status_code == 422, r.text

@@ -18,11 +18,10 @@ import pydantic
 import pytest
 import uvicorn
 from conftest import ADMIN_PASSWORD, create_user, login, make_settings
-from crm_common.testing import free_port
+from crm_common.testing import free_port, publish_event
 from gateway.main import create_app
 from gateway.settings import Settings
 from gateway.stream import EventHub, user_events
-from kombu import Connection, Exchange
 
 pytestmark = pytest.mark.asyncio
 
@@ -199,8 +198,8 @@ async def live_gateway(amqp_uri: str, tmp_path: Path, **overrides):
         await asyncio.wait_for(task, 15)
 
 
-def publish(amqp_uri: str, event_type: str, payload: dict) -> str:
-    """An event as notify's outbox relay publishes it."""
+def publish(amqp_uri: str, event_type: str, payload: dict, *, signed: bool = True) -> str:
+    """An event as notify's outbox relay publishes it (``signed=False``: as a forger would)."""
     event_id = uuid.uuid4().hex
     envelope = {
         "event_id": event_id,
@@ -211,15 +210,7 @@ def publish(amqp_uri: str, event_type: str, payload: dict) -> str:
         "request_id": None,
         "payload": payload,
     }
-    with Connection(amqp_uri) as conn:
-        exchange = Exchange("notify.events", type="topic", durable=True)
-        conn.Producer().publish(
-            json.dumps(envelope),
-            exchange=exchange,
-            routing_key=event_type,
-            content_type="application/json",
-            declare=[exchange],
-        )
+    publish_event(amqp_uri, "notify", envelope, signed=signed)  # the stream passes on signed events only
     return event_id
 
 
@@ -284,6 +275,13 @@ async def test_the_stream_pushes_the_users_own_notifications_and_tasks(nameko_se
             )
             publish(amqp, "task_opened", {"id": 2, "assignee_id": other["id"], "assignee_role": None})
             publish(amqp, "task_opened", {"id": 3, "assignee_id": None, "assignee_role": "finance"})
+            # a forged (unsigned) notification for this very user is dropped, never streamed
+            publish(
+                amqp,
+                "inbox_notification_created",
+                {"id": 99, "user_id": rep["id"], "title": "Your password expired, log in at evil.example"},
+                signed=False,
+            )
             mine = publish(
                 amqp,
                 "inbox_notification_created",
@@ -314,6 +312,7 @@ async def test_the_stream_pushes_the_users_own_notifications_and_tasks(nameko_se
 
         # the closed stream is forgotten
         hub = c.app.state.event_hub  # type: ignore[attr-defined]
+        assert hub.untrusted == 1
         for _ in range(100):
             if not hub.subscribers:
                 break

@@ -226,3 +226,42 @@ def multipart(*parts: tuple[str, str | None, str | None, bytes]) -> tuple[bytes,
             out += f"Content-Type: {ctype}\r\n".encode()
         out += b"\r\n" + data + b"\r\n"
     return out + f"--{boundary}--\r\n".encode(), boundary
+
+
+async def test_an_attachment_names_its_amendment_and_a_foreign_one_is_refused(client, rep, admin_headers):
+    headers, cid = rep
+    rpc = client.app.state.gateway.rpc  # type: ignore[attr-defined]
+    amendment_id = await rpc.call("contracts", "seed_amendment", cid, check_consumers=False)
+    other_cid = await seed(client, 999)
+    foreign = await rpc.call("contracts", "seed_amendment", other_cid, check_consumers=False)
+    url = f"/api/v1/contracts/{cid}/attachments"
+    before = await client.get(url, headers=headers)
+    for value, status in ((str(foreign), 422), ("abc", 422)):
+        r = await client.post(
+            url,
+            headers=headers,
+            data={"amendment_id": value},
+            files={"file": ("ek.pdf", b"%PDF-1.7", "application/pdf")},
+        )
+        assert r.status_code == status and "amendment_id" in str(r.json()["error"]["details"]), r.text
+    # after the file part it could no longer be honoured: refused, not silently dropped
+    body, boundary = multipart(
+        ("file", "ek.pdf", "application/pdf", b"%PDF-1.7"),
+        ("amendment_id", None, None, str(amendment_id).encode()),
+    )
+    r = await client.post(
+        url, headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"}, content=body
+    )
+    assert r.status_code == 422 and "amendment_id" in str(r.json()["error"]["details"])
+    assert (await client.get(url, headers=headers)).json() == before.json()
+    assert await pending_uploads(client) == 0
+    r = await client.post(
+        url,
+        headers=headers,
+        data={"amendment_id": str(amendment_id), "description": "Ek protokol"},
+        files={"file": ("ek.pdf", b"%PDF-1.7", "application/pdf")},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["amendment_id"] == amendment_id
+    listed = (await client.get(url, headers=headers)).json()
+    assert [a["amendment_id"] for a in listed if a["id"] == r.json()["id"]] == [amendment_id]

@@ -52,3 +52,12 @@ async def test_webhooks_and_rules_are_for_admins_only(client, admin_headers):
     assert (await client.get("/api/v1/webhooks", headers=rep)).status_code == 403
     assert (await client.get("/api/v1/notification-rules", headers=rep)).status_code == 403
     assert (await client.get("/api/v1/notifications")).status_code == 401
+
+
+async def test_task_kind_service_request_and_close_reason_shapes(client, admin_headers):
+    r = await client.get("/api/v1/tasks?kind=service_request", headers=admin_headers)
+    assert r.status_code != 422, r.text
+    r = await client.patch(
+        "/api/v1/tasks/1", json={"status": "done", "close_reason": "forgot"}, headers=admin_headers
+    )
+    assert r.status_code == 422 and "close_reason" in str(r.json()["error"]["details"])

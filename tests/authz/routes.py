@@ -144,6 +144,14 @@ EXEMPT: dict[tuple[str, str], str] = {
         "unauthenticated by design: the one-time token in the path is the secret (a 43-character "
         "random value, stored hashed); there is no caller whose scope could apply"
     ),
+    ("POST", "/api/v1/billing/pending-corrections/{correction_id}/apply"): (
+        "finance only (admin, finance: they see every billing document); no sales rep, portal or "
+        "readonly user reaches it (403 by role), so there is no scope to cross"
+    ),
+    ("POST", "/api/v1/billing/pending-corrections/{correction_id}/dismiss"): (
+        "finance only (admin, finance: they see every billing document); no sales rep, portal or "
+        "readonly user reaches it (403 by role), so there is no scope to cross"
+    ),
 }
 
 # GETs that every member of staff may read whatever their scope: the company's catalogue and
@@ -203,6 +211,7 @@ BODIES: dict[tuple[str, str], dict] = {
     ("PATCH", "/api/v1/users/{user_id}"): {"full_name": "Mallory"},
     ("PATCH", "/api/v1/customers/{customer_id}"): {"name": "Übernommen GmbH"},
     ("POST", "/api/v1/customers/{customer_id}/contacts"): {"name": "Мэллори Иванова"},
+    ("POST", "/api/v1/customers/{customer_id}/red-list"): {"reason": "taken over"},
     ("POST", "/api/v1/customers/{customer_id}/follow-ups"): {
         "method": "call",
         "occurred_at": "2032-01-05T10:00:00Z",

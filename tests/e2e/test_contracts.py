@@ -213,13 +213,23 @@ def test_contract_templates_documents_attachments_and_bulk_work(system):
         for c in (first, second, third):
             poll(lambda c=c: status_is(manager, c["id"], "active"), message="contract active")
 
-        # co-terminate: every line and contract ends on one date, each a new version
+        # co-terminate: every line and contract ends on one date, each a new version — contracts
+        # in force changed by a manager: one batch under one approval (issue 17)
         r = manager.post(
             "/api/v1/contracts/co-terminate",
             json={"contract_ids": [first["id"], second["id"], third["id"]], "end_date": "2026-09-30"},
         )
-        assert r.status_code == 200 and r.json()["changed"] == 3, r.text
-        ended = manager.get(f"/api/v1/contracts/{second['id']}").json()
+        assert r.status_code == 200 and r.json()["status"] == "pending_approval", r.text
+        assert len(r.json()["contracts"]) == 3, r.text
+        decide_pending(system, admin, "change_batch", r.json()["batch_id"])
+        ended = poll(
+            lambda: (
+                status_is(manager, second["id"], "active")
+                if manager.get(f"/api/v1/contracts/{second['id']}").json()["end_date"] == "2026-09-30"
+                else None
+            ),
+            message="co-termination applied",
+        )
         assert ended["end_date"] == "2026-09-30" and ended["version"] == 2
 
         # a direct price update by an admin: +10 % on the product's lines of contracts in force

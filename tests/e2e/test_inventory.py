@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 from crm_common.db import make_envelope
-from kombu import Connection, Exchange
+from crm_common.testing import publish_event
 
 from ..conftest import poll
 
@@ -17,16 +17,7 @@ def sku(prefix: str) -> str:
 
 
 def publish(system, source: str, event_type: str, payload: dict) -> None:
-    exchange = Exchange(f"{source}.events", type="topic", durable=True)
-    with Connection(system.amqp_uri) as conn:
-        conn.Producer(serializer="json").publish(
-            make_envelope(source, event_type, payload),
-            exchange=exchange,
-            routing_key=event_type,
-            declare=[exchange],
-            delivery_mode=2,
-            retry=True,
-        )
+    publish_event(system.amqp_uri, source, make_envelope(source, event_type, payload))  # signed
 
 
 def test_inventory_flows_through_the_gateway(system):

@@ -7,7 +7,11 @@ Profiles (``FUZZ_PROFILE``):
 * ``quick`` (``make test-fuzz``, CI): 6 examples per operation and generation mode, derandomized
   (the same requests every run), no coverage phase — about two minutes;
 * ``long`` (``make fuzz``): 100 random examples per operation and mode plus schemathesis'
-  coverage phase (boundary values of every field) — tens of minutes.
+  coverage phase (boundary values of every field) — tens of minutes;
+* ``extreme`` (``make fuzz-extreme``): 30 random examples per operation and mode whose dates,
+  timestamps, decimals and texts are drawn from extreme values (year 1 and 9999, zones ±14:00,
+  ``1E-999999``, amounts past 10^13, 2,000-character texts and unbroken words, NUL and
+  right-to-left overrides): every one must be a documented 4xx or a 2xx, never a 5xx.
 
 ``FUZZ_MAX_EXAMPLES=<n>`` overrides the number of examples. ``FUZZ_BASE_URL`` and
 ``FUZZ_ADMIN_PASSWORD`` aim the suite at a system already running instead of starting one: a
@@ -34,11 +38,13 @@ class Profile:
     derandomize: bool  # the same examples every run (CI)
     coverage_phase: bool  # schemathesis' boundary values of every field (~50 requests per operation)
     timeout: int  # seconds per operation
+    extreme: bool = False  # dates, decimals and texts drawn from extreme values (test_openapi.py)
 
 
 PROFILES = {
     "quick": Profile(max_examples=6, derandomize=True, coverage_phase=False, timeout=300),
     "long": Profile(max_examples=100, derandomize=False, coverage_phase=True, timeout=3600),
+    "extreme": Profile(max_examples=30, derandomize=False, coverage_phase=False, timeout=1800, extreme=True),
 }
 PROFILE_NAME = os.environ.get("FUZZ_PROFILE", "quick")
 if PROFILE_NAME not in PROFILES:

@@ -3,6 +3,7 @@ service and the gateway as processes on a real broker, an admin bearer token on 
 
     make test-fuzz     # FUZZ_PROFILE=quick: a few examples per operation, derandomized (CI)
     make fuzz          # FUZZ_PROFILE=long: many examples per operation, random
+    make fuzz-extreme  # FUZZ_PROFILE=extreme: dates, decimals and texts at their extremes (extreme.py)
 
 The OpenAPI document is the gateway's own (``create_app().openapi()``, one test per operation;
 schemathesis' lazy ``from_fixture`` loading does not work with pytest 9), and the first test
@@ -69,6 +70,10 @@ schema = schemathesis.openapi.from_dict(OPENAPI).exclude(
     lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in EXCLUDED
 )
 schema.config.phases.coverage.enabled = PROFILE.coverage_phase
+if PROFILE.extreme:
+    from .extreme import install
+
+    install(schema)
 SEEDS = Seeds()  # filled by the `seeded` fixture before the first example is drawn
 
 

@@ -3,7 +3,6 @@ revoke one. A request sends the key as ``Authorization: Bearer crm_...`` or ``X-
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -13,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import api_keys
 from ..deps import AdminUser, Caller, Db, Pagination, State, path_id
 from ..errors import ApiError
-from ..schemas import ErrorBody, Page, Role, Strict
+from ..schemas import ErrorBody, Identifier, Page, Role, Strict, Timestamp
 
 router = APIRouter(
     prefix="/api-keys",
@@ -21,15 +20,13 @@ router = APIRouter(
     responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody}, 422: {"model": ErrorBody}},
 )
 
-KeyName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=r"^[^\x00-\x1f\x7f]+$")
-]
+KeyName = Annotated[Identifier, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 
 
 class ApiKeyCreate(Strict):
     name: KeyName
     roles: list[Role] = Field(min_length=1, max_length=8)
-    expires_at: dt.datetime | None = Field(None, description="none: until revoked")
+    expires_at: Timestamp | None = Field(None, description="none: until revoked")
 
 
 class ApiKeyPublic(BaseModel):

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from ..deps import Pagination, Rpc, path_id, require_roles
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import ErrorBody
 from ..schemas_approvals import ApprovalFlowCreate, ApprovalFlowUpdate, DocumentType
 from ..views_approvals import ApprovalFlowDetail, ApprovalFlowPage
@@ -28,7 +29,7 @@ router = APIRouter(
 NOT_FOUND = {404: {"model": ErrorBody}}
 
 
-@router.post("", status_code=201, responses=ok(ApprovalFlowDetail, 201))
+@router.post("", dependencies=[IDEMPOTENCY_HEADER], status_code=201, responses=ok(ApprovalFlowDetail, 201))
 async def create_flow(body: ApprovalFlowCreate, rpc: Rpc) -> Any:
     return await rpc.approvals.create_flow(body.data())
 

@@ -60,13 +60,16 @@ async def get_approval(approval_id: str, rpc: Rpc) -> Any:
 @router.post("/{approval_id}/decision", responses={**ok(ApprovalRequestDetail), **CONFLICT})
 async def decide_approval(approval_id: str, body: ApprovalDecision, rpc: Rpc) -> Any:
     """403 when the caller may not decide the current step (or it is their own submission);
-    409 when the request is closed or the caller already approved this step."""
+    409 when the request is closed or the caller already approved this step; 404 (as for a
+    missing one) when the caller cannot read the request. ``approved_value`` (trade-ins): the
+    valuation decided, carried to the trade-in by ``approval_approved``."""
     return await rpc.approvals.decide_approval(path_id(approval_id, "Approval request"), body.data())
 
 
 @router.post("/{approval_id}/withdraw", responses={**ok(ApprovalRequestDetail), **CONFLICT})
 async def withdraw_approval(approval_id: str, rpc: Rpc, body: ApprovalWithdraw | None = None) -> Any:
-    """The submitter (or an admin) withdraws a pending request; 409 once closed."""
+    """The submitter (or an admin) withdraws a pending request; 409 once closed; 404 (as for a
+    missing one) when the caller cannot read the request."""
     comment = body.comment if body else None
     return await rpc.approvals.withdraw_approval(path_id(approval_id, "Approval request"), comment)
 

@@ -9,18 +9,20 @@ tax rates and reports are for staff, not portal users. The service checks all of
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from ..deps import Pagination, Rpc, Settings, require_roles
 from ..schemas import ErrorBody
-from ..schemas_billing import BillingRunCreate, TaxRateSet
+from ..schemas_billing import BillingRunCreate, CorrectionDecision, TaxRateSet
 from ..views_billing import (
     BillingRunPage,
     BillingRunPublic,
     CustomerBalance,
+    PendingCorrection,
+    PendingCorrectionPage,
     SchedulePublic,
     TaxRateList,
     TaxRateSetResult,
@@ -130,3 +132,47 @@ async def set_tax_rate(
 async def customer_balance(customer_id: str, rpc: Rpc) -> Any:
     """``{"customer_id", "currencies": {"EUR": {"open", "overdue", "credit"}}}``."""
     return await rpc.billing.customer_balance(int_id(customer_id, "Customer"))
+
+
+@router.get(
+    "/pending-corrections", dependencies=[BILLING_WRITERS], responses={200: {"model": PendingCorrectionPage}}
+)
+async def list_pending_corrections(
+    rpc: Rpc,
+    page: Pagination,
+    status: Literal["pending", "applied", "dismissed", "all"] = "pending",
+    invoice_id: Annotated[int | None, Query(ge=1)] = None,
+    contract_id: Annotated[int | None, Query(ge=1)] = None,
+) -> Any:
+    """Finance's queue: what billing runs would have credited on invoices finance locked (billing
+    never credits or adjusts a locked invoice), with the reason; oldest first. Each is applied
+    when the invoice is unlocked, or by ``/apply``."""
+    values = {"status": status, "invoice_id": invoice_id, "contract_id": contract_id}
+    filters = {k: v for k, v in values.items() if v is not None}
+    return await rpc.billing.list_pending_corrections(filters, page.page, page.page_size)
+
+
+@router.post(
+    "/pending-corrections/{correction_id}/apply",
+    dependencies=[BILLING_WRITERS],
+    responses={200: {"model": PendingCorrection}, **STATE},
+)
+async def apply_pending_correction(
+    correction_id: str, rpc: Rpc, body: CorrectionDecision | None = None
+) -> Any:
+    """Finance approves it: the credit note is issued now, even on the locked invoice."""
+    data = {"comment": body.comment} if body else {}
+    return await rpc.billing.apply_pending_correction(int_id(correction_id, "Pending correction"), data)
+
+
+@router.post(
+    "/pending-corrections/{correction_id}/dismiss",
+    dependencies=[BILLING_WRITERS],
+    responses={200: {"model": PendingCorrection}, **STATE},
+)
+async def dismiss_pending_correction(
+    correction_id: str, rpc: Rpc, body: CorrectionDecision | None = None
+) -> Any:
+    """Finance keeps the invoice as it is: the correction is dismissed."""
+    data = {"comment": body.comment} if body else {}
+    return await rpc.billing.dismiss_pending_correction(int_id(correction_id, "Pending correction"), data)

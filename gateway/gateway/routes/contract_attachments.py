@@ -66,6 +66,11 @@ UPLOAD_BODY = {
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": "any file type"},
                         "description": {"type": "string", "description": "what the file is"},
+                        "amendment_id": {
+                            "type": "integer",
+                            "description": "the contract's amendment the file belongs to (a field "
+                            "before the file part); 422 when it is not one of the contract's amendments",
+                        },
                     },
                 }
             }
@@ -325,14 +330,17 @@ def as_too_large(exc: RemoteError) -> ApiError | None:
     },
 )
 async def start_upload(contract_id: str, request: Request, rpc: Rpc, settings: Settings) -> Any:
-    """Attach a file (multipart part ``file``, optional form field ``description``) to the
-    contract → 201 with the attachment. Any file type; at most the service's limit
-    (``CONTRACTS_ATTACHMENT_MAX_MB``, default 25 MB; 413 beyond). Not on cancelled contracts (409)."""
+    """Attach a file (multipart part ``file``, optional form fields ``description`` and
+    ``amendment_id``, the latter before the file part) to the contract → 201 with the
+    attachment. Any file type; at most the service's limit (``CONTRACTS_ATTACHMENT_MAX_MB``,
+    default 25 MB; 413 beyond). Not on cancelled contracts (409); an ``amendment_id`` that is not
+    one of the contract's amendments: 422, nothing stored."""
     cid = path_id(contract_id, "Contract")
     form = FormStream(request)
     upload = Upload(rpc, settings)
     description: str | None = None
     late_description: str | None = None
+    amendment_id: str | None = None
     try:
         async for kind, value in form:
             if kind == "field":
@@ -342,6 +350,14 @@ async def start_upload(contract_id: str, request: Request, rpc: Rpc, settings: S
                         description = text
                     else:
                         late_description = text
+                elif name == "amendment_id":
+                    if upload.upload_id is not None:
+                        raise ApiError(
+                            422,
+                            "Send amendment_id before the file part",
+                            {"amendment_id": ["must come before the file part"]},
+                        )
+                    amendment_id = text.strip() or None
             elif kind == "start":
                 filename, ctype = value
                 meta: dict[str, Any] = {"filename": filename}
@@ -349,6 +365,8 @@ async def start_upload(contract_id: str, request: Request, rpc: Rpc, settings: S
                     meta["content_type"] = ctype
                 if description is not None:
                     meta["description"] = description
+                if amendment_id is not None:
+                    meta["amendment_id"] = amendment_id  # the service checks it is the contract's
                 await upload.start(cid, meta)
                 form.max_file_bytes = upload.max_bytes
                 declared = form.declared_length()

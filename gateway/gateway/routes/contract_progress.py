@@ -5,14 +5,14 @@ the RPC it calls and passes the service's JSON through; the service enforces rec
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..errors import ApiError
-from ..schemas import MAX_ID, ErrorBody
+from ..idempotency import IDEMPOTENCY_HEADER
+from ..schemas import MAX_ID, ErrorBody, IsoDate
 from ..schemas_contract_progress import ContractStatus, MilestoneCreate, MilestoneUpdate
 from ..views_contracts import ContractProgress, MilestoneList, MilestonePublic, ProgressPage
 from ..views_core import ok
@@ -47,7 +47,7 @@ def int_id(value: str, what: str) -> int:
 @router.post(
     "/contracts/{contract_id}/milestones",
     status_code=201,
-    dependencies=[MILESTONE_WRITERS],
+    dependencies=[IDEMPOTENCY_HEADER, MILESTONE_WRITERS],
     responses={**ok(MilestonePublic, 201), **CHANGES},
 )
 async def add_milestone(contract_id: str, body: MilestoneCreate, rpc: Rpc) -> Any:
@@ -89,7 +89,7 @@ async def get_progress(
     contract_id: str,
     rpc: Rpc,
     as_of: Annotated[
-        dt.date | None, Query(description="the day the plan is measured on (default today)")
+        IsoDate | None, Query(description="the day the plan is measured on (default today)")
     ] = None,
 ) -> Any:
     """``{"contract_id", "as_of", "term_value", "delivery": {"actual_percent", "planned_percent",
@@ -110,7 +110,7 @@ async def list_progress(
     owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: ContractStatus | None = None,
-    as_of: dt.date | None = None,
+    as_of: IsoDate | None = None,
 ) -> Any:
     """Contracts with milestones the caller may see, with actual vs planned percent."""
     values = {

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 
 from ..deps import Pagination, Rpc, path_id, require_roles
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import ErrorBody, Language
 from ..schemas_contract_templates import TemplateCreate
 from ..views_contracts import TemplatePage, TemplatePublic
@@ -36,7 +37,10 @@ NOT_FOUND = {404: {"model": ErrorBody}}
 
 
 @router.post(
-    "/contract-templates", status_code=201, dependencies=[TEMPLATE_WRITERS], responses=ok(TemplatePublic, 201)
+    "/contract-templates",
+    status_code=201,
+    dependencies=[IDEMPOTENCY_HEADER, TEMPLATE_WRITERS],
+    responses=ok(TemplatePublic, 201),
 )
 async def create_template(body: TemplateCreate, rpc: Rpc) -> Any:
     """Version 1, or the next version of the template with that name and language. A

@@ -5,13 +5,13 @@ bulk operations and progress have their own route modules."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from ..deps import Pagination, Rpc, path_id, require_roles
-from ..schemas import ErrorBody, ResourceId
+from ..idempotency import IDEMPOTENCY_HEADER
+from ..schemas import ErrorBody, IsoDate, ResourceId
 from ..schemas_contracts import (
     AmendmentCreate,
     Cancel,
@@ -20,6 +20,7 @@ from ..schemas_contracts import (
     Kind,
     Renew,
     Status,
+    Submit,
     Terminate,
 )
 from ..views_contracts import (
@@ -30,6 +31,7 @@ from ..views_contracts import (
     ContractVersion,
     ContractVersionDiff,
     ContractVersionInfo,
+    TerminateResult,
 )
 from ..views_core import ok
 
@@ -56,7 +58,9 @@ def cid(contract_id: str) -> int | str:
     return path_id(contract_id, "Contract")
 
 
-@router.post("", status_code=201, dependencies=[WRITERS], responses=ok(ContractPublic, 201))
+@router.post(
+    "", status_code=201, dependencies=[IDEMPOTENCY_HEADER, WRITERS], responses=ok(ContractPublic, 201)
+)
 async def create_contract(body: ContractCreate, rpc: Rpc) -> Any:
     """A draft with a generated number. Line prices default to the customer's price list (the
     product's price otherwise); an unknown customer or product, a line outside the term, a
@@ -73,16 +77,20 @@ async def list_contracts(
     status: Annotated[list[Status] | None, Query(description="one or more statuses")] = None,
     kind: Kind | None = None,
     expiring_within_days: Annotated[int | None, Query(ge=0, le=3650)] = None,
-    as_of: Annotated[dt.date | None, Query(description="the day expiring_within_days counts from")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="the day expiring_within_days counts from")] = None,
     q: Annotated[str | None, Query(max_length=200, description="number, title or customer name")] = None,
     serial_number: Annotated[str | None, Query(max_length=100)] = None,
     product_id: ResourceId | None = None,
     renewal_of_id: ResourceId | None = None,
+    include_archived: Annotated[
+        bool, Query(description="archived contracts too (left out unless asked, or named in status)")
+    ] = False,
 ) -> Any:
     values = {
         "customer_id": customer_id, "owner_id": owner_id, "status": status, "kind": kind,
         "expiring_within_days": expiring_within_days, "as_of": as_of.isoformat() if as_of else None, "q": q,
         "serial_number": serial_number, "product_id": product_id, "renewal_of_id": renewal_of_id,
+        "include_archived": include_archived or None,
     }  # fmt: skip
     filters = {k: v for k, v in values.items() if v is not None}
     return await rpc.contracts.list_contracts(filters, page.page, page.page_size)
@@ -101,9 +109,11 @@ async def update_contract(contract_id: str, body: ContractUpdate, rpc: Rpc) -> A
 
 
 @router.post("/{contract_id}/submit", dependencies=[WRITERS], responses=CONTRACT)
-async def submit_contract(contract_id: str, rpc: Rpc) -> Any:
-    """draft → pending_approval: the approvals service opens a request."""
-    return await rpc.contracts.submit_contract(cid(contract_id))
+async def submit_contract(contract_id: str, rpc: Rpc, body: Submit | None = None) -> Any:
+    """draft → pending_approval: the approvals service opens a request. A customer on the red
+    list (or archived) → 409 unless a sales manager or admin sends ``override_red_list``."""
+    data = body.data() if body is not None else None
+    return await rpc.contracts.submit_contract(cid(contract_id), data)
 
 
 @router.post("/{contract_id}/cancel", dependencies=[WRITERS], responses=CONTRACT)
@@ -112,9 +122,19 @@ async def cancel_contract(contract_id: str, rpc: Rpc, body: Cancel | None = None
     return await rpc.contracts.cancel_contract(cid(contract_id), body.data() if body else {})
 
 
-@router.post("/{contract_id}/terminate", dependencies=[WRITERS], responses=CONTRACT)
+@router.post("/{contract_id}/terminate", dependencies=[WRITERS], responses={**ok(TerminateResult), **STATE})
 async def terminate_contract(contract_id: str, body: Terminate, rpc: Rpc) -> Any:
+    """Approved / active → terminated from ``effective_date``. Before today, or inside a period
+    already invoiced, by anyone but an admin: a termination request goes to approval and the
+    contract stays as it is (``termination_request``); locked amounts → 409."""
     return await rpc.contracts.terminate_contract(cid(contract_id), body.data())
+
+
+@router.post("/{contract_id}/archive", dependencies=[WRITERS], responses=CONTRACT)
+async def archive_contract(contract_id: str, rpc: Rpc) -> Any:
+    """expired / terminated / cancelled / renewed → archived: read-only, left out of lists
+    unless ``include_archived=true``."""
+    return await rpc.contracts.archive_contract(cid(contract_id))
 
 
 @router.post(
@@ -143,7 +163,7 @@ async def unlock_amounts(contract_id: str, rpc: Rpc) -> Any:
 @router.post(
     "/{contract_id}/amendments",
     status_code=201,
-    dependencies=[WRITERS],
+    dependencies=[IDEMPOTENCY_HEADER, WRITERS],
     responses={**ok(AmendmentPublic, 201), **STATE},
 )
 async def create_amendment(contract_id: str, body: AmendmentCreate, rpc: Rpc) -> Any:

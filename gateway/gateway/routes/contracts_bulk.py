@@ -53,8 +53,10 @@ async def co_terminate(body: ContractsCoTerminate, rpc: Rpc, settings: Settings)
     """Lines and contracts end together on ``end_date`` (shortened or extended; billing prorates
     the partial period by days). Contracts not in force, with locked amounts, starting after
     ``end_date`` or not yours are reported in ``skipped`` with the reason. 200 with
-    ``{"changed", "skipped": [{"contract_id", "reason"}], "contracts": [{"contract_id",
-    "number", "from", "to"}]}``."""
+    ``{"status", "changed", "skipped": [{"contract_id", "reason"}], "contracts": [{"contract_id",
+    "number", "from", "to"}]}``. An admin's applies at once (``status: applied``); anyone
+    else's is one batch awaiting ONE approval (``status: pending_approval``, ``batch_id``;
+    ``contracts`` lists what it will change)."""
     return await rpc.call(SERVICE, "co_terminate", body.data(), timeout=settings.crm_import_timeout)
 
 
@@ -93,7 +95,8 @@ async def restructure(
     """``move_lines`` (``line_ids`` → ``to_contract_id``), ``split`` (``line_ids`` of
     ``contract_id`` into a new contract) or ``merge`` (``contract_ids`` into
     ``into_contract_id``; the others end). Same customer and currency; no contract is left
-    without lines."""
+    without lines. Contracts in force restructured by anyone but an admin: one batch awaiting
+    ONE approval (``status: pending_approval``, ``batch_id``), nothing changed yet."""
     return await rpc.call(SERVICE, "restructure", body.data(), timeout=settings.crm_import_timeout)
 
 

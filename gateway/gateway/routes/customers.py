@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from .. import imports
 from ..deps import Pagination, Rpc, Settings, path_id
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import (
     MAX_ID,
     ContactCreate,
@@ -17,6 +18,7 @@ from ..schemas import (
     ErrorBody,
     FollowUpCreate,
     ImportAccepted,
+    RedListBody,
     ResourceId,
 )
 from ..views_core import (
@@ -112,7 +114,12 @@ async def get_customer_import(job_id: str, rpc: Rpc) -> Any:
 # -- customers -------------------------------------------------------------------------
 
 
-@router.post("", status_code=201, responses={**ok(CustomerPublic, 201), 409: {"model": ErrorBody}})
+@router.post(
+    "",
+    dependencies=[IDEMPOTENCY_HEADER],
+    status_code=201,
+    responses={**ok(CustomerPublic, 201), 409: {"model": ErrorBody}},
+)
 async def create_customer(body: CustomerCreate, rpc: Rpc) -> Any:
     """A likely duplicate → 409 with ``details.candidates`` unless ``allow_duplicate``."""
     return await rpc.customers.create_customer(body.data())
@@ -131,10 +138,17 @@ async def list_customers(
     region: Annotated[str | None, Query(max_length=200)] = None,
     industry: Annotated[str | None, Query(max_length=200)] = None,
     kind: Literal["company", "person"] | None = None,
+    include_archived: Annotated[
+        bool, Query(description="also archived customers (hidden by default)")
+    ] = False,
+    red_listed: Annotated[
+        bool | None, Query(description="only customers on (true) / off (false) the red list")
+    ] = None,
 ) -> Any:
     filters = _filters(
-        q=q, level=level, tag=tag, owner_id=owner_id, region=region, industry=industry, kind=kind
-    )
+        q=q, level=level, tag=tag, owner_id=owner_id, region=region, industry=industry, kind=kind,
+        include_archived=include_archived or None, red_listed=red_listed,
+    )  # fmt: skip
     return await rpc.customers.list_customers(filters, page.page, page.page_size)
 
 
@@ -150,15 +164,54 @@ async def update_customer(customer_id: str, body: CustomerUpdate, rpc: Rpc) -> A
 
 @router.delete("/{customer_id}", status_code=204, responses={**NOT_FOUND, 409: {"model": ErrorBody}})
 async def delete_customer(customer_id: str, rpc: Rpc) -> Response:
-    """204 No Content once the service has deleted it."""
+    """204 No Content once the service has deleted it. A customer with contracts, invoices,
+    payments, credit notes or open opportunities is not deleted: 409 with
+    ``details.blocked_by`` (``{"invoices": 1, ...}``) — archive it instead."""
     await rpc.customers.delete_customer(path_id(customer_id, "Customer"))
     return Response(status_code=204)
+
+
+# -- archive and the red list -------------------------------------------------------------
+
+STATE = {**ok(CustomerPublic), **NOT_FOUND, 409: {"model": ErrorBody}}
+
+
+@router.post("/{customer_id}/archive", responses=STATE)
+async def archive_customer(customer_id: str, rpc: Rpc) -> Any:
+    """Whoever may change the customer archives it: hidden from lists (``include_archived=true``
+    shows it), still found by the duplicate check, no new contracts or opportunities (409).
+    409 when already archived."""
+    return await rpc.customers.archive_customer(path_id(customer_id, "Customer"))
+
+
+@router.post("/{customer_id}/restore", responses=STATE)
+async def restore_customer(customer_id: str, rpc: Rpc) -> Any:
+    """Sales managers and admins only (403 otherwise); 409 when it is not archived."""
+    return await rpc.customers.restore_customer(path_id(customer_id, "Customer"))
+
+
+@router.post("/{customer_id}/red-list", responses={**ok(CustomerPublic), **NOT_FOUND})
+async def red_list_customer(customer_id: str, body: RedListBody, rpc: Rpc) -> Any:
+    """Put the customer on the red list with a reason (sales manager, admin, finance; 403
+    otherwise). Submitting its contracts is then 409 unless a sales manager overrides it."""
+    return await rpc.customers.red_list_customer(path_id(customer_id, "Customer"), body.data())
+
+
+@router.delete("/{customer_id}/red-list", responses={**ok(CustomerPublic), **NOT_FOUND})
+async def clear_red_list(customer_id: str, rpc: Rpc) -> Any:
+    """Take the customer off the red list (sales manager, admin, finance; 403 otherwise)."""
+    return await rpc.customers.clear_red_list(path_id(customer_id, "Customer"))
 
 
 # -- contacts and follow-ups ------------------------------------------------------------
 
 
-@router.post("/{customer_id}/contacts", status_code=201, responses={**ok(ContactPublic, 201), **NOT_FOUND})
+@router.post(
+    "/{customer_id}/contacts",
+    dependencies=[IDEMPOTENCY_HEADER],
+    status_code=201,
+    responses={**ok(ContactPublic, 201), **NOT_FOUND},
+)
 async def add_contact(customer_id: str, body: ContactCreate, rpc: Rpc) -> Any:
     return await rpc.customers.add_contact(path_id(customer_id, "Customer"), body.data())
 
@@ -168,7 +221,12 @@ async def list_contacts(customer_id: str, rpc: Rpc, page: Pagination) -> Any:
     return await rpc.customers.list_contacts(path_id(customer_id, "Customer"), page.page, page.page_size)
 
 
-@router.post("/{customer_id}/follow-ups", status_code=201, responses={**ok(FollowUpPublic, 201), **NOT_FOUND})
+@router.post(
+    "/{customer_id}/follow-ups",
+    dependencies=[IDEMPOTENCY_HEADER],
+    status_code=201,
+    responses={**ok(FollowUpPublic, 201), **NOT_FOUND},
+)
 async def add_follow_up(customer_id: str, body: FollowUpCreate, rpc: Rpc) -> Any:
     return await rpc.customers.add_follow_up(path_id(customer_id, "Customer"), body.data())
 

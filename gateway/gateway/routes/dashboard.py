@@ -22,7 +22,7 @@ from fastapi import APIRouter, Depends, Query
 from ..deps import Rpc, require_roles
 from ..errors import Parts
 from ..rpc import Call
-from ..schemas import ErrorBody
+from ..schemas import ErrorBody, IsoDate
 from ..views_core import DashboardSummary, ok
 
 READERS = ("admin", "finance", "sales_manager", "sales_rep", "readonly")
@@ -75,7 +75,7 @@ async def dashboard(
     rpc: Rpc,
     year: Annotated[int | None, Query(ge=1900, le=2200, description="default the current year")] = None,
     as_of: Annotated[
-        dt.date | None,
+        IsoDate | None,
         Query(description="the day point-in-time figures (MRR, receivables) are for; default today"),
     ] = None,
 ) -> Any:

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from ..deps import Pagination, Rpc
-from ..schemas import MAX_ID
+from ..idempotency import IDEMPOTENCY_HEADER
+from ..schemas import MAX_ID, IsoDate
 from ..schemas_billing import (
     CreditNoteCreate,
     InvoiceCreate,
@@ -77,8 +78,8 @@ async def list_invoices(
     kind: InvoiceKind | None = None,
     currency: CurrencyQuery = None,
     overdue: Annotated[bool | None, Query(description="true: only overdue; false: none overdue")] = None,
-    issued_from: Annotated[dt.date | None, Query(description="issue date on or after")] = None,
-    issued_to: Annotated[dt.date | None, Query(description="issue date on or before")] = None,
+    issued_from: Annotated[IsoDate | None, Query(description="issue date on or after")] = None,
+    issued_to: Annotated[IsoDate | None, Query(description="issue date on or before")] = None,
     q: Annotated[str | None, Query(max_length=100, description="any part of the number")] = None,
 ) -> Any:
     """Invoices the caller may see, newest issue date first (drafts first)."""
@@ -92,7 +93,10 @@ async def list_invoices(
 
 
 @router.post(
-    "/invoices", status_code=201, dependencies=[BILLING_WRITERS], responses={201: {"model": InvoicePublic}}
+    "/invoices",
+    status_code=201,
+    dependencies=[IDEMPOTENCY_HEADER, BILLING_WRITERS],
+    responses={201: {"model": InvoicePublic}},
 )
 async def create_invoice(body: InvoiceCreate, rpc: Rpc) -> Any:
     """A one-off invoice, issued with the next number of its year unless ``draft`` is true.
@@ -145,7 +149,7 @@ async def unlock_invoice(invoice_id: str, rpc: Rpc) -> Any:
 @router.post(
     "/invoices/{invoice_id}/credit-notes",
     status_code=201,
-    dependencies=[BILLING_WRITERS],
+    dependencies=[IDEMPOTENCY_HEADER, BILLING_WRITERS],
     responses={201: {"model": CreditNotePublic}, **STATE},
 )
 async def create_credit_note(invoice_id: str, body: CreditNoteCreate, rpc: Rpc) -> Any:

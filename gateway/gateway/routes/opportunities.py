@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc, path_id
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import MAX_ID, ErrorBody, OpportunityCreate, OpportunityUpdate, Stage
 from ..views_core import OpportunityPage, OpportunityPublic, ok
 
@@ -24,7 +25,12 @@ router = APIRouter(
 NOT_FOUND = {404: {"model": ErrorBody}}
 
 
-@router.post("", status_code=201, responses={**ok(OpportunityPublic, 201), **NOT_FOUND})
+@router.post(
+    "",
+    dependencies=[IDEMPOTENCY_HEADER],
+    status_code=201,
+    responses={**ok(OpportunityPublic, 201), **NOT_FOUND},
+)
 async def create_opportunity(body: OpportunityCreate, rpc: Rpc) -> Any:
     return await rpc.customers.create_opportunity(body.data())
 

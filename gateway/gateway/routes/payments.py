@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import MAX_ID
 from ..schemas_billing import PaymentAllocate, PaymentCreate, PaymentMethod, PaymentStatus, RefundCreate
 from ..views_billing import PaymentPage, PaymentPublic
@@ -28,7 +29,12 @@ def pid(payment_id: str) -> int:
     return int_id(payment_id, "Payment")
 
 
-@router.post("", status_code=201, dependencies=[PAYMENT_RECORDERS], responses={201: {"model": PaymentPublic}})
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[IDEMPOTENCY_HEADER, PAYMENT_RECORDERS],
+    responses={201: {"model": PaymentPublic}},
+)
 async def record_payment(body: PaymentCreate, rpc: Rpc) -> Any:
     """A payment received: confirmed and allocated at once when finance records it, pending
     until confirmed when a sales manager or rep (own customers) does. With ``allocations`` it pays those invoices (each at most its
@@ -57,13 +63,17 @@ async def get_payment(payment_id: str, rpc: Rpc) -> Any:
     return await rpc.billing.get_payment(pid(payment_id))
 
 
-@router.post("/{payment_id}/confirm", dependencies=[BILLING_WRITERS], responses=PAYMENT_STATE)
+@router.post(
+    "/{payment_id}/confirm", dependencies=[IDEMPOTENCY_HEADER, BILLING_WRITERS], responses=PAYMENT_STATE
+)
 async def confirm_payment(payment_id: str, rpc: Rpc) -> Any:
     """pending → confirmed (finance has seen the money arrive)."""
     return await rpc.billing.confirm_payment(pid(payment_id))
 
 
-@router.post("/{payment_id}/allocations", dependencies=[BILLING_WRITERS], responses=PAYMENT_STATE)
+@router.post(
+    "/{payment_id}/allocations", dependencies=[IDEMPOTENCY_HEADER, BILLING_WRITERS], responses=PAYMENT_STATE
+)
 async def allocate_payment(payment_id: str, rpc: Rpc, body: PaymentAllocate | None = None) -> Any:
     """Allocate the unallocated rest: to the invoices named, or oldest open invoices first."""
     return await rpc.billing.allocate_payment(pid(payment_id), body.data() if body else {})
@@ -72,7 +82,7 @@ async def allocate_payment(payment_id: str, rpc: Rpc, body: PaymentAllocate | No
 @router.post(
     "/{payment_id}/refunds",
     status_code=201,
-    dependencies=[BILLING_WRITERS],
+    dependencies=[IDEMPOTENCY_HEADER, BILLING_WRITERS],
     responses={201: {"model": PaymentPublic}, **STATE},
 )
 async def refund_payment(payment_id: str, body: RefundCreate, rpc: Rpc) -> Any:

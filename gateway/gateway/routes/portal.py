@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ..deps import CurrentUser, Pagination, Rpc, require_roles
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import MAX_ID, ErrorBody, UserPublic
 from ..schemas_billing import InvoiceStatus, PaymentStatus
 from ..schemas_contracts import Status
@@ -107,7 +108,12 @@ async def list_items(
     return await rpc.contracts.list_items(filters, page.page, page.page_size)
 
 
-@router.post("/requests", status_code=201, responses={201: {"model": ServiceRequestPublic}, **NOT_FOUND})
+@router.post(
+    "/requests",
+    dependencies=[IDEMPOTENCY_HEADER],
+    status_code=201,
+    responses={201: {"model": ServiceRequestPublic}, **NOT_FOUND},
+)
 async def create_service_request(body: ServiceRequestCreate, rpc: Rpc) -> Any:
     """Ask for a renewal quote on a contract (``contract_id``) or a service call on an item
     (``serial_number``): the customer's owner gets a task. Another customer's contract or item →

@@ -3,13 +3,13 @@ product for a channel on a date — owned by the ``inventory`` service."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
 from ..deps import Pagination, Rpc, path_id, require_roles
-from ..schemas import MAX_ID, ErrorBody
+from ..idempotency import IDEMPOTENCY_HEADER
+from ..schemas import MAX_ID, ErrorBody, IsoDate
 from ..schemas_inventory import BulkPriceUpdate, Channel, PriceListCreate, PricesSet
 from ..views_inventory import BulkPriceResult, PriceListDetail, PriceListPage, PriceListPublic, PriceQuote
 
@@ -32,7 +32,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 @router.post(
     "",
     status_code=201,
-    dependencies=[PRICE_WRITERS],
+    dependencies=[IDEMPOTENCY_HEADER, PRICE_WRITERS],
     responses={201: {"model": PriceListPublic}, **NOT_FOUND},
 )
 async def create_price_list(body: PriceListCreate, rpc: Rpc) -> Any:
@@ -58,7 +58,7 @@ async def price_for(
     rpc: Rpc,
     product_id: Annotated[int, Query(ge=1, le=MAX_ID)],
     channel: Channel,
-    date: dt.date | None = None,
+    date: IsoDate | None = None,
     currency: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
     tier: Annotated[str | None, Query(max_length=50)] = None,
 ) -> Any:
@@ -69,7 +69,7 @@ async def price_for(
 
 
 @router.get("/{price_list_id}", responses={200: {"model": PriceListDetail}, **NOT_FOUND})
-async def get_price_list(price_list_id: str, rpc: Rpc, as_of: dt.date | None = None) -> Any:
+async def get_price_list(price_list_id: str, rpc: Rpc, as_of: IsoDate | None = None) -> Any:
     """The prices valid ``as_of`` (default today) in ``items``, every dated price in ``history``."""
     return await rpc.inventory.get_price_list(
         path_id(price_list_id, "Price list"), as_of.isoformat() if as_of else None

@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 
 from .. import imports
 from ..deps import Pagination, Rpc, Settings, path_id, require_roles
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import ErrorBody, ImportAccepted
 from ..schemas_inventory import CategoryCreate, Kind, ProductCreate, ProductUpdate
 from ..views_inventory import CategoryList, CategoryPublic, ProductImportJob, ProductPage, ProductPublic
@@ -61,7 +62,7 @@ async def get_product_import(job_id: str, rpc: Rpc) -> Any:
 @router.post(
     "/products",
     status_code=201,
-    dependencies=[CATALOGUE_WRITERS],
+    dependencies=[IDEMPOTENCY_HEADER, CATALOGUE_WRITERS],
     responses={201: {"model": ProductPublic}, 409: {"model": ErrorBody}},
 )
 async def create_product(body: ProductCreate, rpc: Rpc) -> Any:
@@ -105,7 +106,7 @@ async def update_product(product_id: str, body: ProductUpdate, rpc: Rpc) -> Any:
 @router.post(
     "/categories",
     status_code=201,
-    dependencies=[CATALOGUE_WRITERS],
+    dependencies=[IDEMPOTENCY_HEADER, CATALOGUE_WRITERS],
     responses={
         201: {"model": CategoryPublic},
         404: {"model": ErrorBody},  # no such parent

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from ..deps import Pagination, Rpc, path_id, require_roles
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_inventory import PurchaseOrderCancel, PurchaseOrderCreate, PurchaseOrderReceive
 from ..views_inventory import PurchaseOrderPage, PurchaseOrderPublic, PurchaseOrderReceived
@@ -40,7 +41,10 @@ async def list_purchase_orders(
 
 
 @router.post(
-    "", status_code=201, dependencies=[MOVERS], responses={201: {"model": PurchaseOrderPublic}, **NOT_FOUND}
+    "",
+    status_code=201,
+    dependencies=[IDEMPOTENCY_HEADER, MOVERS],
+    responses={201: {"model": PurchaseOrderPublic}, **NOT_FOUND},
 )
 async def create_purchase_order(body: PurchaseOrderCreate, rpc: Rpc) -> Any:
     return await rpc.inventory.create_purchase_order(body.data())
@@ -53,7 +57,7 @@ async def get_purchase_order(purchase_order_id: str, rpc: Rpc) -> Any:
 
 @router.post(
     "/{purchase_order_id}/receive",
-    dependencies=[MOVERS],
+    dependencies=[IDEMPOTENCY_HEADER, MOVERS],
     responses={200: {"model": PurchaseOrderReceived}, **NOT_FOUND, 409: {"model": ErrorBody}},
 )
 async def receive_purchase_order(

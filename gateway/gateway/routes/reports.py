@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ..deps import Rpc
-from ..schemas import MAX_ID
+from ..schemas import MAX_ID, IsoDate
 from ..schemas_billing import RevenueBy
 from ..views_billing import CashFlow, ReceivablesAging, RecurringRevenue, Revenue
 from .billing import BILLING_ERRORS, STAFF_READERS
@@ -31,7 +31,7 @@ def _args(**values: Any) -> dict[str, Any]:
 @router.get("/receivables-aging", responses={200: {"model": ReceivablesAging}})
 async def receivables_aging(
     rpc: Rpc,
-    as_of: Annotated[dt.date | None, Query(description="default today")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="default today")] = None,
     currency: CurrencyQuery = None,
     customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Any:
@@ -51,8 +51,8 @@ async def cash_flow(rpc: Rpc, year: Year = None) -> Any:
 async def revenue(
     rpc: Rpc,
     year: Year = None,
-    from_: Annotated[dt.date | None, Query(alias="from", description="instead of year: first day")] = None,
-    to: Annotated[dt.date | None, Query(description="instead of year: last day")] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from", description="instead of year: first day")] = None,
+    to: Annotated[IsoDate | None, Query(description="instead of year: last day")] = None,
     by: RevenueBy = "customer",
 ) -> Any:
     """Invoiced net revenue less credit notes, by customer or product: ``{"from", "to", "by",
@@ -62,7 +62,7 @@ async def revenue(
 
 @router.get("/recurring-revenue", responses={200: {"model": RecurringRevenue}})
 async def recurring_revenue(
-    rpc: Rpc, as_of: Annotated[dt.date | None, Query(description="default today")] = None
+    rpc: Rpc, as_of: Annotated[IsoDate | None, Query(description="default today")] = None
 ) -> Any:
     """MRR and ARR of the schedules running on ``as_of``: ``{"as_of", "currencies": {"EUR":
     {"mrr", "arr", "contracts"}}}``."""

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from ..deps import Pagination, Rpc, path_id, require_roles
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_inventory import DispatchReservations, ReleaseReservations, Reserve, StockMove, StockTransfer
 from ..views_inventory import (
@@ -57,7 +58,10 @@ async def get_stock(
 
 
 @router.post(
-    "/moves", status_code=201, dependencies=[MOVERS], responses={201: {"model": MoveRecorded}, **STOCK_ERRORS}
+    "/moves",
+    status_code=201,
+    dependencies=[IDEMPOTENCY_HEADER, MOVERS],
+    responses={201: {"model": MoveRecorded}, **STOCK_ERRORS},
 )
 async def record_move(body: StockMove, rpc: Rpc) -> Any:
     """Below zero → 409; serial numbers not matching the quantity of a serialized product → 422;
@@ -89,7 +93,7 @@ async def list_moves(
 @router.post(
     "/transfers",
     status_code=201,
-    dependencies=[MOVERS],
+    dependencies=[IDEMPOTENCY_HEADER, MOVERS],
     responses={201: {"model": TransferResult}, **STOCK_ERRORS},
 )
 async def transfer_stock(body: StockTransfer, rpc: Rpc) -> Any:

@@ -49,6 +49,11 @@ async def get_task(task_id: str, rpc: Rpc) -> Any:
     return await rpc.notify.get_task(path_id(task_id, "Task"))
 
 
-@router.patch("/{task_id}", responses={200: {"model": TaskPublic}, **NOT_FOUND})
+@router.patch(
+    "/{task_id}",
+    responses={200: {"model": TaskPublic}, 409: {"model": ErrorBody}, **NOT_FOUND},
+    description="An unpaid invoice's collection task closes (status done/cancelled) only by finance "
+    "or an admin with a close_reason; anyone else gets 409 and nothing changes.",
+)
 async def update_task(task_id: str, body: TaskUpdate, rpc: Rpc) -> Any:
     return await rpc.notify.update_task(path_id(task_id, "Task"), body.data())

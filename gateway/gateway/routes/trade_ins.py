@@ -9,6 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends
 
 from ..deps import Pagination, Rpc, path_id, require_roles
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import ErrorBody
 from ..schemas_inventory import TradeInCreate, TradeInDecision, TradeInReceive
 from ..views_inventory import TradeInPage, TradeInPublic, TradeInReceived
@@ -30,7 +31,10 @@ STATE: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}, 409: {"mode
 @router.post(
     "",
     status_code=201,
-    dependencies=[Depends(require_roles("admin", "sales_manager", "sales_rep", "warehouse"))],
+    dependencies=[
+        IDEMPOTENCY_HEADER,
+        Depends(require_roles("admin", "sales_manager", "sales_rep", "warehouse")),
+    ],
     responses={201: {"model": TradeInPublic}, 404: {"model": ErrorBody}},
 )
 async def create_trade_in(body: TradeInCreate, rpc: Rpc) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from ..deps import Pagination, Rpc, path_id, require_roles
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import ErrorBody
 from ..schemas_inventory import WarehouseCreate
 from ..views_inventory import WarehousePage, WarehousePublic
@@ -27,7 +28,7 @@ router = APIRouter(
 @router.post(
     "",
     status_code=201,
-    dependencies=[Depends(require_roles("admin", "warehouse"))],
+    dependencies=[IDEMPOTENCY_HEADER, Depends(require_roles("admin", "warehouse"))],
     responses={201: {"model": WarehousePublic}, 409: {"model": ErrorBody}},
 )
 async def create_warehouse(body: WarehouseCreate, rpc: Rpc) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from ..deps import AdminUser, Pagination, Rpc, path_id
+from ..idempotency import IDEMPOTENCY_HEADER
 from ..schemas import ErrorBody
 from ..schemas_notify import WebhookCreate, WebhookUpdate
 from ..views_notify import DeliveryPage, WebhookPage, WebhookPublic
@@ -20,7 +21,9 @@ router = APIRouter(
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 
 
-@router.post("", status_code=201, responses={201: {"model": WebhookPublic}})
+@router.post(
+    "", dependencies=[IDEMPOTENCY_HEADER], status_code=201, responses={201: {"model": WebhookPublic}}
+)
 async def create_webhook(body: WebhookCreate, admin: AdminUser, rpc: Rpc) -> Any:
     """Deliveries are POSTed with ``X-CRM-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret,
     "<t>." + body)>``, ``X-CRM-Event`` and ``X-CRM-Delivery``; non-2xx answers are retried with

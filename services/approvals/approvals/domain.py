@@ -49,6 +49,8 @@ KNOWN_DOCUMENT_TYPES = (
     "dispatch_request",
     "discount",
     "credit_note",
+    "termination",
+    "change_batch",
 )
 DOCUMENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 CONDITION_KEYS = ("min_amount", "max_amount", "currency", "department", "company", "contract_kind")
@@ -259,6 +261,25 @@ def may_decide(
     return user_id in (step.get("users") or ()) or bool(set(roles) & set(step.get("roles") or ()))
 
 
+VALUED_DOCUMENT_TYPES = ("trade_in",)
+
+
+def valuation_problems(
+    document_type: str, decision: str, approved_value: Any, currency: str | None, request_currency: str | None
+) -> dict[str, list[str]]:
+    """What is wrong with a decision's ``approved_value`` / ``currency`` (empty: nothing): a
+    valuation is decided only when approving a trade-in, in the request's currency."""
+    if approved_value is None:
+        return {"currency": ["only with approved_value"]} if currency is not None else {}
+    if document_type not in VALUED_DOCUMENT_TYPES:
+        return {"approved_value": [f"only for {', '.join(VALUED_DOCUMENT_TYPES)} documents"]}
+    if decision != APPROVE:
+        return {"approved_value": ["only when approving"]}
+    if currency is not None and request_currency is not None and currency != request_currency:
+        return {"currency": [f"must be the request's currency {request_currency}"]}
+    return {}
+
+
 def check_decision(
     request: Mapping[str, Any], user_id: int | None, roles: Iterable[str], decision: str
 ) -> Mapping[str, Any]:
@@ -406,3 +427,21 @@ def page_args(page: Any, page_size: Any, max_size: int = 500) -> tuple[int, int,
     if "page_size" not in errors and not 1 <= s <= max_size:
         errors["page_size"] = [f"must be between 1 and {max_size}"]
     return p, s, errors
+
+
+def document_number(document_type: str | None, details: Mapping[str, Any] | None) -> str | None:
+    """The number people know a document by (``C-2026-000017``), from what its submitting event
+    carried (kept in ``details``): ``document_number``, else ``number``, else the ``number`` of
+    the nested document (``amendment: {number}``), else a contract's ``contract_number``; None
+    when the event carried none (the id is shown then)."""
+    details = details or {}
+    nested = details.get(document_type or "")
+    candidates = [details.get("document_number"), details.get("number")]
+    if isinstance(nested, Mapping):
+        candidates.append(nested.get("number"))
+    if document_type == "contract":
+        candidates.append(details.get("contract_number"))
+    for value in candidates:
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None

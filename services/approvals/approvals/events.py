@@ -15,8 +15,13 @@ Published payloads (every one carries ``id`` (the approval request), ``document_
 * ``approval_withdrawn``: ``user``, ``comment``
 * ``approval_overdue``: ``step``, ``users``, ``roles``, ``pending_since``, ``due_at``, ``sla_hours``
 
-Consumed: ``gateway.user_created`` / ``user_updated`` (users read copy) and every registered
-``<source>.<document_type>_submitted`` (see :mod:`approvals.registry`).
+Consumed: ``gateway.user_created`` / ``user_updated`` (users read copy), every registered
+``<source>.<document_type>_submitted`` (see :mod:`approvals.registry`) and
+``inventory.trade_in_decided`` (a trade-in decided directly: its pending request is withdrawn,
+``approval_withdrawn`` with ``reason: "decided_elsewhere"`` and ``decision``).
+
+``approval_step_decided`` (approving) and ``approval_approved`` of a ``trade_in`` also carry
+``approved_value`` (the valuation decided, default the requested amount) and ``currency``.
 """
 
 from __future__ import annotations
@@ -44,6 +49,9 @@ PUBLISHED = (
 GATEWAY = "gateway"
 USER_CREATED = "user_created"
 USER_UPDATED = "user_updated"
+# a trade-in decided directly (not through its request): the pending request is withdrawn
+INVENTORY = "inventory"
+TRADE_IN_DECIDED = "trade_in_decided"
 
 
 class UserEventPayload(Schema):
@@ -59,6 +67,7 @@ class UserEventPayload(Schema):
     department = fields.String(allow_none=True)
     is_department_head = fields.Boolean(allow_none=True)
     active = fields.Boolean(allow_none=True)
+    language = fields.String(allow_none=True)
 
 
 user_event_payload = UserEventPayload()

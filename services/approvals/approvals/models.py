@@ -93,6 +93,8 @@ decisions = Table(
     Column("decision", String(10), nullable=False),
     Column("comment", Text, nullable=True),
     Column("decided_at", UTCDateTime(), nullable=False),
+    # a trade-in's valuation decided with this approval (the request's currency)
+    Column("approved_value", ExactDecimal(), nullable=True),
 )
 
 # Read copy of the gateway's user directory, fed by gateway.user_created / user_updated.
@@ -106,6 +108,7 @@ users = Table(
     Column("department", String(100), nullable=True),
     Column("is_department_head", Boolean, nullable=False, default=False),
     Column("active", Boolean, nullable=False, default=True),
+    Column("language", String(8), nullable=True),  # the approval sheet is rendered in it
     Column("event_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )

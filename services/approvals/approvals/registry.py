@@ -24,6 +24,8 @@ DEFAULT_SUBSCRIPTIONS: tuple[tuple[str, str], ...] = (
     ("contracts", "contract_submitted"),
     ("contracts", "amendment_submitted"),
     ("contracts", "price_update_submitted"),
+    ("contracts", "termination_submitted"),
+    ("contracts", "change_batch_submitted"),
     ("contracts", "sales_application_submitted"),
     ("customers", "sales_application_submitted"),
     ("inventory", "trade_in_submitted"),

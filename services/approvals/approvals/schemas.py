@@ -145,6 +145,10 @@ class FlowUpdateSchema(FlowCreateSchema):
 class DecisionSchema(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(domain.DECISIONS))
     comment = fields.String(allow_none=True, validate=validate.Length(max=10000))
+    # trade-in documents only (approving): the valuation decided, in the request's currency;
+    # the request's (requested) amount when omitted
+    approved_value = Money(allow_none=True)
+    currency = Currency(allow_none=True)
 
 
 class ListFiltersSchema(Schema):

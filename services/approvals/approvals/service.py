@@ -8,11 +8,12 @@ import datetime as dt
 
 from crm_common.db import Database, utcnow
 from crm_common.events import event_handler
+from crm_common.idempotency import idempotent, reload_entity
 from crm_common.outbox import OutboxRelayProvider
 from crm_common.service import ServiceBase
 from nameko.timer import timer
 
-from . import domain, events, registry, usecases
+from . import decided_elsewhere, domain, events, registry, usecases
 from .exceptions import rpc
 from .models import metadata
 
@@ -67,11 +68,12 @@ class ApprovalsService(ServiceBase):
         return usecases.withdraw(self.db, self.caller, approval_id, comment)
 
     @rpc
-    def get_approval_sheet(self, approval_id):
-        return usecases.approval_sheet(self.db, self.caller, approval_id)
+    def get_approval_sheet(self, approval_id, language=None):
+        return usecases.approval_sheet(self.db, self.caller, approval_id, language)
 
     # -- flows -----------------------------------------------------------------------------
     @rpc
+    @idempotent(reload=reload_entity("approval_flow", "get_flow"))
     def create_flow(self, data):
         return usecases.create_flow(self.db, self.caller, data)
 
@@ -95,6 +97,11 @@ class ApprovalsService(ServiceBase):
     @event_handler(events.GATEWAY, events.USER_UPDATED)
     def handle_user_updated(self, event):
         usecases.apply_user_event(self.db, event)
+
+    # a trade-in decided directly in inventory: its pending request is withdrawn
+    @event_handler(events.INVENTORY, events.TRADE_IN_DECIDED)
+    def handle_inventory_trade_in_decided(self, event):
+        decided_elsewhere.close_pending(self.db, event, "trade_in")
 
     # -- escalation ----------------------------------------------------------------------------
     @timer(interval=ESCALATION_INTERVAL_SECONDS)

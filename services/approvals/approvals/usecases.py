@@ -158,6 +158,7 @@ def request_dict(row: Mapping[str, Any], decisions: list[Mapping[str, Any]]) -> 
                 "username": d["username"],
                 "decision": d["decision"],
                 "comment": d["comment"],
+                "approved_value": fmt(d["approved_value"]) if d.get("approved_value") is not None else None,
                 "decided_at": iso(d["decided_at"]),
             }
             for d in decisions
@@ -204,6 +205,7 @@ def event_base(row: Mapping[str, Any]) -> dict[str, Any]:
         "approval_id": row["id"],
         "document_type": row["document_type"],
         "document_id": doc_id_out(row["document_id"]),
+        "document_number": domain.document_number(row["document_type"], row.get("details")),
         "source": row["source"],
         "submitter": row["submitter"],
         "summary": row["summary"],
@@ -368,13 +370,13 @@ def _visible_row(s, caller: CallerContext, approval_id: Any) -> Mapping[str, Any
     return row
 
 
-def _locked_row(s, approval_id: Any) -> dict[str, Any]:
-    """The request to change, locked (PostgreSQL; SQLite writers are serialised anyway). A user
-    who may not act on it gets 403 from the rules, not 404: deciding needs the id of a request
-    one was asked to decide."""
+def _locked_row(s, caller: CallerContext, approval_id: Any) -> dict[str, Any]:
+    """The request to change, locked (PostgreSQL; SQLite writers are serialised anyway). One the
+    caller cannot read is 404 exactly as a missing one (deciding or withdrawing must not reveal
+    that it exists); one they can read but may not act on gets 403/409 from the rules."""
     request_id = as_id(approval_id, "Approval request")
     row = s.execute(select(m.requests).where(R.id == request_id).with_for_update()).mappings().first()
-    if row is None:
+    if row is None or not _can_read(row, caller):
         raise not_found("Approval request", approval_id)
     return dict(row)
 
@@ -489,12 +491,18 @@ def decide(db, caller: CallerContext, approval_id: Any, data: Any) -> dict:
     now = utcnow()
     with db.transaction() as uow:
         s = uow.session
-        row = _locked_row(s, approval_id)
+        row = _locked_row(s, caller, approval_id)
         view = rule_view(row)
         try:
             step = domain.check_decision(view, caller.user_id, caller.roles, body["decision"])
         except domain.Refused as refused:
             raise from_refusal(refused) from None
+        value = body.get("approved_value")
+        problems = domain.valuation_problems(
+            row["document_type"], body["decision"], value, body.get("currency"), row["currency"]
+        )
+        if problems:
+            raise invalid(problems)
         steps = [dict(x) for x in row["steps"]]
         step_status, outcome = domain.apply_decision(
             steps, step["index"], int(caller.user_id), body["decision"], now
@@ -511,6 +519,7 @@ def decide(db, caller: CallerContext, approval_id: Any, data: Any) -> dict:
                 decision=body["decision"],
                 comment=comment,
                 decided_at=now,
+                approved_value=value,
             )
         )
         status = row["status"]
@@ -534,6 +543,8 @@ def decide(db, caller: CallerContext, approval_id: Any, data: Any) -> dict:
         row.update(steps=steps, status=status, closed_at=closed_at)
         base = event_base(row)
         who = {"user": caller.user_id, "username": name, "comment": comment, "decided_at": now.isoformat()}
+        if row["document_type"] in domain.VALUED_DOCUMENT_TYPES and body["decision"] == domain.APPROVE:
+            who.update(valuation(s, row, value))
         uow.publish(
             ev.APPROVAL_STEP_DECIDED,
             {
@@ -566,6 +577,21 @@ def decide(db, caller: CallerContext, approval_id: Any, data: Any) -> dict:
     return get_request_out(db, request_id, caller)
 
 
+def valuation(s, row: Mapping[str, Any], value: Decimal | None) -> dict[str, Any]:
+    """A trade-in's valuation as the decision events carry it: the one decided now, else the
+    latest an earlier step decided, else the requested amount; in the request's currency."""
+    if value is None:
+        value = s.execute(
+            select(D.approved_value)
+            .where(D.request_id == row["id"], D.approved_value.is_not(None))
+            .order_by(D.id.desc())
+            .limit(1)
+        ).scalar()
+    if value is None:
+        value = row["amount"]
+    return {"approved_value": fmt(value) if value is not None else None, "currency": row["currency"]}
+
+
 def withdraw(db, caller: CallerContext, approval_id: Any, comment: Any = None) -> dict:
     _require_user(caller)
     if comment is not None and not isinstance(comment, str):
@@ -573,24 +599,37 @@ def withdraw(db, caller: CallerContext, approval_id: Any, comment: Any = None) -
     now = utcnow()
     with db.transaction() as uow:
         s = uow.session
-        row = _locked_row(s, approval_id)
+        row = _locked_row(s, caller, approval_id)
         try:
             domain.check_withdraw(row, caller.user_id, caller.roles)
         except domain.Refused as refused:
             raise from_refusal(refused) from None
-        steps = [dict(x) for x in row["steps"]]
-        for x in steps:
-            if x["status"] in (domain.STEP_PENDING, domain.WAITING):
-                x["status"] = domain.STEP_CANCELLED
-        s.execute(
-            update(m.requests)
-            .where(R.id == row["id"])
-            .values(status=domain.WITHDRAWN, steps=steps, updated_at=now, closed_at=now)
-        )
-        row.update(status=domain.WITHDRAWN)
-        uow.publish(ev.APPROVAL_WITHDRAWN, {**event_base(row), "user": caller.user_id, "comment": comment})
-        uow.audit("approval_request", row["id"], "withdraw", {"status": [domain.PENDING, domain.WITHDRAWN]})
+        close_withdrawn(uow, row, now, {"user": caller.user_id, "comment": comment})
     return get_request_out(db, row["id"], caller)
+
+
+def close_withdrawn(
+    uow, row: dict, now, event: Mapping[str, Any], audit: Mapping[str, Any] | None = None
+) -> None:
+    """Withdraw the (row-locked, pending) request ``row``: its waiting steps are cancelled, and
+    ``approval_withdrawn`` carries ``event`` (who, comment, and why) beside the request."""
+    steps = [dict(x) for x in row["steps"]]
+    for x in steps:
+        if x["status"] in (domain.STEP_PENDING, domain.WAITING):
+            x["status"] = domain.STEP_CANCELLED
+    uow.session.execute(
+        update(m.requests)
+        .where(R.id == row["id"])
+        .values(status=domain.WITHDRAWN, steps=steps, updated_at=now, closed_at=now)
+    )
+    row.update(status=domain.WITHDRAWN, steps=steps)
+    uow.publish(ev.APPROVAL_WITHDRAWN, {**event_base(row), **event})
+    uow.audit(
+        "approval_request",
+        row["id"],
+        "withdraw",
+        {"status": [domain.PENDING, domain.WITHDRAWN], **(audit or {})},
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -598,17 +637,22 @@ def withdraw(db, caller: CallerContext, approval_id: Any, comment: Any = None) -
 # --------------------------------------------------------------------------------------
 
 
-def approval_sheet(db, caller: CallerContext, approval_id: Any) -> dict:
-    """The approval sheet PDF as base64 text (Nameko's JSON cannot carry bytes)."""
-    from .sheet import render_sheet
+def approval_sheet(db, caller: CallerContext, approval_id: Any, language: Any = None) -> dict:
+    """The approval sheet PDF as base64 text (Nameko's JSON cannot carry bytes), in ``language``
+    (en, zh, tr, bg; 422 for another), else the caller's (users read copy), else English."""
+    from .sheet import LANGUAGES, render_sheet
 
+    if language is not None and language not in LANGUAGES:
+        raise invalid({"language": [f"must be one of {', '.join(LANGUAGES)}"]})
     request = get_approval(db, caller, approval_id)
     with db.read() as s:
         ids = {int(u) for st in request["steps"] for u in st.get("users") or ()} | (
             {int(request["submitter"])} if request["submitter"] is not None else set()
         )
         names = usernames(s, ids)
-    data = render_off_hub(render_sheet, request, names)
+        if language is None and caller.user_id is not None:
+            language = s.execute(select(U.language).where(U.id == caller.user_id)).scalar()
+    data = render_off_hub(render_sheet, request, names, language)
     return {
         "filename": f"approval-{request['id']}.pdf",
         "content_type": "application/pdf",

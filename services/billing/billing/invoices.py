@@ -539,7 +539,9 @@ def void_invoice(db, caller, invoice_id: Any, data: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------
 
 
-def set_lock(db, caller, table, entity: str, doc_id: Any, locked: bool, view) -> dict[str, Any]:
+def set_lock(
+    db, caller, table, entity: str, doc_id: Any, locked: bool, view, after_unlock=None
+) -> dict[str, Any]:
     """Finance locks (or unlocks) a document; every lock and unlock is in the audit trail."""
     scopes.write_access(caller, f"{'lock' if locked else 'unlock'} {entity}s")
     doc_id = parse_id(doc_id, f"{entity}_id")
@@ -561,11 +563,18 @@ def set_lock(db, caller, table, entity: str, doc_id: Any, locked: bool, view) ->
         s.execute(update(table).where(table.c.id == doc_id).values(**values))
         uow.audit(entity, doc_id, "locked" if locked else "unlocked", {"locked": [not locked, locked]})
         row.update(values)
+        if not locked and after_unlock is not None:  # e.g. the corrections billing held back
+            after_unlock(uow, doc_id)
+            row = dict(s.execute(select(table).where(table.c.id == doc_id)).mappings().one())
         return view(s, row)
 
 
 def lock_invoice(db, caller, invoice_id: Any, locked: bool) -> dict[str, Any]:
-    return set_lock(db, caller, m.invoices, "invoice", invoice_id, locked, invoice_view)
+    from . import corrections
+
+    return set_lock(
+        db, caller, m.invoices, "invoice", invoice_id, locked, invoice_view, corrections.apply_for_invoice
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -317,6 +317,33 @@ pdf_cache = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
+# A correction a billing run could not make because the invoice is locked by finance (it never
+# credits or adjusts a locked invoice): what it would have credited, per invoice line, and why.
+# Applied (a credit note) when finance unlocks the invoice or approves it; or dismissed.
+pending_corrections = Table(
+    "pending_corrections",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("invoice_id", BigId, ForeignKey("invoices.id"), nullable=False),
+    Column("contract_id", BigId, nullable=True),
+    Column("customer_id", UserId, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("kind", String(20), nullable=False),  # credit
+    Column("status", String(20), nullable=False),  # pending | applied | dismissed
+    Column("parts", JSON, nullable=False),  # [{"invoice_line_id", "amount"}] (net, exact strings)
+    Column("amount", ExactDecimal(), nullable=False),  # net total of the parts
+    Column("reason", Text, nullable=False),
+    Column("dedupe_key", String(120), nullable=False, unique=True),
+    Column("run_id", BigId, nullable=True),
+    Column("credit_note_id", BigId, nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("created_by", String(100), nullable=True),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("decided_by", String(100), nullable=True),
+)
+Index("ix_pending_corrections_status_invoice", pending_corrections.c.status, pending_corrections.c.invoice_id)
+
 # the tables of revision 0001 (later tables come with their own revisions)
 DOMAIN_TABLES = (
     counters,
@@ -334,4 +361,6 @@ DOMAIN_TABLES = (
     pdf_cache,
 )
 
-__all__ = ["DOMAIN_TABLES", "infra", "metadata", "users"] + [t.name for t in DOMAIN_TABLES]
+__all__ = ["DOMAIN_TABLES", "infra", "metadata", "pending_corrections", "users"] + [
+    t.name for t in DOMAIN_TABLES
+]

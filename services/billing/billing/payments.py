@@ -148,6 +148,47 @@ def _requested(raw: Sequence[Mapping[str, Any]] | None) -> list[tuple[int, Decim
     return [(int(a["invoice_id"]), Decimal(str(a["amount"]))) for a in raw]
 
 
+def checked_allocations(
+    s: Session, payment: Mapping[str, Any], requested: list[tuple[int, Decimal]]
+) -> list[tuple[dict[str, Any], Decimal]]:
+    """The (row-locked) invoices and amounts of an explicit allocation of the payment's rest, once
+    every check passed: each invoice exists, is the payment's customer's, in its currency, open
+    and unlocked (409), gets no more than its balance, and all of them no more than the rest
+    (422 naming ``allocations.<i>.*``). Run when a receipt is recorded (pending ones too: an
+    impossible allocation is refused on entry) and again when it takes effect."""
+    cur = payment["currency"]
+    rest = unallocated(payment)
+    errors: dict[str, list[str]] = {}
+    rows: dict[int, dict[str, Any]] = {}
+    for i, (invoice_id, amount) in enumerate(requested):
+        if quantize(amount, cur) != amount:
+            errors[f"allocations.{i}.amount"] = [f"has more decimals than {cur} allows"]
+        row = s.execute(select(m.invoices).where(I.id == invoice_id).with_for_update()).mappings().first()
+        if row is None:
+            errors[f"allocations.{i}.invoice_id"] = [f"invoice {invoice_id} not found"]
+            continue
+        row = dict(row)
+        if row["customer_id"] != payment["customer_id"]:
+            errors[f"allocations.{i}.invoice_id"] = [f"invoice {row['number']} belongs to another customer"]
+        elif row["currency"] != cur:
+            errors[f"allocations.{i}.invoice_id"] = [
+                f"invoice {row['number']} is in {row['currency']}, the payment in {cur}"
+            ]
+        elif row["status"] not in invoices.OPEN_STATUSES:
+            errors[f"allocations.{i}.invoice_id"] = [
+                f"invoice {row['number'] or row['id']} is {row['status']}: nothing to pay"
+            ]
+        rows[invoice_id] = row
+    if errors:
+        raise ValidationFailed("Invalid allocations", errors)
+    for row in rows.values():
+        invoices.check_unlocked(row, "invoice")
+    problems = domain.check_allocations(rest, requested, {k: invoices.balance_of(r) for k, r in rows.items()})
+    if problems:
+        raise ValidationFailed("Invalid allocations", problems)
+    return [(rows[i], amt) for i, amt in requested]
+
+
 def allocate(
     uow, payment: dict[str, Any], requested: list[tuple[int, Decimal]] | None, announce: bool = True
 ) -> list[dict[str, Any]]:
@@ -160,39 +201,7 @@ def allocate(
     if requested == []:  # named explicitly: nothing to allocate now, all of it is credit
         plan: list[tuple[dict[str, Any], Decimal]] = []
     elif requested:
-        errors: dict[str, list[str]] = {}
-        rows: dict[int, dict[str, Any]] = {}
-        for i, (invoice_id, amount) in enumerate(requested):
-            if quantize(amount, cur) != amount:
-                errors[f"allocations.{i}.amount"] = [f"has more decimals than {cur} allows"]
-            row = s.execute(select(m.invoices).where(I.id == invoice_id).with_for_update()).mappings().first()
-            if row is None:
-                errors[f"allocations.{i}.invoice_id"] = [f"invoice {invoice_id} not found"]
-                continue
-            row = dict(row)
-            if row["customer_id"] != payment["customer_id"]:
-                errors[f"allocations.{i}.invoice_id"] = [
-                    f"invoice {row['number']} belongs to another customer"
-                ]
-            elif row["currency"] != cur:
-                errors[f"allocations.{i}.invoice_id"] = [
-                    f"invoice {row['number']} is in {row['currency']}, the payment in {cur}"
-                ]
-            elif row["status"] not in invoices.OPEN_STATUSES:
-                errors[f"allocations.{i}.invoice_id"] = [
-                    f"invoice {row['number'] or row['id']} is {row['status']}: nothing to pay"
-                ]
-            rows[invoice_id] = row
-        if errors:
-            raise ValidationFailed("Invalid allocations", errors)
-        for row in rows.values():
-            invoices.check_unlocked(row, "invoice")
-        problems = domain.check_allocations(
-            rest, requested, {k: invoices.balance_of(r) for k, r in rows.items()}
-        )
-        if problems:
-            raise ValidationFailed("Invalid allocations", problems)
-        plan = [(rows[i], amt) for i, amt in requested]
+        plan = checked_allocations(s, payment, requested)
     else:
         candidates = [r for r in invoices.open_invoices(s, payment["customer_id"], cur) if not r["locked"]]
         by_id = {r["id"]: r for r in candidates}
@@ -259,7 +268,8 @@ def payment_payload(
 
 def record_payment(db, caller, data: Any, customer_fetch=None) -> dict[str, Any]:
     """Record a payment; finance / admin: confirmed and allocated now; a sales rep (own
-    customers) or manager: ``pending`` until finance confirms it."""
+    customers) or manager: ``pending`` until finance confirms it, its ``allocations`` checked
+    on entry all the same (:func:`checked_allocations`)."""
     if caller is None or not caller.authenticated:
         raise PermissionDenied("No caller context: the call is not authenticated")
     caller.require_any(scopes.RECORD_ROLES, "record payments")
@@ -293,6 +303,10 @@ def record_payment(db, caller, data: Any, customer_fetch=None) -> dict[str, Any]
             "confirmed_at": now if finance else None, "locked": False, "locked_by": None, "locked_at": None,
             "created_by": uow.caller.actor, "created_at": now, "updated_at": now,
         }  # fmt: skip
+        if not finance and row["requested_allocations"]:
+            # a pending receipt's allocation is checked now as at confirmation: an impossible one
+            # is refused on entry (422 / 409 for a locked invoice), nothing written
+            checked_allocations(s, row, _requested(row["requested_allocations"]) or [])
         row["id"] = s.execute(insert(m.payments).returning(P.id), [row]).scalar_one()
         uow.audit(
             "payment",

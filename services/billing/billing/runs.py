@@ -34,7 +34,7 @@ from crm_common.paging import page_args, page_of, parse_id, run_page
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import credits, customers, domain, invoices, schedules, scopes, taxes
+from . import corrections, credits, customers, domain, invoices, schedules, scopes, taxes
 from . import events as ev
 from . import models as m
 from .schemas import RunIn
@@ -159,6 +159,9 @@ def plan_true_up(s: Session, plan: Plan, rates, customer, run_id: int | None) ->
     if not billed_rows:
         return
     credited = credits.credited_per_line(s, [r.id for r in billed_rows])
+    # a correction pending on a locked invoice counts as credited: it is never recorded twice
+    for lid, net in corrections.pending_per_line(s, [r.invoice_id for r in billed_rows]).items():
+        credited[lid] = credited.get(lid, ZERO) + net
     by_period: dict[dt.date, list[Any]] = defaultdict(list)
     for r in billed_rows:
         by_period[r.period_start].append(r)
@@ -293,6 +296,10 @@ def write_plans(uow, plans: list[Plan], as_of: dt.date) -> tuple[int, int]:
             invoice = dict(
                 s.execute(select(m.invoices).where(I.id == invoice_id).with_for_update()).mappings().one()
             )
+            if invoice["locked"]:  # never credited or adjusted: finance decides (pending correction)
+                reason = f"Contract {p.row['contract_number']} changed: period {invoice['period_start']} – {invoice['period_end']} to settle"
+                corrections.record(uow, invoice, parts, reason, key)
+                continue
             lines = {li["id"]: li for li in credits.remaining_lines(s, invoice_id)}
             items = [
                 (lines[lid], net, domain.line_tax(net, lines[lid]["tax_percent"], invoice["currency"]))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from crm_common.money import Currency, Money
+from crm_common.fields import AwareDateTime, Date
+from crm_common.money import MAX_AMOUNT, Currency, Money, line_too_large
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from . import domain
@@ -23,23 +24,36 @@ def _text(n: int = 200, **kw):
 class OneOffLineIn(_In):
     description = _text(MAX_TEXT, required=True)
     quantity = Money(
-        required=True, validate=validate.Range(min=0, min_inclusive=False, error="Must be greater than 0.")
+        required=True,
+        kind="quantity",
+        validate=validate.Range(min=0, min_inclusive=False, error="Must be greater than 0."),
     )
     unit_price = Money(required=True, allow_negative=False)
     discount_percent = Money(
-        load_default=None, validate=validate.Range(max=100, error="Must be at most 100.")
+        load_default=None, kind="percent", validate=validate.Range(max=100, error="Must be at most 100.")
     )
-    tax_percent = Money(load_default=None, validate=validate.Range(max=100, error="Must be at most 100."))
+    tax_percent = Money(
+        load_default=None, kind="percent", validate=validate.Range(max=100, error="Must be at most 100.")
+    )
     product_id = fields.Integer(load_default=None, allow_none=True, strict=True)
     sku = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+    @validates_schema
+    def _line_fits(self, data, **kwargs):
+        if (
+            "quantity" in data
+            and "unit_price" in data
+            and line_too_large(data["quantity"], data["unit_price"])
+        ):
+            raise ValidationError(f"quantity × unit_price must be below {MAX_AMOUNT}", "unit_price")
 
 
 class InvoiceIn(_In):
     customer_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     currency = Currency(required=True)
     lines = fields.List(fields.Nested(OneOffLineIn), required=True, validate=validate.Length(min=1, max=500))
-    issue_date = fields.Date(load_default=None, allow_none=True)
-    due_date = fields.Date(load_default=None, allow_none=True)
+    issue_date = Date(load_default=None, allow_none=True)
+    due_date = Date(load_default=None, allow_none=True)
     payment_terms_days = fields.Integer(
         load_default=None, allow_none=True, strict=True, validate=validate.Range(min=0, max=365)
     )
@@ -58,8 +72,8 @@ class InvoiceIn(_In):
 
 class InvoiceUpdateIn(_In):
     lines = fields.List(fields.Nested(OneOffLineIn), validate=validate.Length(min=1, max=500))
-    issue_date = fields.Date(allow_none=True)
-    due_date = fields.Date(allow_none=True)
+    issue_date = Date(allow_none=True)
+    due_date = Date(allow_none=True)
     notes = fields.String(allow_none=True, validate=validate.Length(max=MAX_TEXT))
     language = fields.String(allow_none=True, validate=validate.OneOf(("en", "zh", "tr", "bg")))
 
@@ -84,7 +98,7 @@ class CreditNoteIn(_In):
     lines = fields.List(
         fields.Nested(CreditLineIn), load_default=None, validate=validate.Length(min=1, max=500)
     )
-    issue_date = fields.Date(load_default=None, allow_none=True)
+    issue_date = Date(load_default=None, allow_none=True)
 
     @validates_schema
     def _one(self, data, **kwargs):
@@ -106,7 +120,7 @@ class PaymentIn(_In):
     )
     currency = Currency(required=True)
     method = fields.String(required=True, validate=validate.OneOf(METHODS))
-    received_at = fields.AwareDateTime(required=True, default_timezone=None)
+    received_at = AwareDateTime(required=True, default_timezone=None)
     reference = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     handler = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     account = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
@@ -140,8 +154,8 @@ class InvoiceFilters(_In):
     )
     currency = Currency(allow_none=True)
     overdue = fields.Boolean(allow_none=True)
-    issued_from = fields.Date(allow_none=True)
-    issued_to = fields.Date(allow_none=True)
+    issued_from = Date(allow_none=True)
+    issued_to = Date(allow_none=True)
     q = fields.String(allow_none=True, validate=validate.Length(max=100))
 
 
@@ -160,5 +174,5 @@ class CreditNoteFilters(_In):
 
 
 class RunIn(_In):
-    as_of = fields.Date(required=True)
+    as_of = Date(required=True)
     wait_seconds = fields.Float(load_default=20.0, validate=validate.Range(min=0, max=600))

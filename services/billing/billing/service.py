@@ -12,11 +12,14 @@ import eventlet
 from crm_common.db import Database
 from crm_common.errors import NotFound
 from crm_common.events import event_handler
+from crm_common.idempotency import idempotent, reload_entity
 from crm_common.outbox import OutboxRelayProvider
 from crm_common.rpc import RpcProxy
 from crm_common.service import ServiceBase
 
 from . import (
+    activity,
+    corrections,
     credits,
     customers,
     daily,
@@ -65,6 +68,7 @@ class BillingService(ServiceBase):
         return invoices.get_invoice(self.db, self.caller, invoice_id)
 
     @rpc
+    @idempotent(reload=reload_entity("invoice", "get_invoice"))
     def create_invoice(self, data):
         return invoices.create_invoice(self.db, self.caller, data, self._customer)
 
@@ -89,11 +93,24 @@ class BillingService(ServiceBase):
         return invoices.lock_invoice(self.db, self.caller, invoice_id, False)
 
     @rpc
+    def list_pending_corrections(self, filters=None, page=1, page_size=50):
+        return corrections.list_pending_corrections(self.db, self.caller, filters, page, page_size)
+
+    @rpc
+    def apply_pending_correction(self, correction_id, data=None):
+        return corrections.apply_pending_correction(self.db, self.caller, correction_id, data)
+
+    @rpc
+    def dismiss_pending_correction(self, correction_id, data=None):
+        return corrections.dismiss_pending_correction(self.db, self.caller, correction_id, data)
+
+    @rpc
     def render_invoice_pdf(self, invoice_id):
         return pdfs.render_invoice_pdf(self.db, self.caller, invoice_id)
 
     # -- credit notes ----------------------------------------------------------------------
     @rpc
+    @idempotent(reload=reload_entity("credit_note", "get_credit_note"))
     def create_credit_note(self, invoice_id, data):
         return credits.create_credit_note(self.db, self.caller, invoice_id, data)
 
@@ -128,6 +145,7 @@ class BillingService(ServiceBase):
 
     # -- payments --------------------------------------------------------------------------
     @rpc
+    @idempotent(reload=reload_entity("payment", "get_payment"))
     def record_payment(self, data):
         return payments.record_payment(self.db, self.caller, data, self._customer)
 
@@ -140,14 +158,17 @@ class BillingService(ServiceBase):
         return payments.list_payments(self.db, self.caller, filters, page, page_size)
 
     @rpc
+    @idempotent(reload=reload_entity("payment", "get_payment"))
     def confirm_payment(self, payment_id):
         return payments.confirm_payment(self.db, self.caller, payment_id)
 
     @rpc
+    @idempotent
     def allocate_payment(self, payment_id, data=None):
         return payments.allocate_payment(self.db, self.caller, payment_id, data)
 
     @rpc
+    @idempotent(reload=reload_entity("payment", "get_payment"))
     def refund_payment(self, payment_id, data):
         return payments.refund_payment(self.db, self.caller, payment_id, data)
 
@@ -162,6 +183,10 @@ class BillingService(ServiceBase):
     @rpc
     def customer_balance(self, customer_id):
         return payments.customer_balance(self.db, self.caller, customer_id)
+
+    @rpc
+    def customer_activity(self, customer_id):
+        return activity.customer_activity(self.db, self.caller, customer_id)
 
     # -- tax rates and reports -------------------------------------------------------------
     @rpc

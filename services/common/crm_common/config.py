@@ -49,3 +49,13 @@ def durable_queue(name: str):
     from kombu import Queue
 
     return Queue(name, durable=True, queue_arguments=queue_arguments() or None)
+
+
+def public_url() -> str:
+    """The address users and customers reach the CRM at, for absolute links in e-mails
+    (``CRM_PUBLIC_URL``, e.g. ``https://crm.example.com``; no trailing slash). Unset: the local
+    gateway, ``http://127.0.0.1:$GATEWAY_PORT`` (default 8000) — right for development only."""
+    url = os.environ.get("CRM_PUBLIC_URL", "").strip()
+    if url:
+        return url.rstrip("/")
+    return f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT') or '8000'}"

@@ -5,6 +5,11 @@ The gateway puts the authenticated user into Nameko context data (AMQP headers
 to every downstream RPC call a worker makes. Services read it with the :class:`Caller`
 dependency and enforce record-level scopes themselves, so a direct RPC call made with a sales
 rep's context gets no more than that rep would get through the gateway.
+
+The broker is not a trust boundary: a context is trusted only when it carries a signature made
+with the installation's ``CRM_CONTEXT_KEY`` for the method called (:mod:`crm_common.signing`,
+checked by every ``@rpc`` entrypoint before a worker runs). Event handlers and the daily timer
+never take a caller from a message: their workers run as the service's own system caller.
 """
 
 from __future__ import annotations
@@ -120,7 +125,14 @@ class CallerContext:
 
 
 class Caller(DependencyProvider):
-    """Injects the :class:`CallerContext` of the current worker (``self.caller``)."""
+    """Injects the :class:`CallerContext` of the current worker (``self.caller``). At start it
+    checks the caller-context key (:func:`crm_common.signing.check_context_key`): with
+    ``CRM_ENV=production`` a service without a fit ``CRM_CONTEXT_KEY`` does not start."""
+
+    def setup(self):
+        from .signing import check_context_key
+
+        check_context_key(self.container.service_name)
 
     def get_dependency(self, worker_ctx):
         return caller_of(worker_ctx)

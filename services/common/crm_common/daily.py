@@ -43,6 +43,17 @@ def due(now: dt.datetime) -> bool:
     return (now.hour, now.minute) >= (hh, mm)
 
 
+def purge_idempotency_keys(db) -> int:
+    """Delete the idempotency records past their retention (``CRM_IDEMPOTENCY_DAYS``)."""
+    from .idempotency import purge
+
+    try:
+        return purge(db)
+    except Exception:  # the daily jobs' own results matter more than this housekeeping
+        log.exception("purging idempotency records failed")
+        return 0
+
+
 def run_daily_once(service, as_of: dt.date) -> dict | None:
     """Run ``service.daily_jobs(as_of)`` if no replica has claimed ``as_of`` yet."""
     if os.environ.get("CRM_DAILY_DISABLED") == "1" or not due(dt.datetime.now(dt.UTC)):
@@ -56,6 +67,7 @@ def run_daily_once(service, as_of: dt.date) -> dict | None:
         return None  # another replica (or an earlier tick) has it
     log.info("daily jobs for %s starting", as_of)
     result = service.daily_jobs(as_of)
+    result = {**(result or {}), "idempotency_keys_purged": purge_idempotency_keys(db)}
     with db.locked(), db.engine.begin() as conn:
         conn.execute(
             update(runs)

@@ -15,10 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -151,27 +154,106 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def sqlite_busy_seconds() -> float:
+    """How long an SQLite statement waits, in all, for a lock another process holds
+    (``CRM_SQLITE_BUSY_SECONDS``, default 30) before "database is locked" reaches the caller."""
+    return config.env_float("CRM_SQLITE_BUSY_SECONDS", 30.0)
+
+
+def _is_busy(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
+def _pause(seconds: float) -> None:
+    """Sleep without stopping the other green threads (eventlet's sleep when running under it)."""
+    if _green():
+        import eventlet
+
+        eventlet.sleep(seconds)
+    else:
+        time.sleep(seconds)
+
+
+def _retry_busy(run: Callable[[], Any]) -> Any:
+    """``run()``, again after a short pause while SQLite answers "database is locked", for up to
+    :func:`sqlite_busy_seconds`. SQLite's own busy handler (``busy_timeout``) would wait inside
+    the C library, holding the one OS thread every green thread of the process shares: one
+    writer waiting for another process's lock would stall every reader too. Here the wait is a
+    green sleep (1 ms, doubling to 50 ms). A busy statement did nothing, so running it again is
+    safe; the write lock is taken at ``BEGIN IMMEDIATE``, where nearly every wait happens."""
+    deadline = None
+    delay = 0.001
+    while True:
+        try:
+            return run()
+        except sqlite3.OperationalError as exc:
+            if not _is_busy(exc):
+                raise
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + sqlite_busy_seconds()
+            if now >= deadline:
+                raise
+            _pause(min(delay, max(deadline - now, 0.0)))
+            delay = min(delay * 2, 0.05)
+
+
+class GreenCursor(sqlite3.Cursor):
+    """An sqlite3 cursor whose statements wait for locks with :func:`_retry_busy`."""
+
+    def execute(self, sql, parameters=(), /):  # type: ignore[override]
+        return _retry_busy(lambda: sqlite3.Cursor.execute(self, sql, parameters))
+
+    def executemany(self, sql, seq_of_parameters, /):  # type: ignore[override]
+        rows = seq_of_parameters if isinstance(seq_of_parameters, (list, tuple)) else list(seq_of_parameters)
+        return _retry_busy(lambda: sqlite3.Cursor.executemany(self, sql, rows))
+
+
+class GreenConnection(sqlite3.Connection):
+    """An sqlite3 connection with no busy timeout of its own: its cursors (and its commit) wait
+    for other processes' locks with green sleeps, see :func:`_retry_busy`."""
+
+    def cursor(self, factory=GreenCursor):  # type: ignore[override]
+        return super().cursor(factory)
+
+    def execute(self, sql, parameters=(), /):  # type: ignore[override]
+        return self.cursor().execute(sql, parameters)
+
+    def commit(self) -> None:
+        _retry_busy(super().commit)
+
+
 def make_engine(url: str, immediate: bool = True, **kwargs: Any) -> Engine:
     """An engine for ``url``.
 
-    SQLite: WAL journal, foreign keys on, a busy timeout, and ``BEGIN IMMEDIATE`` so a write
-    transaction takes the database lock up front (no lock-upgrade deadlocks between replicas
-    sharing the file; ``immediate=False`` for a read-only engine). PostgreSQL: psycopg2 made cooperative with psycogreen under eventlet.
+    SQLite: WAL journal (readers never wait for the writer), foreign keys on, and ``BEGIN
+    IMMEDIATE`` so a write transaction takes the database lock up front (no lock-upgrade
+    deadlocks between replicas sharing the file; ``immediate=False`` for a read-only engine).
+    SQLite's own busy timeout is 0: a lock held by another process is waited for with green
+    sleeps (:class:`GreenConnection`), never inside the C library, so one stuck writer does not
+    stop the other green threads. PostgreSQL: psycopg2 made cooperative with psycogreen under
+    eventlet.
     """
     url = normalise_url(url)
     if is_sqlite(url):
         engine = create_engine(
             url,
-            connect_args={"timeout": 30, "check_same_thread": False, "isolation_level": None},
+            connect_args={
+                "timeout": 0,
+                "check_same_thread": False,
+                "isolation_level": None,
+                "factory": GreenConnection,
+            },
             **kwargs,
         )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout=0")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
@@ -238,6 +320,18 @@ class InfraTables:
             Column("finished_at", UTCDateTime(), nullable=True),
             Column("result", JSON, nullable=True),
         )
+        # one row per RPC call carried out under a request id (crm_common.idempotency): committed
+        # with the call's effect; the result is stored once the call returns
+        self.idempotency_keys = Table(
+            "idempotency_keys",
+            metadata,
+            Column("key", String(64), primary_key=True),
+            Column("method", String(100), primary_key=True),
+            Column("fingerprint", String(64), nullable=False),
+            Column("effect", JSON, nullable=True),
+            Column("result_json", Text, nullable=True),
+            Column("created_at", UTCDateTime(), nullable=False, index=True),
+        )
 
 
 NAMING_CONVENTION = {
@@ -256,7 +350,8 @@ def service_metadata() -> tuple[MetaData, "InfraTables"]:
 
 
 def define_infra_tables(metadata: MetaData) -> InfraTables:
-    """Add the outbox, processed_events, audit_log and job_runs tables to a service's metadata."""
+    """Add the outbox, processed_events, audit_log, job_runs and idempotency_keys tables to a
+    service's metadata."""
     existing = getattr(metadata, "_crm_infra", None)
     if existing is None:
         existing = InfraTables(metadata)
@@ -305,6 +400,18 @@ def make_envelope(
 # --------------------------------------------------------------------------------------
 # Unit of work
 # --------------------------------------------------------------------------------------
+
+
+@dataclass
+class IdempotencyClaim:
+    """An RPC call under way with a request id (see :mod:`crm_common.idempotency`): the first
+    unit of work of the call that commits inserts its ``idempotency_keys`` row in the same
+    transaction as its effect (``committed`` then turns true)."""
+
+    key: str
+    method: str
+    fingerprint: str
+    committed: bool = False
 
 
 _SQLITE_LOCKS: dict[str, threading.RLock] = {}
@@ -376,14 +483,16 @@ class DatabaseHandle:
         caller: CallerContext | None = None,
         processed: tuple[str, str] | None = None,
         on_processed: Callable[[], None] | None = None,
+        claim: IdempotencyClaim | None = None,
     ) -> "UnitOfWork":
-        return UnitOfWork(self, caller or CallerContext.system(self.service), processed, on_processed)
+        return UnitOfWork(self, caller or CallerContext.system(self.service), processed, on_processed, claim)
 
 
 class UnitOfWork:
     """``with db.transaction() as uow:`` — commits at the end of the block (rolls back on an
     exception). ``uow.publish`` adds events to the outbox in the same transaction;
-    ``uow.audit`` records who changed what."""
+    ``uow.audit`` records who changed what; an :class:`IdempotencyClaim` not yet committed is
+    committed with this transaction (its ``effect``: the records audited here)."""
 
     def __init__(
         self,
@@ -391,13 +500,16 @@ class UnitOfWork:
         caller: CallerContext,
         processed: tuple[str, str] | None,
         on_processed: Callable[[], None] | None = None,
+        claim: IdempotencyClaim | None = None,
     ):
         self.db = db
         self.caller = caller
         self.processed = processed
         self.on_processed = on_processed
+        self.claim = claim if claim is not None and not claim.committed else None
         self.session: Session = None  # type: ignore[assignment]
         self.events: list[dict[str, Any]] = []
+        self.audited: list[list[str]] = []
         self._locked = False
 
     def __enter__(self) -> "UnitOfWork":
@@ -441,7 +553,21 @@ class UnitOfWork:
                     event_id=event_id, handler=handler, processed_at=utcnow()
                 )
             )
+        claim = self.claim
+        if claim is not None:
+            self.session.execute(
+                insert(self.db.infra.idempotency_keys).values(
+                    key=claim.key,
+                    method=claim.method,
+                    fingerprint=claim.fingerprint,
+                    effect=self.audited[:50],
+                    created_at=utcnow(),
+                )
+            )
         self.session.commit()
+        if claim is not None:
+            claim.committed = True
+            self.claim = None
         if marker is not None:
             self.processed = None
             if self.on_processed is not None:
@@ -495,6 +621,8 @@ class UnitOfWork:
         if not entries:
             return
         now = utcnow()
+        if self.claim is not None and len(self.audited) < 50:
+            self.audited.extend([entity, str(entity_id), action] for entity_id, _ in entries[:50])
         self.session.execute(
             insert(self.db.infra.audit_log),
             [
@@ -669,19 +797,34 @@ class Database(DependencyProvider):
         entrypoint = worker_ctx.entrypoint
         if getattr(entrypoint, "crm_idempotent", False) and worker_ctx.args:
             marker = (worker_ctx.args[0]["event_id"], entrypoint.handler_key)
-        return WorkerDatabase(self.handle, caller_of(worker_ctx), marker)
+        from nameko.rpc import Rpc
+
+        return WorkerDatabase(
+            self.handle, caller_of(worker_ctx), marker, rpc_call=isinstance(entrypoint, Rpc)
+        )
 
 
 class WorkerDatabase:
-    def __init__(self, handle: DatabaseHandle, caller: CallerContext, marker: tuple[str, str] | None):
+    def __init__(
+        self,
+        handle: DatabaseHandle,
+        caller: CallerContext,
+        marker: tuple[str, str] | None,
+        rpc_call: bool = False,
+    ):
         self.handle = handle
         self.caller = caller
         self._marker = marker
+        # the database of one RPC call's worker (what crm_common.idempotency makes run once per
+        # request id); a worker database made by hand (tests) runs every call
+        self.rpc_call = rpc_call
+        self.claim: IdempotencyClaim | None = None  # set by crm_common.idempotency.idempotent
 
     def transaction(self) -> UnitOfWork:
         """A unit of work. In an event handler, the first transaction that commits also records
-        the event as processed (one that rolls back leaves the marker for the next)."""
-        return self.handle.transaction(self.caller, self._marker, self._marker_committed)
+        the event as processed (one that rolls back leaves the marker for the next); in an
+        idempotent RPC call, it also commits the call's idempotency record."""
+        return self.handle.transaction(self.caller, self._marker, self._marker_committed, self.claim)
 
     def _marker_committed(self) -> None:
         self._marker = None

@@ -3,6 +3,8 @@
 crm-dlq list   --services-dir services       # every .dlq queue and crm.malformed, with counts
 crm-dlq show   QUEUE [--limit 10]            # headers (error, attempts) and bodies
 crm-dlq replay QUEUE [--limit N]             # back into the handler's queue, attempts reset
+                                             # (body and signature unchanged: an unsigned or
+                                             # forged event is parked again, never run)
 crm-dlq purge  QUEUE                         # drop them (after reading them)
 """
 
@@ -16,6 +18,7 @@ from kombu import Connection, Queue
 
 from .config import amqp_uri, durable_queue
 from .consumer import MALFORMED_QUEUE
+from .signing import EVENT_SIGNATURE_HEADER
 from .topology import discover_modules, service_classes, topology
 
 
@@ -67,7 +70,11 @@ def main(argv: list[str] | None = None) -> int:
                 if msg is None:
                     break
                 shown.append(msg)
-                headers = {k: v for k, v in (msg.headers or {}).items() if k.startswith("x-crm")}
+                headers = {
+                    k: v
+                    for k, v in (msg.headers or {}).items()
+                    if k.startswith("x-crm") and k != EVENT_SIGNATURE_HEADER
+                }
                 body = msg.body.decode("utf-8", "replace") if isinstance(msg.body, bytes) else msg.body
                 print(json.dumps({"headers": headers, "body": body[:2000]}, ensure_ascii=False, default=str))
             for msg in shown:
@@ -88,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 headers = {
                     k: v
                     for k, v in (msg.headers or {}).items()
-                    if not k.startswith("x-crm") and k != "x-death"
+                    # the park's own headers go; the event's signature stays (it must verify)
+                    if (not k.startswith("x-crm") or k == EVENT_SIGNATURE_HEADER) and k != "x-death"
                 }
                 producer.publish(
                     msg.body,

@@ -10,6 +10,12 @@ service published through its outbox. Each handler has its own durable queue
   malformed message, the message is parked here with its error, attempts and original queue in
   headers; ``crm-dlq`` lists and replays them.
 
+Only signed events run (:func:`crm_common.signing.event_problem`: an HMAC of the source
+service, event type, event id and body bytes, header ``x-crm-signature``, made by the outbox
+relay): an unsigned or altered one is parked in ``<queue>.dlq`` at once with the reason
+``untrusted event: …``, logged (WARNING) and counted (``crm_untrusted_events_total``). Retries
+and replays keep body and headers, so the signature still holds.
+
 The handler receives the event envelope ``{"event_id", "type", "version", "occurred_at",
 "source", "request_id", "payload"}``. A handler that opens ``self.db.transaction()`` commits
 ``(event_id, handler)`` in ``processed_events`` together with its effect; a delivery whose
@@ -31,6 +37,7 @@ from .consumer import SafeQueueConsumer, park
 from .context import CallerContext
 from .db import Database, already_processed, is_duplicate_marker_error
 from .outbox import event_exchange
+from .signing import EVENT_REASONS, event_problem
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +124,8 @@ class EventHandler(Entrypoint):
         park(self.amqp_uri, self.dlq.name, message, reason, {"x-crm-original-queue": self.queue.name})
 
     def handle_message(self, body, message) -> None:
+        if not self._trusted(message):
+            return
         problem = validate_envelope(body)
         if problem is not None:
             log.error("malformed event on %s: %s; dead-lettered", self.queue.name, problem)
@@ -148,6 +157,44 @@ class EventHandler(Entrypoint):
             )
         except ContainerBeingKilled:
             self.queue_consumer.requeue_message(message)
+
+    def _trusted(self, message) -> bool:
+        """Whether the event carries a valid signature of its source for this event type; if
+        not, it is parked in the DLQ (``untrusted event: <reason>``), logged and counted, and
+        no worker runs."""
+        headers = message.headers or {}
+        try:
+            reason = event_problem(headers, message.body, self.source_service, self.event_type)
+        except Exception as exc:  # no usable key: refuse rather than trust
+            log.error("cannot verify the events of %s: %s", self.handler_key, exc)
+            reason = "no_key"
+        if reason is None:
+            return True
+        self._count_untrusted(reason)
+        # every value is the sender's, so quoted (repr) and cut: a forged header cannot forge log lines
+        log.warning(
+            "refused event on %s: untrusted event: %s (source %s, claimed type %.100r, event %.100r, "
+            "routing key %.200r)",
+            self.queue.name,
+            reason,
+            self.source_service,
+            headers.get("event_type"),
+            headers.get("event_id"),
+            message.delivery_info.get("routing_key"),
+        )
+        self._dead_letter(message, f"untrusted event: {EVENT_REASONS.get(reason, reason)}", attempts=0)
+        return False
+
+    def _count_untrusted(self, reason: str) -> None:
+        from .metrics import Metrics
+
+        for dep in self.container.dependencies:
+            if isinstance(dep, Metrics):
+                dep.registry.counter(
+                    "crm_untrusted_events_total",
+                    "Events parked unprocessed because they were unsigned or their signature did not match.",
+                    ("service", "source", "event_type", "reason"),
+                ).inc(self.container.service_name, self.source_service, self.event_type, reason)
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:

@@ -68,3 +68,26 @@ def drop_infra_tables() -> None:
     md, _ = service_metadata()
     for table in reversed(md.sorted_tables):
         table.drop(op.get_bind(), checkfirst=True)
+
+
+def create_idempotency_table() -> None:
+    """The ``idempotency_keys`` table (:mod:`crm_common.idempotency`) in a service's migration::
+
+    def upgrade():
+        create_idempotency_table()
+    """
+    from alembic import op
+
+    from .db import service_metadata
+
+    _, infra = service_metadata()
+    infra.idempotency_keys.create(op.get_bind(), checkfirst=True)
+
+
+def drop_idempotency_table() -> None:
+    from alembic import op
+
+    from .db import service_metadata
+
+    _, infra = service_metadata()
+    infra.idempotency_keys.drop(op.get_bind(), checkfirst=True)

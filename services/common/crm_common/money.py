@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
-from marshmallow import fields
+from marshmallow import ValidationError, fields
+
+from .limits import AMOUNT, PERCENT, QUANTITY, DecimalLimit, parse_decimal
 
 # Minor units of the currencies a customer of this CRM is likely to use; others default to 2.
 MINOR_UNITS = {
@@ -30,7 +32,8 @@ CURRENCIES = frozenset(
     "JOD JPY KRW KWD KZT MAD MXN MYR NGN NOK NZD OMR PHP PLN QAR RON RSD RUB SAR SEK SGD THB TND "
     "TRY TWD UAH UGX USD VND XAF XOF ZAR".split()
 )
-MAX_AMOUNT = Decimal("1e15")
+MAX_AMOUNT = AMOUNT.bound  # |amount| < 10^13: see crm_common.limits
+LIMITS = {"amount": AMOUNT, "quantity": QUANTITY, "percent": PERCENT}
 
 
 def minor_units(currency: str) -> int:
@@ -43,18 +46,10 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return amount.quantize(exp, rounding=ROUND_HALF_UP)
 
 
-def to_decimal(value) -> Decimal:
-    if isinstance(value, float):
-        raise ValueError("amounts are strings or integers, never floats")
-    try:
-        d = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValueError("not a decimal number") from None
-    if not d.is_finite():
-        raise ValueError("not a finite number")
-    if abs(d) >= MAX_AMOUNT:
-        raise ValueError("too large")
-    return d
+def to_decimal(value, limit: DecimalLimit = AMOUNT) -> Decimal:
+    """An input decimal within ``limit`` (default: an amount, below 10^13 with at most 6 places),
+    bounded on its text before it is parsed (``crm_common.limits``); ``ValueError`` otherwise."""
+    return parse_decimal(value, limit)
 
 
 def fmt(amount: Decimal) -> str:
@@ -76,16 +71,26 @@ def fmt_amount(amount, currency: str | None = None) -> str | None:
 
 
 class Money(fields.Field):
-    """A marshmallow field: a decimal amount as a string; refuses floats, NaN, infinities."""
+    """A marshmallow field: a decimal as a string (or integer) within its ``kind``'s limits
+    (``amount``, ``quantity`` or ``percent``: ``crm_common.limits``); refuses floats, NaN,
+    infinities, exponents out of range and more places than the kind allows (never rounded)."""
 
     default_error_messages = {
         "invalid": "Not a valid amount.",
         "negative": "Must not be negative.",
     }
 
-    def __init__(self, *args, allow_negative: bool = False, currency_field: str = "currency", **kwargs):
+    def __init__(
+        self,
+        *args,
+        allow_negative: bool = False,
+        currency_field: str = "currency",
+        kind: str = "amount",
+        **kwargs,
+    ):
         self.allow_negative = allow_negative
         self.currency_field = currency_field
+        self.limit = LIMITS[kind]
         super().__init__(*args, **kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -100,9 +105,9 @@ class Money(fields.Field):
         if isinstance(value, bool):
             raise self.make_error("invalid")
         try:
-            d = to_decimal(value)
+            d = to_decimal(value, self.limit)
         except ValueError as exc:
-            raise self.make_error("invalid") from exc
+            raise ValidationError(f"Not a valid {self.limit.what}: {exc}.") from exc
         if d < 0 and not self.allow_negative:
             raise self.make_error("negative")
         return d
@@ -122,3 +127,11 @@ def per_currency(amounts: Mapping[str, Decimal]) -> dict[str, str | None]:
     """``{currency: Decimal}`` as JSON money, each in its currency's format (amounts of different
     currencies stay apart)."""
     return {cur: fmt_amount(amount, cur) for cur, amount in amounts.items()}
+
+
+def line_too_large(quantity: Decimal | None, unit_price: Decimal | None) -> bool:
+    """Whether ``quantity × unit_price`` reaches the amount bound (10^13): each may be within its
+    own limit while their product would overflow a stored total."""
+    if quantity is None or unit_price is None:
+        return False
+    return abs(quantity) * abs(unit_price) >= MAX_AMOUNT

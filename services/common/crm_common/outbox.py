@@ -12,6 +12,9 @@ published in the same database transaction that claimed them:
   idempotent by ``event_id``, so at-least-once delivery is safe;
 * replicas never publish one row at the same time: PostgreSQL claims rows with
   ``FOR UPDATE SKIP LOCKED`` (replicas share the work), SQLite with ``BEGIN IMMEDIATE``;
+* signed: each message carries ``x-crm-signature`` (:func:`crm_common.signing.event_headers`,
+  over the service, event type, event id and the exact body bytes) — handlers refuse events
+  without it;
 * low latency: a commit that wrote outbox rows wakes the relay at once; polling
   (``CRM_OUTBOX_POLL_SECONDS``, default 1 s) only catches rows written by other processes.
 
@@ -32,6 +35,7 @@ from sqlalchemy import select, update
 
 from . import config
 from .db import DatabaseHandle, is_sqlite, utcnow
+from .signing import event_headers
 
 log = logging.getLogger(__name__)
 
@@ -106,15 +110,17 @@ class OutboxRelay:
             published = []
             try:
                 for row in rows:
+                    # the exact bytes published are the bytes signed (crm_common.signing)
+                    body = row.body.encode("utf-8") if isinstance(row.body, str) else bytes(row.body)
                     self._producer.publish(
-                        row.body,
+                        body,
                         exchange=self.exchange,
                         routing_key=row.type,
                         content_type="application/json",
                         content_encoding="utf-8",
                         delivery_mode=PERSISTENT,
                         message_id=row.event_id,
-                        headers={"event_id": row.event_id, "event_type": row.type},
+                        headers=event_headers(self.db.service, row.type, row.event_id, body),
                         retry=False,
                     )
                     published.append(row.id)

@@ -512,6 +512,7 @@ class Document:
         if not ncols:
             return
         col_widths = self._widths(ncols, widths)
+        rows = [piece for row in rows for piece in self._fit_row(row, col_widths)]
         first_col = ("B", "") if bold_first else None
         with self.pdf.table(
             col_widths=col_widths,
@@ -533,6 +534,31 @@ class Document:
                     else:
                         r.cell(cell)
         self.pdf.ln(2)
+
+    def _wrapped(self, text: str, width: float) -> list[str]:
+        """``text`` as the lines it wraps to in a cell ``width`` mm wide (an unbroken word longer
+        than the width is cut between characters)."""
+        lines = self.pdf.multi_cell(
+            max(width - 2 * self.pdf.c_margin, 2.0),
+            self.font_size * 0.5,
+            text,
+            dry_run=True,
+            output="LINES",
+            wrapmode="WORD",
+        )
+        return list(lines) or [""]
+
+    def _fit_row(self, row: Sequence[str], col_widths: Sequence[float]) -> list[list[str]]:
+        """A row whose cells fit on one page, or the same row split over several (continued
+        text in the following rows): fpdf2 cannot draw a row taller than a page."""
+        max_lines = max(1, int(self.pdf.eph * 0.6 / (self.font_size * 0.5)))
+        if sum(len(c) for c in row) < 400:  # cannot fill a page in any column width used
+            return [list(row)]
+        wrapped = [self._wrapped(c, w) if c else [""] for c, w in zip(row, col_widths, strict=False)]
+        pieces = max(1, -(-max(len(w) for w in wrapped) // max_lines))
+        if pieces == 1:
+            return [list(row)]
+        return [["\n".join(w[i * max_lines : (i + 1) * max_lines]) for w in wrapped] for i in range(pieces)]
 
     def _widths(self, ncols: int, widths: Sequence[float] | None) -> list[float]:
         if not widths:

@@ -5,7 +5,12 @@ a well-formed request to an unknown method still gets Nameko's ``MethodNotFound`
 
 A method that fails because the service's database cannot be reached answers
 :class:`~crm_common.errors.Unavailable` (the gateway's 503), not an internal error; a reply
-that cannot be sent because the broker connection dropped is logged, never fatal."""
+that cannot be sent because the broker connection dropped is logged, never fatal.
+
+The caller context is signed (:mod:`crm_common.signing`): ``@rpc`` refuses a call whose context
+is unsigned, expired or altered with :class:`~crm_common.signing.UntrustedCallerContext` before
+any worker runs (a warning in the log, ``crm_rpc_untrusted_context_total`` in the metrics);
+:class:`RpcProxy` and :class:`ClusterRpcProxy` sign each call for its target method."""
 
 from __future__ import annotations
 
@@ -15,11 +20,14 @@ import eventlet
 from nameko.rpc import MethodProxy, ReplyListener, RpcConsumer, ServiceProxy
 from nameko.rpc import Rpc as NamekoRpc
 from nameko.rpc import RpcProxy as NamekoRpcProxy
+from nameko.standalone.rpc import ClusterProxy
+from nameko.standalone.rpc import ClusterRpcProxy as NamekoClusterRpcProxy
 
 from .config import env_float
 from .consumer import BROKER_CONNECTION_ERRORS, MALFORMED_QUEUE, SafeQueueConsumer, park
 from .db import dumps
 from .errors import EXPECTED_EXCEPTIONS, CrmError, Unavailable
+from .signing import context_problem, sign_context_data, untrusted
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +68,44 @@ class Rpc(NamekoRpc):
         super().__init__(
             expected_exceptions=expected_exceptions, sensitive_arguments=sensitive_arguments, **kwargs
         )
+
+    def handle_message(self, body, message):
+        """Refuse a call whose caller context is not signed for this method by a process holding
+        the key (raising here makes the consumer reply with the error; no worker runs)."""
+        target = f"{self.container.service_name}.{self.method_name}"
+        context_data = self.unpack_message_headers(message)
+        try:
+            reason = context_problem(context_data, target)
+        except Exception as exc:  # no usable key: refuse rather than trust
+            log.error("cannot verify the caller context of %s: %s", target, exc)
+            reason = "no_key"
+        if reason is not None:
+            self._count_untrusted(reason)
+            caller = context_data.get("caller")
+            # every value is the sender's, so quoted (repr): a forged header cannot forge log lines
+            log.warning(
+                "refused %s: %s (claimed caller %.300r, request %.100r, reply to %.200r)",
+                target,
+                reason,
+                caller,
+                context_data.get("request_id"),
+                message.properties.get("reply_to"),
+            )
+            refusal = untrusted(reason, target)
+            refusal.args = (refusal.message, dumps(refusal.details))
+            raise refusal
+        super().handle_message(body, message)
+
+    def _count_untrusted(self, reason: str) -> None:
+        from .metrics import Metrics
+
+        for dep in self.container.dependencies:
+            if isinstance(dep, Metrics):
+                dep.registry.counter(
+                    "crm_rpc_untrusted_context_total",
+                    "RPC calls refused because their caller context was unsigned, expired or altered.",
+                    ("service", "method", "reason"),
+                ).inc(self.container.service_name, self.method_name, reason)
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None and not isinstance(exc_info[1], CrmError):
@@ -131,7 +177,20 @@ def service_rpc_timeout() -> float:
     return env_float("CRM_SERVICE_RPC_TIMEOUT", 30.0)
 
 
-class TimedMethodProxy(MethodProxy):
+class SigningMethodProxy(MethodProxy):
+    """Nameko's method proxy whose request carries the worker's caller context signed for this
+    target method (Nameko would forward the context, and so the signature, of the call that
+    started the worker, which names another method)."""
+
+    signature_ttl: float | None = None
+
+    def get_message_headers(self, worker_ctx):
+        target = f"{self.service_name}.{self.method_name}"
+        data = sign_context_data(worker_ctx.context_data, target, self.signature_ttl)
+        return {self._get_header_name(k): v for k, v in data.items() if v is not None}
+
+
+class TimedMethodProxy(SigningMethodProxy):
     """Nameko's method proxy with a deadline: Nameko 2.14 waits for a reply forever, so a
     service whose dependency is down (killed, not restarted) kept every worker that called it
     blocked until the whole service stopped answering. The request expires with the deadline
@@ -139,6 +198,7 @@ class TimedMethodProxy(MethodProxy):
 
     def __init__(self, worker_ctx, service_name, method_name, reply_listener, timeout=None, **options):
         self.timeout = service_rpc_timeout() if timeout is None else float(timeout)
+        self.signature_ttl = self.timeout
         options.setdefault("expiration", self.timeout)
         super().__init__(worker_ctx, service_name, method_name, reply_listener, **options)
 
@@ -174,6 +234,35 @@ class RpcProxy(NamekoRpcProxy):
 
     def get_dependency(self, worker_ctx):
         return TimedServiceProxy(worker_ctx, self.target_service, self.rpc_reply_listener, **self.options)
+
+
+class SigningServiceProxy(ServiceProxy):
+    def __getattr__(self, name):
+        return SigningMethodProxy(
+            self.worker_ctx, self.service_name, name, self.reply_listener, **self.options
+        )
+
+
+class SigningClusterProxy(ClusterProxy):
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name not in self._proxies:
+            self._proxies[name] = SigningServiceProxy(self._worker_ctx, name, self._reply_listener)
+        return self._proxies[name]
+
+
+class ClusterRpcProxy(NamekoClusterRpcProxy):
+    """Nameko's standalone ``ClusterRpcProxy`` (scripts, tests) whose calls carry
+    ``context_data`` signed with this process's ``CRM_CONTEXT_KEY`` for each target method::
+
+        with ClusterRpcProxy({"AMQP_URI": uri}, context_data=caller.to_context_data()) as rpc:
+            rpc.customers.list_customers()
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._proxy = SigningClusterProxy(self._worker_ctx, self._reply_listener)
 
 
 rpc = Rpc.decorator

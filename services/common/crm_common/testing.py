@@ -8,6 +8,13 @@
   ``postgresql://postgres@127.0.0.1:5432/postgres``), dropped afterwards; tests using it are
   skipped when PostgreSQL is not reachable.
 * ``sqlite_url`` — a fresh SQLite file per test.
+
+Caller context: the test process gets a random ``CRM_CONTEXT_KEY`` (unless one is set) when this
+plugin loads, so the services, gateways and systems a test starts share it with the test's own
+clients. Call services with :class:`ClusterRpcProxy` (re-exported from :mod:`crm_common.rpc`):
+it signs ``context_data`` for each method called, as the gateway does. Publish events as a
+service would with :func:`publish_event` (signed like the outbox relay; :func:`signed_headers`
+for hand-made messages): handlers park unsigned events.
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ import urllib.request
 import uuid
 
 import pytest
+
+# every process a test starts inherits it (services verify, the gateway and test clients sign)
+os.environ.setdefault("CRM_CONTEXT_KEY", uuid.uuid4().hex + uuid.uuid4().hex)
 
 BROKER = os.environ.get("TEST_AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/")
 PG_ADMIN = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -161,17 +171,19 @@ def free_port() -> int:
 
 
 class RunningSystem:
-    def __init__(self, base_url: str, amqp_uri: str, data_dir, admin_password: str):
+    def __init__(self, base_url: str, amqp_uri: str, data_dir, admin_password: str, context_key: str = ""):
         self.base_url = base_url
         self.amqp_uri = amqp_uri
         self.data_dir = data_dir
         self.admin_password = admin_password
+        self.context_key = context_key  # the system's CRM_CONTEXT_KEY (signs caller contexts)
 
 
 def run_system(root, data_dir, env_overrides: dict | None = None, ready_seconds: float = 120):
     """Start every service and the gateway with the project's local runner
     (``deploy/local/run.py``, the same code path as ``make run``) on a throwaway vhost, yield a
-    :class:`RunningSystem`, and stop it all (and remove the vhost) afterwards."""
+    :class:`RunningSystem`, and stop it all (and remove the vhost) afterwards. The system's
+    ``CRM_CONTEXT_KEY`` is this process's (``env_overrides`` may set another one)."""
     import contextlib
     import signal
     import sys
@@ -194,6 +206,7 @@ def run_system(root, data_dir, env_overrides: dict | None = None, ready_seconds:
             CRM_DAILY_DISABLED="1",
             # suites and benchmarks keep one access token for their whole run (hours, fuzzing)
             CRM_JWT_TTL_MINUTES="720",
+            CRM_CONTEXT_KEY=os.environ["CRM_CONTEXT_KEY"],
         )
         env.update(env_overrides or {})
         runner = subprocess.Popen(
@@ -223,7 +236,9 @@ def run_system(root, data_dir, env_overrides: dict | None = None, ready_seconds:
                     p.read_text(errors="replace")[-3000:] for p in (Path(data_dir) / "logs").glob("*.log")
                 )
                 raise RuntimeError(f"the system did not become ready:\n{out[-5000:]}\n{logs}")
-            yield RunningSystem(base, vhost_uri(vhost), Path(data_dir), admin_password)
+            yield RunningSystem(
+                base, vhost_uri(vhost), Path(data_dir), admin_password, env.get("CRM_CONTEXT_KEY", "")
+            )
         finally:
             if runner.poll() is None:
                 os.killpg(runner.pid, signal.SIGTERM)
@@ -259,6 +274,15 @@ def make_caller():
     return new_caller
 
 
+def __getattr__(name: str):
+    # imported on use: the plugin itself must not pull Nameko's RPC machinery into every run
+    if name == "ClusterRpcProxy":
+        from .rpc import ClusterRpcProxy
+
+        return ClusterRpcProxy
+    raise AttributeError(name)
+
+
 def outbox_payloads(handle, event_type: str) -> list[dict]:
     """Payloads of the events of ``event_type`` a service wrote to its outbox, oldest first."""
     from sqlalchemy import select
@@ -267,3 +291,56 @@ def outbox_payloads(handle, event_type: str) -> list[dict]:
     with handle.read() as s:
         rows = s.execute(select(table.c.body).where(table.c.type == event_type).order_by(table.c.id))
         return [json.loads(r.body)["payload"] for r in rows]
+
+
+# -- events as a service's outbox relay publishes them --------------------------------------
+
+
+def signed_headers(source: str, event_type: str, event_id: str, body: bytes | str) -> dict[str, str]:
+    """The headers the outbox relay of ``source`` gives an event (``event_id``, ``event_type``,
+    ``x-crm-signature`` over these exact body bytes, with this process's key)."""
+    from .signing import event_headers
+
+    return event_headers(source, event_type, event_id, body)
+
+
+def publish_event(
+    amqp_uri: str,
+    source: str,
+    envelope: dict,
+    *,
+    event_type: str | None = None,
+    signed: bool = True,
+    headers: dict | None = None,
+    times: int = 1,
+) -> dict:
+    """Publish ``envelope`` on ``<source>.events`` (routing key ``event_type``, default the
+    envelope's ``type``) as the outbox relay of ``source`` does: JSON body, persistent, signed
+    (``signed=False``: without a signature, as a forger would; ``headers`` are added last).
+    ``times``: the same message more than once (at-least-once delivery). Returns the envelope."""
+    from kombu import Connection
+
+    from .outbox import event_exchange
+
+    event_type = event_type or envelope["type"]
+    body = json.dumps(envelope).encode("utf-8")
+    all_headers: dict = {"event_id": str(envelope.get("event_id")), "event_type": event_type}
+    if signed:
+        all_headers = signed_headers(source, event_type, str(envelope.get("event_id")), body)
+    all_headers.update(headers or {})
+    exchange = event_exchange(source)
+    with Connection(amqp_uri) as conn:
+        producer = conn.Producer()
+        for _ in range(times):
+            producer.publish(
+                body,
+                exchange=exchange,
+                routing_key=event_type,
+                content_type="application/json",
+                content_encoding="utf-8",
+                headers=all_headers,
+                delivery_mode=2,
+                declare=[exchange],
+                retry=True,
+            )
+    return envelope

@@ -28,6 +28,7 @@ class ItemLocked(Conflict):
 
 
 POISON_CALLS: list[str] = []
+FLAKY_CALLS: list[str] = []  # event ids handle_flaky saw (it fails the first time of each)
 DAILY_CALLS: list[
     tuple
 ] = []  # (as_of, caller roles) of each daily run  # in-process record of handler runs (the DB effect rolls back)
@@ -102,3 +103,11 @@ class SampleService(ServiceBase):
         with self.db.transaction() as uow:
             uow.session.execute(insert(attempts).values(event_id=event["event_id"]))
             raise RuntimeError("cannot handle this event")
+
+    @event_handler("sample", "flaky")
+    def handle_flaky(self, event):
+        FLAKY_CALLS.append(event["event_id"])
+        if FLAKY_CALLS.count(event["event_id"]) == 1:
+            raise RuntimeError("fails once")
+        with self.db.transaction() as uow:
+            uow.session.execute(insert(seen).values(event_id=event["event_id"], name="flaky"))

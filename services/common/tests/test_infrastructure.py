@@ -10,9 +10,10 @@ from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle, make_envelope
 from crm_common.events import handler_queues
 from crm_common.outbox import OutboxRelay, event_exchange
+from crm_common.rpc import ClusterRpcProxy  # signs the caller context, as the gateway does
+from crm_common.testing import publish_event
 from kombu import Connection, Exchange, Queue
 from kombu.exceptions import OperationalError as KombuOperationalError
-from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, insert, select
 
 from .sample_service import DAILY_CALLS, POISON_CALLS, SampleService, attempts, items, metadata, seen
@@ -116,15 +117,8 @@ def test_redelivered_event_changes_nothing(container_factory, vhost_uri_fresh, s
     container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
     container.start()
     envelope = make_envelope("sample", "item_created", {"id": 7, "name": "once"})
-    with Connection(vhost_uri_fresh) as conn:
-        producer = conn.Producer()
-        for _ in range(3):  # at-least-once delivery: the same event arrives three times
-            producer.publish(
-                json.dumps(envelope),
-                exchange=event_exchange("sample"),
-                routing_key="item_created",
-                content_type="application/json",
-            )
+    # at-least-once delivery: the same event arrives three times
+    publish_event(vhost_uri_fresh, "sample", envelope, times=3)
     wait_for(lambda: count(handle, seen) >= 1)
     name = "evt-sample-item_created--sample.handle_item_created"
     wait_for(lambda: queue_depth(vhost_uri_fresh, name) == 0)
@@ -142,13 +136,7 @@ def test_failing_handler_is_retried_then_dead_lettered(
     container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
     container.start()
     envelope = make_envelope("sample", "poison", {"why": "test"})
-    with Connection(vhost_uri_fresh) as conn:
-        conn.Producer().publish(
-            json.dumps(envelope),
-            exchange=event_exchange("sample"),
-            routing_key="poison",
-            content_type="application/json",
-        )
+    publish_event(vhost_uri_fresh, "sample", envelope)  # signed: every retry still verifies
     dlq = "evt-sample-poison--sample.handle_poison.dlq"
     wait_for(lambda: queue_depth(vhost_uri_fresh, dlq) == 1)
     # the handler ran exactly max-attempts times; its effects were rolled back each time
@@ -285,14 +273,7 @@ def test_event_published_before_the_consumer_ever_started_is_not_lost(
     declare([SampleService], vhost_uri_fresh)  # the setup step, run before any service starts
     handle = make_handle(sqlite_url)
     envelope = make_envelope("sample", "item_created", {"id": 1, "name": "early bird"})
-    with Connection(vhost_uri_fresh) as conn:
-        conn.Producer().publish(
-            json.dumps(envelope),
-            exchange=event_exchange("sample"),
-            routing_key="item_created",
-            content_type="application/json",
-            delivery_mode=2,
-        )
+    publish_event(vhost_uri_fresh, "sample", envelope)
     container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
     container.start()
     wait_for(lambda: count(handle, seen) == 1)
@@ -305,13 +286,7 @@ def test_dead_lettered_events_can_be_replayed(container_factory, vhost_uri_fresh
     container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
     container.start()
     envelope = make_envelope("sample", "poison", {"why": "replay"})
-    with Connection(vhost_uri_fresh) as conn:
-        conn.Producer().publish(
-            json.dumps(envelope),
-            exchange=event_exchange("sample"),
-            routing_key="poison",
-            content_type="application/json",
-        )
+    publish_event(vhost_uri_fresh, "sample", envelope)  # the replay keeps its signature
     dlq = "evt-sample-poison--sample.handle_poison.dlq"
     wait_for(lambda: queue_depth(vhost_uri_fresh, dlq) == 1)
     runs_before = POISON_CALLS.count(envelope["event_id"])
@@ -368,14 +343,7 @@ def test_a_rolled_back_transaction_does_not_use_up_the_processed_marker(
     container = container_factory(SampleService, config(vhost_uri_fresh, sqlite_url))
     container.start()
     envelope = make_envelope("sample", "item_refused", {"name": "nope"})
-    with Connection(vhost_uri_fresh) as conn:
-        for _ in range(2):  # delivered twice
-            conn.Producer().publish(
-                json.dumps(envelope),
-                exchange=event_exchange("sample"),
-                routing_key="item_refused",
-                content_type="application/json",
-            )
+    publish_event(vhost_uri_fresh, "sample", envelope, times=2)  # delivered twice
     wait_for(lambda: count(handle, seen) >= 1)
     wait_for(lambda: queue_depth(vhost_uri_fresh, "evt-sample-item_refused--sample.handle_item_refused") == 0)
     time.sleep(0.3)

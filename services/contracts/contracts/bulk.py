@@ -211,88 +211,133 @@ def co_terminate(db, caller: CallerContext, data: Any) -> dict:
     """Every line (and the contract itself) of each listed contract ends on ``end_date``,
     shortened or extended; billing prorates the partial period by days (it reads the new end
     from ``contract_amended``). Only contracts in force that the caller may change; the others
-    are reported in ``skipped`` with the reason, and change nothing."""
+    are reported in ``skipped`` with the reason, and change nothing. An admin's applies at once
+    (``status: applied``); anyone else's is one batch under ONE approval (``status:
+    pending_approval``, ``batch_id``; :mod:`contracts.change_batches`)."""
+    from . import change_batches
+
     access = domain.write_access(caller)
     v = load_or_raise(co_terminate_in, data)
     end: dt.date = v["end_date"]
     effective = ended_by(v["effective_date"])
-    reason = v["reason"] or f"Co-terminated on {end.isoformat()}"
+    params = {**v, "effective_date": effective, "reason": v["reason"]}
     ids = dedupe(v["contract_ids"])
-    skipped: list[dict] = []
-    report: list[dict] = []
-    now = utcnow()
     with db.transaction() as uow:
         s = uow.session
         rows = contracts_by_id(s, ids, for_update=True)
-        candidates: list[int] = []
-        for cid in ids:
-            row = rows.get(cid)
-            if row is None or not access.allows(row["owner_id"], row["customer_id"]):
-                skipped.append({"contract_id": cid, "reason": "not found"})
-            elif row["status"] not in domain.IN_FORCE:
-                skipped.append(
-                    {"contract_id": cid, "number": row["number"], "reason": f"not in force ({row['status']})"}
-                )
-            elif row["amounts_locked"]:
-                skipped.append({"contract_id": cid, "number": row["number"], "reason": "amounts are locked"})
-            elif row["start_date"] > end:
-                skipped.append(
-                    {"contract_id": cid, "number": row["number"],
-                     "reason": f"starts on {row['start_date'].isoformat()}, after {end.isoformat()}"}
+        changed, skipped = plan_co_terminate(s, access, ids, rows, end)
+        if changed and not change_batches.direct(caller):
+            pending = pending_amendment_ids(s, changed)
+            skipped.extend({"contract_id": c, "number": rows[c]["number"],
+                            "reason": "another change order is pending approval"} for c in changed if c in pending)  # fmt: skip
+            changed = [c for c in changed if c not in pending]
+            if changed:
+                text = (f"Co-terminate {len(changed)} contract(s) on {end.isoformat()}"
+                        + (f": {v['reason']}" if v["reason"] else ""))  # fmt: skip
+                batch_id = change_batches.submit(
+                    uow, caller, access, "co_terminate", params, rows,
+                    {c: {"impact": f"End date {rows[c]['end_date'].isoformat()} → {end.isoformat()}",
+                         "changes": {"end_date": end.isoformat()},
+                         "detail": {"from": rows[c]["end_date"].isoformat(), "to": end.isoformat()}}
+                     for c in changed},
+                    text, {"contracts": len(changed), "skipped": skipped[:MAX_CHANGES], "skipped_count": len(skipped)},
                 )  # fmt: skip
-            elif domain.term_problems(row["start_date"], end):
-                problem = domain.term_problems(row["start_date"], end)["end_date"][0]
-                skipped.append({"contract_id": cid, "number": row["number"], "reason": f"end_date {problem}"})
-            else:
-                candidates.append(cid)
-        lines = line_dates(s, candidates, end)
-        changed: list[int] = []
-        for cid in candidates:
-            row = rows[cid]
-            last_start, other_ends = lines.get(cid, (None, 0))
-            if last_start is not None and last_start > end:
-                skipped.append(
-                    {"contract_id": cid, "number": row["number"],
-                     "reason": f"a line starts on {last_start.isoformat()}, after {end.isoformat()}"}
-                )  # fmt: skip
-            elif row["end_date"] == end and not other_ends:
-                skipped.append(
-                    {"contract_id": cid, "number": row["number"], "reason": f"already ends on {end}"}
-                )
-            else:
-                changed.append(cid)
-        for chunk in chunked(changed):
-            s.execute(update(m.contracts).where(C.id.in_(chunk)).values(end_date=end, updated_at=now))
-            s.execute(
-                update(m.contract_lines).where(L.contract_id.in_(chunk)).values(end_date=end, updated_at=now)
+                return {"status": "pending_approval", "batch_id": batch_id, "changed": 0, "end_date": end.isoformat(),
+                        "skipped": skipped, "contracts": co_terminate_report(rows, changed, end)}  # fmt: skip
+        write_co_terminate(uow, rows, changed, end, effective, v["reason"])
+    return {"status": "applied", "changed": len(changed), "end_date": end.isoformat(), "skipped": skipped,
+            "contracts": co_terminate_report(rows, changed, end)}  # fmt: skip
+
+
+def apply_co_terminate(uow, access: domain.Access, params: dict, ids: Sequence[int]) -> dict:
+    """An approved co-termination batch: the contracts ``ids`` as they are now (those no longer
+    fit are in ``skipped``, with the reason)."""
+    end = dt.date.fromisoformat(params["end_date"])
+    effective = dt.date.fromisoformat(params["effective_date"])
+    rows = contracts_by_id(uow.session, ids, for_update=True)
+    changed, skipped = plan_co_terminate(uow.session, access, list(ids), rows, end)
+    write_co_terminate(uow, rows, changed, end, effective, params.get("reason"))
+    return {"changed": len(changed), "skipped": skipped}
+
+
+def co_terminate_report(rows: dict[int, dict], changed: Sequence[int], end: dt.date) -> list[dict]:
+    return [
+        {"contract_id": cid, "number": rows[cid]["number"], "from": rows[cid]["end_date"].isoformat(), "to": end.isoformat()}
+        for cid in changed
+    ]  # fmt: skip
+
+
+def plan_co_terminate(
+    s: Session, access: domain.Access, ids: Sequence[int], rows: dict[int, dict], end: dt.date
+) -> tuple[list[int], list[dict]]:
+    """Which of ``ids`` a co-termination on ``end`` changes, and which it skips (why)."""
+    skipped: list[dict] = []
+    candidates: list[int] = []
+    for cid in ids:
+        row = rows.get(cid)
+        if row is None or not access.allows(row["owner_id"], row["customer_id"]):
+            skipped.append({"contract_id": cid, "reason": "not found"})
+        elif row["status"] not in domain.IN_FORCE:
+            skipped.append(
+                {"contract_id": cid, "number": row["number"], "reason": f"not in force ({row['status']})"}
             )
-        if changed:
-            usecases.record_versions(
-                uow,
-                changed,
-                "co_terminate",
-                reason,
-                effective,
-                publish=ev.CONTRACT_AMENDED,
-                extra={"change": "co_terminate", "effective_date": effective.isoformat(), "reason": reason},
-                per_contract={
-                    cid: {"previous_end_date": rows[cid]["end_date"].isoformat()} for cid in changed
-                },
-            )
-            uow.audit_many(
-                "contract",
-                "co_terminate",
-                [
-                    (cid, {"end_date": [rows[cid]["end_date"].isoformat(), end.isoformat()]})
-                    for cid in changed
-                ],
-            )
-        for cid in changed:
-            report.append(
-                {"contract_id": cid, "number": rows[cid]["number"],
-                 "from": rows[cid]["end_date"].isoformat(), "to": end.isoformat()}
+        elif row["amounts_locked"]:
+            skipped.append({"contract_id": cid, "number": row["number"], "reason": "amounts are locked"})
+        elif row["start_date"] > end:
+            skipped.append(
+                {"contract_id": cid, "number": row["number"],
+                 "reason": f"starts on {row['start_date'].isoformat()}, after {end.isoformat()}"}
             )  # fmt: skip
-    return {"changed": len(changed), "end_date": end.isoformat(), "skipped": skipped, "contracts": report}
+        elif domain.term_problems(row["start_date"], end):
+            problem = domain.term_problems(row["start_date"], end)["end_date"][0]
+            skipped.append({"contract_id": cid, "number": row["number"], "reason": f"end_date {problem}"})
+        else:
+            candidates.append(cid)
+    lines = line_dates(s, candidates, end)
+    changed: list[int] = []
+    for cid in candidates:
+        row = rows[cid]
+        last_start, other_ends = lines.get(cid, (None, 0))
+        if last_start is not None and last_start > end:
+            skipped.append(
+                {"contract_id": cid, "number": row["number"],
+                 "reason": f"a line starts on {last_start.isoformat()}, after {end.isoformat()}"}
+            )  # fmt: skip
+        elif row["end_date"] == end and not other_ends:
+            skipped.append({"contract_id": cid, "number": row["number"], "reason": f"already ends on {end}"})
+        else:
+            changed.append(cid)
+    return changed, skipped
+
+
+def write_co_terminate(
+    uow, rows: dict[int, dict], changed: Sequence[int], end: dt.date, effective: dt.date, reason: str | None
+) -> None:
+    s = uow.session
+    now = utcnow()
+    reason = reason or f"Co-terminated on {end.isoformat()}"
+    for chunk in chunked(list(changed)):
+        s.execute(update(m.contracts).where(C.id.in_(chunk)).values(end_date=end, updated_at=now))
+        s.execute(
+            update(m.contract_lines).where(L.contract_id.in_(chunk)).values(end_date=end, updated_at=now)
+        )
+    if not changed:
+        return
+    usecases.record_versions(
+        uow,
+        list(changed),
+        "co_terminate",
+        reason,
+        effective,
+        publish=ev.CONTRACT_AMENDED,
+        extra={"change": "co_terminate", "effective_date": effective.isoformat(), "reason": reason},
+        per_contract={cid: {"previous_end_date": rows[cid]["end_date"].isoformat()} for cid in changed},
+    )
+    uow.audit_many(
+        "contract",
+        "co_terminate",
+        [(cid, {"end_date": [rows[cid]["end_date"].isoformat(), end.isoformat()]}) for cid in changed],
+    )
 
 
 def line_dates(
@@ -903,13 +948,64 @@ def restructure(db, caller: CallerContext, data: Any) -> dict:
     if action not in RESTRUCTURE_IN:
         raise ValidationFailed.field("action", f"one of {', '.join(RESTRUCTURE_IN)}")
     v = load_or_raise(RESTRUCTURE_IN[action], data)
-    effective = v["effective_date"] or usecases.today()
+    v["effective_date"] = v["effective_date"] or usecases.today()
+    from . import change_batches
+
+    params = {**v, "action": action}
+    if change_batches.direct(caller):
+        with db.transaction() as uow:
+            return run_restructure(uow, access, params, checked=v)
+    try:  # every check as the operation itself makes them; kept only for drafts
+        with db.transaction() as uow:
+            return run_restructure(uow, access, params, checked=v, approval=True)
+    except change_batches.NeedsApproval as need:
+        ids = need.contract_ids
     with db.transaction() as uow:
-        if action == "move_lines":
-            return move_lines(uow, access, v, effective)
-        if action == "split":
-            return split_contract(uow, access, v, effective)
-        return merge_contracts(uow, access, v, effective)
+        rows = usecases.rows_of(uow.session, ids, for_update=True)
+        text = (
+            f"Restructure ({action.replace('_', ' ')}) of {', '.join(rows[c]['number'] for c in ids[:20])}"
+            + (f": {v['reason']}" if v.get("reason") else "")
+        )
+        batch_id = change_batches.submit(
+            uow, caller, access, "restructure", params, rows,
+            {c: {"impact": f"Restructured ({action.replace('_', ' ')}) once approved", "detail": {"action": action}}
+             for c in ids},
+            text, {"contracts": len(ids), "action": action},
+        )  # fmt: skip
+        return {"action": action, **change_batches.pending_result(batch_id, rows, ids)}
+
+
+def run_restructure(
+    uow, access: domain.Access, params: dict, checked: dict | None = None, approval: bool = False
+) -> dict:
+    """Run one restructure (``params``: the request, ``action`` included). ``approval``: when it
+    touches contracts in force, raise :class:`~contracts.change_batches.NeedsApproval` naming
+    them once every check passed (the transaction rolls back)."""
+    action = params["action"]
+    v = (
+        checked
+        if checked is not None
+        else load_or_raise(RESTRUCTURE_IN[action], {k: x for k, x in params.items() if k != "scope_owner_id"})
+    )
+    effective = v["effective_date"] or usecases.today()
+    if action == "move_lines":
+        result = move_lines(uow, access, v, effective)
+        anchor = v["to_contract_id"]
+        involved = [c["id"] for c in result["contracts"]]
+    elif action == "split":
+        result = split_contract(uow, access, v, effective)
+        anchor = v["contract_id"]
+        involved = [anchor]
+    else:
+        result = merge_contracts(uow, access, v, effective)
+        anchor = v["into_contract_id"]
+        involved = [anchor, *[e["contract_id"] for e in result["ended"]]]
+    if approval:
+        from . import change_batches
+
+        if usecases.rows_of(uow.session, [anchor])[anchor]["status"] in domain.IN_FORCE:
+            raise change_batches.NeedsApproval(involved)
+    return result
 
 
 def writable_rows(s: Session, ids: Sequence[int], access: domain.Access) -> dict[int, dict]:

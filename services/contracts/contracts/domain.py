@@ -31,7 +31,8 @@ EXPIRED = "expired"
 TERMINATED = "terminated"
 RENEWED = "renewed"
 CANCELLED = "cancelled"
-STATUSES = (DRAFT, PENDING, APPROVED, ACTIVE, EXPIRED, TERMINATED, RENEWED, CANCELLED)
+ARCHIVED = "archived"  # read-only, hidden from lists unless asked for (``include_archived``)
+STATUSES = (DRAFT, PENDING, APPROVED, ACTIVE, EXPIRED, TERMINATED, RENEWED, CANCELLED, ARCHIVED)
 # contracts that are (or will be) in force: they count for co-termination, bulk price updates
 IN_FORCE = (APPROVED, ACTIVE)
 ENDED = (EXPIRED, TERMINATED, RENEWED, CANCELLED)
@@ -58,7 +59,31 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "mark_renewed": ((ACTIVE,), RENEWED),
     "amend": ((APPROVED, ACTIVE), ""),  # the status stays; a new version is made
     "renew": ((APPROVED, ACTIVE, EXPIRED, RENEWED), ""),  # a renewal draft is made
+    "archive": (ENDED, ARCHIVED),
 }
+
+
+def termination_needs_approval(
+    effective: dt.date, as_of: dt.date, admin: bool, invoiced_through: dt.date | None = None
+) -> bool:
+    """A termination effective before ``as_of``, or on or before the last day of a period
+    already invoiced (``invoiced_through``: billing would credit what it billed), is a
+    ``termination`` document for the approvals service, unless an admin ends it. Any other
+    applies at once; billing never credits a locked invoice either way (it records a pending
+    correction for finance)."""
+    if admin:
+        return False
+    return effective < as_of or (invoiced_through is not None and effective <= invoiced_through)
+
+
+def check_amounts_unlocked(row: Mapping[str, Any], action: str) -> None:
+    """409 while finance holds the contract's amounts locked: no termination, co-termination,
+    restructuring or amendment of what the customer owes until it is unlocked."""
+    if row.get("amounts_locked"):
+        raise Conflict(
+            f"The amounts of contract {row.get('number')} are locked by finance: cannot {action} until they are unlocked",
+            {"amounts_locked": True, "action": action},
+        )
 
 
 def transition(status: str, action: str, number: str | None = None) -> str:

@@ -24,7 +24,8 @@ contract or a service call on an installed item; notify opens a task for ``owner
 owner, else the customer's owner), ``message``, ``requested_by`` (user id), ``language`` (the
 customer's), ``created_at``.
 
-Consumed: ``approvals.approval_*`` (contracts, amendments, price updates), ``billing.*`` (progress)
+Consumed: ``approvals.approval_*`` (contracts, amendments, price updates, terminations,
+change batches), ``billing.*`` (progress)
 and ``gateway.user_created`` / ``user_updated`` (the users read copy: id, department, roles,
 active).
 """
@@ -50,6 +51,9 @@ CONTRACT_ATTACHMENT_ADDED = "contract_attachment_added"
 AMENDMENT_SUBMITTED = "amendment_submitted"
 AMENDMENT_REJECTED = "amendment_rejected"
 PRICE_UPDATE_SUBMITTED = "price_update_submitted"
+TERMINATION_SUBMITTED = "termination_submitted"
+CHANGE_BATCH_SUBMITTED = "change_batch_submitted"
+CONTRACT_ARCHIVED = "contract_archived"
 SERVICE_REQUEST_CREATED = "service_request_created"
 
 PUBLISHED = (
@@ -70,6 +74,9 @@ PUBLISHED = (
     AMENDMENT_SUBMITTED,
     AMENDMENT_REJECTED,
     PRICE_UPDATE_SUBMITTED,
+    TERMINATION_SUBMITTED,
+    CHANGE_BATCH_SUBMITTED,
+    CONTRACT_ARCHIVED,
     SERVICE_REQUEST_CREATED,
 )
 
@@ -77,6 +84,8 @@ PUBLISHED = (
 DOC_CONTRACT = "contract"
 DOC_AMENDMENT = "amendment"
 DOC_PRICE_UPDATE = "price_update"
+DOC_TERMINATION = "termination"  # a back-dated termination (an amendment of kind termination)
+DOC_CHANGE_BATCH = "change_batch"  # a co-termination or restructuring of contracts in force
 
 # consumed
 APPROVALS = "approvals"

@@ -535,7 +535,7 @@ def run_import(db, peers: Peers, job: dict) -> dict:
                 for reason in reasons if isinstance(reasons, list) else [reasons]:
                     group.errors.append((line, column, str(reason)))
             continue
-        except (PermissionDenied, NotFound) as exc:
+        except (PermissionDenied, NotFound, Conflict) as exc:  # Conflict: an archived customer
             line, column = detail_position(
                 group, "owner_id" if isinstance(exc, PermissionDenied) else "customer_id"
             )

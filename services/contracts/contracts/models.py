@@ -306,6 +306,9 @@ contract_invoices = Table(
     Column("due_date", Date, nullable=True),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("event_at", UTCDateTime(), nullable=True),
+    # the last day of the period it bills (null: a one-off or an older row): a termination
+    # before it reaches into a period already invoiced (revision 0004)
+    Column("period_end", Date, nullable=True),
 )
 Index("ix_contract_invoices_contract_id", contract_invoices.c.contract_id)
 

@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from crm_common.errors import NotFound, ValidationFailed
+from crm_common.errors import Conflict, NotFound, ValidationFailed
 
 CHANNEL = "customer"  # contracts are priced from the customer channel's price lists
 BATCH = 500
@@ -35,7 +35,7 @@ class Peers:
     # -- customers -------------------------------------------------------------------------
     def customer(self, customer_id: int, field: str = "customer_id") -> dict:
         """The customer, or a 422 naming ``field`` when it is unknown or outside the caller's
-        scope."""
+        scope, or a 409 when it is archived (an archived customer gets no new contracts)."""
         if customer_id not in self._customers:
             try:
                 self._customers[customer_id] = self._fetch_customer(customer_id)
@@ -44,6 +44,11 @@ class Peers:
         found = self._customers[customer_id]
         if found is None:
             raise ValidationFailed.field(field, "unknown customer")
+        if found.get("archived"):
+            raise Conflict(
+                f"Customer {found.get('code') or customer_id} is archived: no new contracts (restore it first)",
+                {field: ["customer is archived"], "customer_id": customer_id, "archived": True},
+            )
         return found
 
     def prefetch_customers(self, ids: Iterable[int]) -> None:
@@ -149,6 +154,16 @@ class FakeCustomersRpc:
     def get_customers(self, ids: list[int]) -> list[dict]:
         self.calls.append(("get_customers", tuple(ids)))
         return [{"id": i, **self.data[i]} for i in ids if i in self.data]
+
+    def customer_flags(self, ids: list[int]) -> list[dict]:
+        """The archive and red-list flags (not recorded in ``calls``: they are asked at submit
+        and read time, not while pricing)."""
+        return [
+            {"id": i, "code": self.data[i].get("code"), "archived": bool(self.data[i].get("archived")),
+             "red_listed": bool(self.data[i].get("red_listed")),
+             "red_list_reason": self.data[i].get("red_list_reason")}
+            for i in ids if i in self.data
+        ]  # fmt: skip
 
 
 class FakeInventoryRpc:

@@ -177,6 +177,7 @@ class InvoiceIssuedSchema(_Payload):
     paid = Money(load_default=Decimal(0))
     issue_date = fields.Date(load_default=None, allow_none=True)
     due_date = fields.Date(load_default=None, allow_none=True)
+    period_end = fields.Date(load_default=None, allow_none=True)
     status = _status(load_default="issued")
 
 
@@ -735,7 +736,8 @@ def _on_issued(s: Session, data: dict[str, Any], occurred: dt.datetime) -> str:
     if data["contract_id"] is None:
         return f"invoice {data['id']}: ignored (no contract: a one-off invoice)"
     row = _invoice_row(s, data["id"])
-    facts = {"number": data["number"], "issue_date": data["issue_date"], "due_date": data["due_date"]}
+    facts = {"number": data["number"], "issue_date": data["issue_date"], "due_date": data["due_date"],
+             "period_end": data["period_end"]}  # fmt: skip
     if row is not None and not _newer(row, occurred) and row["number"] is None and row["issue_date"] is None:
         # the first news of this invoice came from a later event (a payment) that may not have
         # known its total and currency: the issue says them

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from crm_common.money import Currency, Money
+from crm_common.fields import Date
+from crm_common.money import MAX_AMOUNT, Currency, Money, line_too_large
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from . import domain
@@ -42,7 +43,7 @@ class Percent(Money):
     """A percentage as a decimal string (or integer), within [low, high]."""
 
     def __init__(self, low: str, high: str, **kwargs):
-        super().__init__(allow_negative=True, **kwargs)
+        super().__init__(allow_negative=True, kind="percent", **kwargs)
         self.low, self.high = low, high
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -65,15 +66,20 @@ class BillingSchema(Schema):
 
 class LineSchema(Schema):
     product_id = id_field(required=True)
-    quantity = Money(load_default=None, allow_none=True)
+    quantity = Money(load_default=None, allow_none=True, kind="quantity")
     unit_price = Money(load_default=None, allow_none=True)
     discount_percent = Percent("0", "100", load_default=None, allow_none=True)
     serial_number = text(100, load_default=None, allow_none=True)
     manufacturing_number = text(100, load_default=None, allow_none=True)
     description = text(2000, load_default=None, allow_none=True)
-    start_date = fields.Date(load_default=None, allow_none=True)
-    end_date = fields.Date(load_default=None, allow_none=True)
+    start_date = Date(load_default=None, allow_none=True)
+    end_date = Date(load_default=None, allow_none=True)
     warehouse_id = id_field(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _line_fits(self, data, **kwargs):
+        if line_too_large(data.get("quantity"), data.get("unit_price")):
+            raise ValidationError(f"quantity × unit_price must be below {MAX_AMOUNT}", "unit_price")
 
 
 class ContractFieldsSchema(Schema):
@@ -86,13 +92,13 @@ class ContractFieldsSchema(Schema):
     title = text(300)
     kind = fields.String(validate=validate.OneOf(domain.KINDS))
     currency = Currency()
-    start_date = fields.Date()
-    end_date = fields.Date()
+    start_date = Date()
+    end_date = Date()
     template_id = id_field(allow_none=True)
     field_values = fields.Dict(keys=fields.String(), allow_none=True)
     signer = text(300, allow_none=True)
     signer_title = text(200, allow_none=True)
-    signed_on = fields.Date(allow_none=True)
+    signed_on = Date(allow_none=True)
     billing = fields.Nested(BillingSchema)
     auto_renew = fields.Boolean()
     renewal_uplift_percent = Percent("-100", "1000", allow_none=True)
@@ -125,12 +131,13 @@ class ContractFiltersSchema(Schema):
     expiring_within_days = fields.Integer(
         strict=True, load_default=None, allow_none=True, validate=validate.Range(0, 3650)
     )
-    as_of = fields.Date(load_default=None, allow_none=True)
+    as_of = Date(load_default=None, allow_none=True)
     q = text(200, load_default=None, allow_none=True)
     serial_number = text(100, load_default=None, allow_none=True)
     product_id = id_field(load_default=None, allow_none=True)
     renewal_of_id = id_field(load_default=None, allow_none=True)
     include_lines = fields.Boolean(load_default=None, allow_none=True)  # each contract with its lines
+    include_archived = fields.Boolean(load_default=None, allow_none=True)  # archived ones too
 
 
 class ReasonSchema(Schema):
@@ -139,7 +146,7 @@ class ReasonSchema(Schema):
 
 class TerminateSchema(Schema):
     reason = text(2000, required=True)
-    effective_date = fields.Date(required=True)
+    effective_date = Date(required=True)
 
 
 class CancelSchema(Schema):
@@ -148,11 +155,11 @@ class CancelSchema(Schema):
 
 class LineChangeSchema(Schema):
     id = id_field(required=True)
-    quantity = Money(load_default=None, allow_none=True)
+    quantity = Money(load_default=None, allow_none=True, kind="quantity")
     unit_price = Money(load_default=None, allow_none=True)
     discount_percent = Percent("0", "100", load_default=None, allow_none=True)
-    start_date = fields.Date(load_default=None, allow_none=True)
-    end_date = fields.Date(load_default=None, allow_none=True)
+    start_date = Date(load_default=None, allow_none=True)
+    end_date = Date(load_default=None, allow_none=True)
     description = text(2000, load_default=None, allow_none=True)
     serial_number = text(100, load_default=None, allow_none=True)
     manufacturing_number = text(100, load_default=None, allow_none=True)
@@ -181,7 +188,7 @@ class AmendmentChangesSchema(ContractFieldsSchema):
 class AmendmentSchema(Schema):
     reason = text(2000, required=True)
     impact = text(5000, load_default=None, allow_none=True)
-    effective_date = fields.Date(load_default=None, allow_none=True)
+    effective_date = Date(load_default=None, allow_none=True)
     changes = fields.Dict(keys=fields.String(), load_default=dict)
     add_lines = fields.List(fields.Nested(LineSchema), load_default=list, validate=validate.Length(max=5000))
     remove_line_ids = fields.List(id_field(), load_default=list, validate=validate.Length(max=5000))
@@ -191,8 +198,8 @@ class AmendmentSchema(Schema):
 
 
 class RenewSchema(Schema):
-    start_date = fields.Date(load_default=None, allow_none=True)
-    end_date = fields.Date(load_default=None, allow_none=True)
+    start_date = Date(load_default=None, allow_none=True)
+    end_date = Date(load_default=None, allow_none=True)
     uplift_percent = Percent("-100", "1000", load_default=None, allow_none=True)
     title = text(300, load_default=None, allow_none=True)
 
@@ -204,7 +211,7 @@ class DashboardArgsSchema(Schema):
     year = fields.Integer(
         strict=True, load_default=None, allow_none=True, validate=validate.Range(1900, 9998)
     )
-    as_of = fields.Date(load_default=None, allow_none=True)
+    as_of = Date(load_default=None, allow_none=True)
 
 
 class ItemFiltersSchema(Schema):

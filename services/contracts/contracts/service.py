@@ -12,11 +12,25 @@ import datetime as dt
 
 from crm_common.db import Database
 from crm_common.events import event_handler
+from crm_common.idempotency import idempotent, reload_entity
 from crm_common.outbox import OutboxRelayProvider
 from crm_common.rpc import RpcProxy
 from crm_common.service import ServiceBase
 
-from . import attachments, bulk, dashboard, document, importer, portal, progress, templates, usecases, users
+from . import (
+    attachments,
+    bulk,
+    dashboard,
+    document,
+    importer,
+    portal,
+    progress,
+    redlist,
+    templates,
+    terminations,
+    usecases,
+    users,
+)
 from . import events as ev
 from .exceptions import rpc
 from .models import metadata
@@ -37,6 +51,7 @@ class ContractsService(ServiceBase):
 
     # -- templates -------------------------------------------------------------------------
     @rpc
+    @idempotent(reload=reload_entity("template", "get_template"))
     def create_template(self, data):
         return templates.create_template(self.db, self.caller, data)
 
@@ -58,12 +73,14 @@ class ContractsService(ServiceBase):
 
     # -- contracts -------------------------------------------------------------------------
     @rpc
+    @idempotent(reload=reload_entity("contract", "get_contract"))
     def create_contract(self, data):
         return usecases.create_contract(self.db, self.peers, self.caller, data)
 
     @rpc
     def get_contract(self, contract_id):
-        return usecases.get_contract(self.db, self.caller, contract_id)
+        view = usecases.get_contract(self.db, self.caller, contract_id)
+        return redlist.with_customer_flags(view, self.customers_rpc, self.caller)
 
     @rpc
     def list_contracts(self, filters=None, page=1, page_size=50):
@@ -74,8 +91,13 @@ class ContractsService(ServiceBase):
         return usecases.update_contract(self.db, self.peers, self.caller, contract_id, data)
 
     @rpc
-    def submit_contract(self, contract_id):
-        return usecases.submit_contract(self.db, self.caller, contract_id)
+    def submit_contract(self, contract_id, data=None):
+        override = redlist.check_submit(self.db, self.caller, self.customers_rpc, contract_id, data)
+        return usecases.submit_contract(self.db, self.caller, contract_id, override)
+
+    @rpc
+    def customer_activity(self, customer_id):
+        return redlist.customer_activity(self.db, self.caller, customer_id)
 
     @rpc
     def cancel_contract(self, contract_id, data=None):
@@ -84,6 +106,10 @@ class ContractsService(ServiceBase):
     @rpc
     def terminate_contract(self, contract_id, data):
         return usecases.terminate_contract(self.db, self.caller, contract_id, data)
+
+    @rpc
+    def archive_contract(self, contract_id):
+        return terminations.archive_contract(self.db, self.caller, contract_id)
 
     @rpc
     def renew_contract(self, contract_id, data=None):
@@ -99,6 +125,7 @@ class ContractsService(ServiceBase):
 
     # -- amendments and versions -----------------------------------------------------------
     @rpc
+    @idempotent
     def create_amendment(self, contract_id, data):
         return usecases.create_amendment(self.db, self.peers, self.caller, contract_id, data)
 
@@ -190,6 +217,7 @@ class ContractsService(ServiceBase):
 
     # -- progress --------------------------------------------------------------------------
     @rpc
+    @idempotent
     def add_milestone(self, contract_id, data):
         return progress.add_milestone(self.db, self.caller, contract_id, data)
 
@@ -223,6 +251,7 @@ class ContractsService(ServiceBase):
         return portal.list_items(self.db, self.caller, filters, page, page_size)
 
     @rpc
+    @idempotent
     def create_service_request(self, data):
         return portal.create_service_request(self.db, self.caller, data)
 

@@ -769,6 +769,8 @@ def list_contracts(db, caller: CallerContext, filters: Any, page: Any = 1, page_
         query = query.where(C.owner_id == f["owner_id"])
     if f.get("status"):
         query = query.where(C.status.in_(f["status"]))
+    elif not f.get("include_archived"):  # archived contracts only when asked for
+        query = query.where(C.status != domain.ARCHIVED)
     if f.get("kind"):
         query = query.where(C.kind == f["kind"])
     if f.get("renewal_of_id"):
@@ -902,9 +904,13 @@ def update_contract(db, peers: Peers, caller: CallerContext, contract_id: Any, d
 # --------------------------------------------------------------------------------------
 
 
-def submit_contract(db, caller: CallerContext, contract_id: Any) -> dict:
+def submit_contract(
+    db, caller: CallerContext, contract_id: Any, red_list_override: dict | None = None
+) -> dict:
     """draft → pending_approval; the approvals service opens a request from
-    ``contract_submitted`` (document type ``contract``)."""
+    ``contract_submitted`` (document type ``contract``). ``red_list_override``: a sales
+    manager's override of the customer's red list (:func:`contracts.redlist.check_submit`),
+    kept in the audit trail and told to the approver."""
     access = domain.write_access(caller)
     contract_id = parse_id(contract_id, "contract_id")
     with db.transaction() as uow:
@@ -923,7 +929,10 @@ def submit_contract(db, caller: CallerContext, contract_id: Any) -> dict:
             .where(C.id == contract_id)
             .values(status=status, submitted_at=now, updated_at=now)
         )
-        uow.audit("contract", contract_id, "submit", {"status": [row["status"], status]})
+        submitted = {"status": [row["status"], status]}
+        if red_list_override:
+            submitted["red_list_override"] = [None, red_list_override]
+        uow.audit("contract", contract_id, "submit", submitted)
         row = visible_contract(s, contract_id, access)
         term = domain.term_value(row["total"], row["billing_frequency"], row["start_date"], row["end_date"])
         payload = contract_payload(row, lines)
@@ -938,6 +947,9 @@ def submit_contract(db, caller: CallerContext, contract_id: Any) -> dict:
                 f"{money(term, row['currency'])} {row['currency']}",
             }
         )
+        if red_list_override:
+            payload["red_list_override"] = red_list_override
+            payload["summary"] += f" — red list overridden: {red_list_override['reason']}"
         uow.publish(ev.CONTRACT_SUBMITTED, payload)
         return contract_view(s, row, lines)
 
@@ -977,7 +989,8 @@ def handle_approval_decided(db, envelope: Mapping[str, Any], outcome: str) -> st
     types, or about documents no longer waiting, are acknowledged and skipped."""
     payload = envelope.get("payload") or {}
     doc_type = payload.get("document_type")
-    if doc_type not in (ev.DOC_CONTRACT, ev.DOC_AMENDMENT, ev.DOC_PRICE_UPDATE):
+    if doc_type not in (ev.DOC_CONTRACT, ev.DOC_AMENDMENT, ev.DOC_PRICE_UPDATE, ev.DOC_TERMINATION,
+                        ev.DOC_CHANGE_BATCH):  # fmt: skip
         return "ignored"
     try:
         doc_id = parse_id(payload.get("document_id"), "document_id")
@@ -999,6 +1012,14 @@ def handle_approval_decided(db, envelope: Mapping[str, Any], outcome: str) -> st
         return f"price update batch {doc_id}: {result.get('status')}"
     if doc_type == ev.DOC_AMENDMENT:
         return decide_amendment(db, doc_id, outcome, decision)
+    if doc_type == ev.DOC_TERMINATION:
+        from . import terminations
+
+        return terminations.decide_termination(db, doc_id, outcome, decision)
+    if doc_type == ev.DOC_CHANGE_BATCH:
+        from . import change_batches
+
+        return change_batches.decide_change_batch(db, doc_id, outcome, decision)
     with db.transaction() as uow:
         s = uow.session
         row = s.execute(select(m.contracts).where(C.id == doc_id).with_for_update()).mappings().first()
@@ -1043,24 +1064,11 @@ def cancel_contract(db, caller: CallerContext, contract_id: Any, data: Any = Non
 
 
 def terminate_contract(db, caller: CallerContext, contract_id: Any, data: Any) -> dict:
-    """approved / active → terminated from ``effective_date`` (inside the term); billing stops
-    there, inventory releases what it reserved."""
-    access = domain.write_access(caller)
-    contract_id = parse_id(contract_id, "contract_id")
-    v = load_or_raise(terminate_in, data)
-    with db.transaction() as uow:
-        s = uow.session
-        row = writable_contract(s, contract_id, access)
-        status = domain.transition(row["status"], "terminate", row["number"])
-        if not row["start_date"] <= v["effective_date"] <= row["end_date"]:
-            raise ValidationFailed.field(
-                "effective_date", f"must lie inside the contract term {row['start_date']} – {row['end_date']}"
-            )
-        set_status(uow, row, status, "terminate", status_reason=v["reason"], termination_date=v["effective_date"],
-                   ended_at=utcnow())  # fmt: skip
-        publish_contract_event(uow, ev.CONTRACT_TERMINATED, contract_id, reason=v["reason"],
-                               effective_date=v["effective_date"].isoformat())  # fmt: skip
-        return contract_view(s, visible_contract(s, contract_id, access))
+    """approved / active → terminated from ``effective_date`` (inside the term); back-dated by a
+    non-admin: a termination request for approval (see :mod:`contracts.terminations`)."""
+    from . import terminations
+
+    return terminations.terminate_contract(db, caller, contract_id, data)
 
 
 def set_amounts_lock(db, caller: CallerContext, contract_id: Any, locked: bool) -> dict:
@@ -1505,7 +1513,10 @@ def create_amendment(db, peers: Peers, caller: CallerContext, contract_id: Any, 
         stored["changes"]["billing"] = {**billing_of(row), **v["changes"]["billing"]}
     if errors:
         raise ValidationFailed("The amendment is not valid", errors)
-    touches_amounts = bool(add_rows or v["remove_line_ids"] or v["change_lines"])
+    # what the customer owes: lines, prices, the term's end, the billing terms
+    touches_amounts = bool(
+        add_rows or v["remove_line_ids"] or v["change_lines"] or {"end_date", "billing"} & set(changes)
+    )
     with db.transaction() as uow:
         s = uow.session
         row = writable_contract(s, contract_id, access)
@@ -1650,41 +1661,66 @@ def apply_amendment(uow, amendment: Mapping[str, Any], row: Mapping[str, Any]) -
     return version
 
 
+def open_decision(
+    uow, amendment_id: int, outcome: str, decision: Mapping[str, Any], what: str = "amendment", accept=None
+) -> tuple[str | None, tuple[dict, dict, dict | None] | None]:
+    """The first half of every decision on an amendment-like request (amendments, terminations):
+    the request is row-locked; unknown or already decided → an outcome to report and nothing done
+    (at-least-once delivery); rejected / withdrawn → recorded and published; approved →
+    ``(None, (amendment, decision columns, locked contract row or None))`` for the caller to apply."""
+    s = uow.session
+    a = s.execute(select(m.amendments).where(A.id == amendment_id).with_for_update()).mappings().first()
+    if a is None or (accept is not None and not accept(a)):
+        return f"unknown {what}", None
+    if a["status"] != domain.PENDING:
+        return f"{what} is {a['status']}: nothing to do", None
+    base = {
+        "approval_id": decision.get("approval_id"),
+        "comment": decision.get("comment"),
+        "decided_at": utcnow(),
+    }
+    if outcome != "approved":
+        status = "rejected" if outcome == "rejected" else "withdrawn"
+        s.execute(update(m.amendments).where(A.id == amendment_id).values(status=status, **base))
+        uow.audit("amendment", amendment_id, status, {"status": [domain.PENDING, status]})
+        uow.publish(
+            ev.AMENDMENT_REJECTED, {**amendment_view({**a, "status": status, **base}), "outcome": outcome}
+        )
+        return status, None
+    row = s.execute(select(m.contracts).where(C.id == a["contract_id"]).with_for_update()).mappings().first()
+    return None, (dict(a), base, dict(row) if row is not None else None)
+
+
+def close_decision(
+    uow, amendment_id: int, base: Mapping[str, Any], status: str, comment: str | None = None
+) -> None:
+    """Record how an approved request ended (``applied``, or ``failed`` with the reason)."""
+    values = {**base, "status": status} if comment is None else {**base, "status": status, "comment": comment}
+    uow.session.execute(update(m.amendments).where(A.id == amendment_id).values(**values))
+    uow.audit("amendment", amendment_id, status, {"status": [domain.PENDING, status]})
+
+
 def decide_amendment(db, amendment_id: int, outcome: str, decision: Mapping[str, Any]) -> str:
     with db.transaction() as uow:
-        s = uow.session
-        a = s.execute(select(m.amendments).where(A.id == amendment_id).with_for_update()).mappings().first()
-        if a is None:
-            return "unknown amendment"
-        if a["status"] != "pending_approval":
-            return f"amendment is {a['status']}: nothing to do"
-        now = utcnow()
-        base = {
-            "approval_id": decision.get("approval_id"),
-            "comment": decision.get("comment"),
-            "decided_at": now,
-        }
-        if outcome != "approved":
-            status = "rejected" if outcome == "rejected" else "withdrawn"
-            s.execute(update(m.amendments).where(A.id == amendment_id).values(status=status, **base))
-            uow.publish(ev.AMENDMENT_REJECTED, {**amendment_view({**a, "status": status, **base}),
-                                                "outcome": outcome})  # fmt: skip
-            return status
-        row = (
-            s.execute(select(m.contracts).where(C.id == a["contract_id"]).with_for_update())
-            .mappings()
-            .first()
-        )
-        if row is None or row["status"] not in domain.IN_FORCE:
-            reason = f"contract is {row['status'] if row else 'gone'}: not applied"
-            s.execute(
-                update(m.amendments)
-                .where(A.id == amendment_id)
-                .values(status="failed", **{**base, "comment": reason})
+        done, opened = open_decision(uow, amendment_id, outcome, decision)
+        if opened is None:
+            return done or "nothing to do"
+        a, base, row = opened
+        stored = a["changes"] or {}
+        locked_out = row is not None and row["amounts_locked"] and bool(
+            stored.get("add_lines") or stored.get("remove_line_ids") or stored.get("change_lines")
+            or {"end_date", "billing"} & set(stored.get("changes") or {})
+        )  # fmt: skip
+        if row is None or row["status"] not in domain.IN_FORCE or locked_out:
+            reason = (
+                "the contract's amounts are locked by finance: not applied"
+                if locked_out
+                else f"contract is {row['status'] if row else 'gone'}: not applied"
             )
+            close_decision(uow, amendment_id, base, "failed", reason)
             return reason
-        s.execute(update(m.amendments).where(A.id == amendment_id).values(**base))
-        apply_amendment(uow, dict(a), dict(row))
+        uow.session.execute(update(m.amendments).where(A.id == amendment_id).values(**base))
+        apply_amendment(uow, a, row)
         return "applied"
 
 

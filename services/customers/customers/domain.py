@@ -782,7 +782,7 @@ class ImportPlanner:
             by_tax = self.existing.get("tax_id", keys.tax)
             if by_tax is not None:
                 if target is not None and by_tax.id != target.id:
-                    errors.append(("tax_id", f"belongs to another customer ({by_tax.code})"))
+                    errors.append(("tax_id", f"belongs to another customer ({by_tax.name}, #{by_tax.id})"))
                 elif target is None and not code:
                     target, target_field = by_tax, "tax_id"
         if target is not None and not self.access.allows(target.owner_id):
@@ -800,7 +800,8 @@ class ImportPlanner:
                 continue
             other = self.existing.get(f, k)
             if other is not None and (target is None or other.id != target.id):
-                errors.append((f, f"likely duplicate of existing customer {other.code} ({other.name})"))
+                # the candidate's name and id only (it may be outside the importer's scope)
+                errors.append((f, f"likely duplicate of existing customer {other.name} (#{other.id})"))
 
         if target is None and not values.get("name") and not any(e[0] == "code" for e in errors):
             errors.append(("name", "required to create a customer"))
@@ -831,3 +832,48 @@ def parse_id(value: Any, name: str) -> int:
         if n >= 1:
             return n
     raise ValidationFailed.field(name, "not a valid id (a positive integer)")
+
+
+# --------------------------------------------------------------------------------------
+# Archive, delete blockers, red list
+# --------------------------------------------------------------------------------------
+
+# who may put a customer on the red list or take it off (finance too: unpaid bills)
+RED_LIST_ROLES = ("admin", "sales_manager", "finance")
+# who may bring an archived customer back
+RESTORE_ROLES = ("admin", "sales_manager")
+RED_LIST_REASON_LIMIT = 1000
+# what keeps a customer from being deleted, in the order the 409 names them
+BLOCKER_KINDS = ("contracts", "invoices", "payments", "credit_notes", "open_opportunities")
+
+
+def red_list_reason_problem(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return "a reason is required"
+    return too_long(value, RED_LIST_REASON_LIMIT)
+
+
+def delete_blockers(counts: Mapping[str, Any]) -> dict[str, int]:
+    """The non-zero counts of ``BLOCKER_KINDS`` in ``counts`` (other keys are ignored)."""
+    out: dict[str, int] = {}
+    for kind in BLOCKER_KINDS:
+        n = counts.get(kind)
+        if isinstance(n, int) and not isinstance(n, bool) and n > 0:
+            out[kind] = n
+    return out
+
+
+def blockers_message(code: str, blockers: Mapping[str, int]) -> str:
+    """``Customer C-000001 cannot be deleted: it has 2 contracts, 1 invoices; archive it
+    instead``."""
+    listed = ", ".join(f"{n} {kind.replace('_', ' ')}" for kind, n in blockers.items())
+    return f"Customer {code} cannot be deleted: it has {listed}; archive it instead"
+
+
+def check_not_archived(row: Mapping[str, Any], action: str) -> None:
+    """An archived customer gets nothing new (``action``: what was refused)."""
+    if row.get("archived_at") is not None:
+        raise Conflict(
+            f"Customer {row.get('code')} is archived: {action} is not possible (restore it first)",
+            {"customer_id": row.get("id"), "archived": True},
+        )

@@ -13,6 +13,8 @@ SOURCE = "customers"
 CUSTOMER_CREATED = "customer_created"
 CUSTOMER_UPDATED = "customer_updated"
 CUSTOMER_DELETED = "customer_deleted"
+CUSTOMER_ARCHIVED = "customer_archived"
+CUSTOMER_RESTORED = "customer_restored"
 OPPORTUNITY_STAGE_CHANGED = "opportunity_stage_changed"
 OPPORTUNITY_WON = "opportunity_won"
 FOLLOW_UP_DUE = "follow_up_due"
@@ -21,6 +23,8 @@ PUBLISHED = (
     CUSTOMER_CREATED,
     CUSTOMER_UPDATED,
     CUSTOMER_DELETED,
+    CUSTOMER_ARCHIVED,
+    CUSTOMER_RESTORED,
     OPPORTUNITY_STAGE_CHANGED,
     OPPORTUNITY_WON,
     FOLLOW_UP_DUE,
@@ -78,6 +82,14 @@ class CustomerUpdatedPayload(CustomerRef):
 
 class CustomerDeletedPayload(CustomerRef):
     pass
+
+
+class CustomerArchivedPayload(CustomerRef):
+    """``customer_archived`` / ``customer_restored`` (``archived_at`` null once restored;
+    ``archived_by`` who did it)."""
+
+    archived_at = fields.AwareDateTime(allow_none=True)
+    archived_by = fields.String(allow_none=True)
 
 
 class OpportunityRef(Schema):
@@ -156,6 +168,7 @@ class UserEventPayload(Schema):
 customer_created_payload = CustomerCreatedPayload()
 customer_updated_payload = CustomerUpdatedPayload()
 customer_deleted_payload = CustomerDeletedPayload()
+customer_archived_payload = CustomerArchivedPayload()
 opportunity_stage_changed_payload = OpportunityStageChangedPayload()
 opportunity_won_payload = OpportunityWonPayload()
 follow_up_due_payload = FollowUpDuePayload()

@@ -35,8 +35,9 @@ __all__ = [
 
 
 def duplicate_customer(candidates: Iterable[dict[str, Any]]) -> Conflict:
-    """409: a likely duplicate; ``details.candidates`` = ``[{id, code, name, owner_id,
-    reasons}]``; send ``allow_duplicate: true`` to create it anyway."""
+    """409: a likely duplicate; ``details.candidates`` = ``[{id, name, owner_name, reasons,
+    archived}]`` — whose it is and which keys matched, never the record (the candidate may be
+    outside the caller's scope); send ``allow_duplicate: true`` to create it anyway."""
     return Conflict("Likely duplicate customer", {"candidates": list(candidates)})
 
 

@@ -40,12 +40,14 @@ from .exceptions import Conflict, invalid, not_found
 from .usecases import (
     CUSTOMER_FIELDS,
     DERIVED_FIELDS,
+    RED_LIST_FIELDS,
     C,
     allocate_codes,
     as_date,
     created_payload,
     customer_public,
     derived_columns,
+    domain_red_list_columns,
     keys_of_row,
     new_customer_row,
     updated_payload,
@@ -282,7 +284,8 @@ def finish_import(db, caller: CallerContext, job_id: Any) -> dict:
     try:
         job_access = domain.write_access(job_caller(job))  # the scope of who started it
         if not job["validated"]:
-            validate_job(db, job_id, job_access)
+            red_list_allowed = job_caller(job).has_any(domain.RED_LIST_ROLES)
+            validate_job(db, job_id, job_access, red_list_allowed)
         with db.read() as s:
             job = dict(s.execute(select(m.import_jobs).where(J.id == job_id)).mappings().one())
         if not (job["mode"] == "all_or_nothing" and job["error_count"] > 0):
@@ -298,16 +301,18 @@ def finish_import(db, caller: CallerContext, job_id: Any) -> dict:
     return import_result(db, job_id)
 
 
-def validate_job(db, job_id: int, access: domain.Access) -> None:
+def validate_job(db, job_id: int, access: domain.Access, red_list_allowed: bool = True) -> None:
     with db.read() as s:
-        existing = [
-            domain.KnownCustomer(r.id, r.code, r.name, r.owner_id, keys_of_row(r._mapping))
-            for r in s.execute(
-                select(C.id, C.code, C.name, C.owner_id, C.tax_key, C.name_key, C.email_key, C.phone_key)
-                .where(C.deleted_at.is_(None))
-                .order_by(C.id)
-            )
-        ]
+        existing = []
+        red_listed: dict[int, bool] = {}
+        for r in s.execute(
+            select(C.id, C.code, C.name, C.owner_id, C.tax_key, C.name_key, C.email_key, C.phone_key,
+                   C.red_listed)
+            .where(C.deleted_at.is_(None))
+            .order_by(C.id)
+        ):  # fmt: skip
+            existing.append(domain.KnownCustomer(r.id, r.code, r.name, r.owner_id, keys_of_row(r._mapping)))
+            red_listed[r.id] = r.red_listed
         owners = {r.id: r.active for r in s.execute(select(m.users.c.id, m.users.c.active))}
         planner = domain.ImportPlanner(existing, access, owners)
         del existing
@@ -318,6 +323,13 @@ def validate_job(db, job_id: int, access: domain.Access) -> None:
         )
         for n, (line, data) in enumerate(rows):
             plan = planner.plan(line, data)
+            if (
+                not red_list_allowed
+                and plan.target is not None
+                and "red_listed" in data
+                and bool(data["red_listed"]) != red_listed.get(plan.target.id)
+            ):  # the red list is changed by sales managers, admins and finance only
+                plan.errors.append(("red_listed", "only a sales manager, an admin or finance may change it"))
             if plan.errors:
                 error_lines.append(line)
                 errors.extend(
@@ -453,10 +465,14 @@ def apply_chunk(
             if not changes:
                 continue  # counted as updated (the row matched), nothing to write
             new.update(derived_columns(new, new["code"]), updated_at=now)
+            if "red_listed" in changes:
+                new.update(domain_red_list_columns(new["red_listed"], None, now, job["actor"]))
             s.execute(
                 update(m.customers)
                 .where(C.id == target)
-                .values(**{f: new[f] for f in CUSTOMER_FIELDS + DERIVED_FIELDS}, updated_at=now)
+                .values(
+                    **{f: new[f] for f in CUSTOMER_FIELDS + DERIVED_FIELDS + RED_LIST_FIELDS}, updated_at=now
+                )
             )
             olds[target] = new
             audits.append((target, changes))

@@ -56,6 +56,9 @@ customers = Table(
     Column("birthday", Date, nullable=True),
     Column("notes", Text, nullable=True),
     Column("red_listed", Boolean, nullable=False, default=False),
+    Column("red_list_reason", Text, nullable=True),
+    Column("red_listed_at", UTCDateTime(), nullable=True),
+    Column("red_listed_by", String(100), nullable=True),
     # keys for duplicate detection and search (crm_common.text)
     Column("name_key", String(300), nullable=False),
     Column("tax_key", String(64), nullable=True),
@@ -67,12 +70,16 @@ customers = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("deleted_at", UTCDateTime(), nullable=True),
     Column("created_by", String(100), nullable=True),
+    # archived: kept with its history, hidden from lists by default, no new contracts/opportunities
+    Column("archived_at", UTCDateTime(), nullable=True),
+    Column("archived_by", String(100), nullable=True),
 )
 Index("ix_customers_name_key", customers.c.name_key)
 Index("ix_customers_tax_key", customers.c.tax_key)
 Index("ix_customers_email_key", customers.c.email_key)
 Index("ix_customers_phone_key", customers.c.phone_key)
 Index("ix_customers_owner_id", customers.c.owner_id)
+Index("ix_customers_archived_at", customers.c.archived_at)
 
 contacts = Table(
     "contacts",

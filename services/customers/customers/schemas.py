@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from crm_common.fields import AwareDateTime, Date
 from crm_common.money import Currency, Money
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
@@ -124,9 +125,7 @@ class CustomerCreateSchema(Schema):
     owner_id = Id(allow_none=True)
     language = Choice(domain.LANGUAGES, case="lower", allow_none=True)
     address = Text(allow_none=True, validate=max_len(domain.LIMITS["address"]))
-    birthday = fields.Date(
-        allow_none=True, validate=rule(lambda d: domain.birthday_problem(d, dt.date.today()))
-    )
+    birthday = Date(allow_none=True, validate=rule(lambda d: domain.birthday_problem(d, dt.date.today())))
     notes = Text(allow_none=True, validate=max_len(domain.LIMITS["notes"]))
     red_listed = fields.Boolean(allow_none=True)
     contacts = fields.List(
@@ -163,6 +162,8 @@ class CustomerFiltersSchema(Schema):
     region = Text(allow_none=True)
     industry = Text(allow_none=True)
     kind = Choice(domain.KINDS, case="lower", allow_none=True)
+    include_archived = fields.Boolean(allow_none=True)  # archived customers are hidden by default
+    red_listed = fields.Boolean(allow_none=True)
 
 
 class ContactSchema(Schema):
@@ -174,7 +175,7 @@ class ContactSchema(Schema):
     title = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
     is_primary = fields.Boolean()
-    created_at = fields.AwareDateTime()
+    created_at = AwareDateTime()
 
 
 class CustomerSchema(Schema):
@@ -193,11 +194,17 @@ class CustomerSchema(Schema):
     owner_id = fields.Integer(allow_none=True)
     language = fields.String()
     address = fields.String(allow_none=True)
-    birthday = fields.Date(allow_none=True)
+    birthday = Date(allow_none=True)
     notes = fields.String(allow_none=True)
     red_listed = fields.Boolean()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    red_list_reason = fields.String(allow_none=True)
+    red_listed_at = AwareDateTime(allow_none=True)
+    red_listed_by = fields.String(allow_none=True)
+    archived = fields.Function(lambda row: row.get("archived_at") is not None)
+    archived_at = AwareDateTime(allow_none=True)
+    archived_by = fields.String(allow_none=True)
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
     contacts = fields.List(fields.Nested(ContactSchema))
 
 
@@ -208,7 +215,7 @@ class CustomerSchema(Schema):
 
 class FollowUpCreateSchema(Schema):
     method = Choice(domain.FOLLOW_UP_METHODS, case="lower", required=True)
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = AwareDateTime(required=True)
     result = Text(
         required=True,
         validate=rule(
@@ -218,7 +225,7 @@ class FollowUpCreateSchema(Schema):
     contact_id = Id(allow_none=True)
     notes = Text(allow_none=True, validate=max_len(domain.LIMITS["notes"]))
     next_action = Text(allow_none=True, validate=max_len(domain.LIMITS["result"]))
-    next_action_at = fields.AwareDateTime(allow_none=True)
+    next_action_at = AwareDateTime(allow_none=True)
 
     @validates_schema
     def _order(self, data, **kwargs):
@@ -232,14 +239,14 @@ class FollowUpSchema(Schema):
     id = fields.Integer()
     customer_id = fields.Integer()
     method = fields.String()
-    occurred_at = fields.AwareDateTime()
+    occurred_at = AwareDateTime()
     result = fields.String()
     contact_id = fields.Integer(allow_none=True)
     notes = fields.String(allow_none=True)
     next_action = fields.String(allow_none=True)
-    next_action_at = fields.AwareDateTime(allow_none=True)
+    next_action_at = AwareDateTime(allow_none=True)
     created_by = fields.Integer(allow_none=True)
-    created_at = fields.AwareDateTime()
+    created_at = AwareDateTime()
 
 
 # --------------------------------------------------------------------------------------
@@ -256,7 +263,7 @@ class OpportunityCreateSchema(Schema):
     amount = Money(required=True, validate=rule(domain.amount_problem))
     currency = Currency(required=True)
     stage = Choice(domain.STAGES, case="lower", load_default="lead")
-    expected_close = fields.Date(allow_none=True)
+    expected_close = Date(allow_none=True)
     probability = fields.Integer(strict=True, allow_none=True, validate=validate.Range(0, 100))
     needs = Text(allow_none=True, validate=max_len(domain.LIMITS["needs"]))
     competitors = TextOrList(domain.LIMITS["competitors"], allow_none=True)
@@ -292,16 +299,16 @@ class OpportunitySchema(Schema):
     amount = Money()
     currency = fields.String()
     stage = fields.String()
-    expected_close = fields.Date(allow_none=True)
+    expected_close = Date(allow_none=True)
     probability = fields.Integer(allow_none=True)
     needs = fields.String(allow_none=True)
     competitors = fields.Raw(allow_none=True)
     notes = fields.String(allow_none=True)
     lost_reason = fields.String(allow_none=True)
     owner_id = fields.Integer(allow_none=True)
-    closed_at = fields.AwareDateTime(allow_none=True)
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    closed_at = AwareDateTime(allow_none=True)
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
 
 
 # --------------------------------------------------------------------------------------
@@ -348,8 +355,8 @@ class ImportJobSchema(Schema):
     updated = fields.Integer()
     error_count = fields.Integer()
     message = fields.String(allow_none=True)
-    started_at = fields.AwareDateTime()
-    finished_at = fields.AwareDateTime(allow_none=True)
+    started_at = AwareDateTime()
+    finished_at = AwareDateTime(allow_none=True)
 
 
 class ImportErrorSchema(Schema):

@@ -7,10 +7,12 @@ import datetime as dt
 
 from crm_common.db import Database
 from crm_common.events import event_handler
+from crm_common.idempotency import idempotent, reload_entity
 from crm_common.outbox import OutboxRelayProvider
+from crm_common.rpc import RpcProxy
 from crm_common.service import ServiceBase
 
-from . import dashboard, events, importer, usecases
+from . import dashboard, events, importer, lifecycle, usecases
 from .exceptions import rpc
 from .models import metadata
 
@@ -20,9 +22,20 @@ class CustomersService(ServiceBase):
 
     db = Database(metadata)
     relay = OutboxRelayProvider()
+    # asked before a delete whether anything refers to the customer (read-only counts)
+    contracts_rpc = RpcProxy("contracts")
+    billing_rpc = RpcProxy("billing")
+
+    def _activity(self, customer_id):
+        """What the other services hold for the customer: contracts, invoices, payments,
+        credit notes (counts; a service that does not answer fails the delete with 503)."""
+        counts = dict(self.contracts_rpc.customer_activity(customer_id))
+        counts.update(self.billing_rpc.customer_activity(customer_id))
+        return counts
 
     # -- customers ---------------------------------------------------------------------
     @rpc
+    @idempotent(reload=reload_entity("customer", "get_customer"))
     def create_customer(self, data):
         return usecases.create_customer(self.db, self.caller, data)
 
@@ -44,10 +57,31 @@ class CustomersService(ServiceBase):
 
     @rpc
     def delete_customer(self, customer_id):
-        return usecases.delete_customer(self.db, self.caller, customer_id)
+        return usecases.delete_customer(self.db, self.caller, customer_id, self._activity)
+
+    @rpc
+    def archive_customer(self, customer_id):
+        return lifecycle.archive_customer(self.db, self.caller, customer_id)
+
+    @rpc
+    def restore_customer(self, customer_id):
+        return lifecycle.restore_customer(self.db, self.caller, customer_id)
+
+    @rpc
+    def red_list_customer(self, customer_id, data):
+        return lifecycle.red_list_customer(self.db, self.caller, customer_id, data)
+
+    @rpc
+    def clear_red_list(self, customer_id):
+        return lifecycle.clear_red_list(self.db, self.caller, customer_id)
+
+    @rpc
+    def customer_flags(self, customer_ids):
+        return lifecycle.customer_flags(self.db, self.caller, customer_ids)
 
     # -- contacts and follow-ups ---------------------------------------------------------
     @rpc
+    @idempotent
     def add_contact(self, customer_id, data):
         return usecases.add_contact(self.db, self.caller, customer_id, data)
 
@@ -56,6 +90,7 @@ class CustomersService(ServiceBase):
         return usecases.list_contacts(self.db, self.caller, customer_id, page, page_size)
 
     @rpc
+    @idempotent
     def add_follow_up(self, customer_id, data):
         return usecases.add_follow_up(self.db, self.caller, customer_id, data)
 
@@ -65,6 +100,7 @@ class CustomersService(ServiceBase):
 
     # -- opportunities -------------------------------------------------------------------
     @rpc
+    @idempotent(reload=reload_entity("opportunity", "get_opportunity"))
     def create_opportunity(self, data):
         return usecases.create_opportunity(self.db, self.caller, data)
 

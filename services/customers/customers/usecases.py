@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from . import domain, schemas
 from . import events as ev
 from . import models as m
-from .exceptions import NotFound, duplicate_customer, invalid, not_found
+from .exceptions import Conflict, NotFound, duplicate_customer, invalid, not_found
 
 C = m.customers.c
 CT = m.contacts.c
@@ -31,6 +31,7 @@ OP = m.opportunities.c
 
 CUSTOMER_FIELDS = domain.CUSTOMER_FIELDS
 DERIVED_FIELDS = ("name_key", "tax_key", "email_key", "phone_key", "tags_key", "search_key")
+RED_LIST_FIELDS = ("red_list_reason", "red_listed_at", "red_listed_by")
 CODE_COUNTER = "customer_code"
 
 customer_create_in = schemas.CustomerCreateSchema()
@@ -122,10 +123,19 @@ def new_customer_row(values: Mapping[str, Any], code: str, now: dt.datetime, act
     row["language"] = row["language"] or domain.DEFAULT_LANGUAGE
     row["tags"] = domain.normalise_tags(row["tags"] or [])
     row["red_listed"] = bool(row["red_listed"])
+    row.update(domain_red_list_columns(row["red_listed"], None, now, actor))
+    row.update(archived_at=None, archived_by=None)
     row["birthday"] = as_date(row["birthday"])
     row.update(code=code, created_at=now, updated_at=now, deleted_at=None, created_by=actor)
     row.update(derived_columns(row, code))
     return row
+
+
+def domain_red_list_columns(listed: bool, reason: str | None, now: dt.datetime, actor: str) -> dict:
+    """The red list's reason, who and when: set while listed, cleared when taken off."""
+    if not listed:
+        return {"red_list_reason": None, "red_listed_at": None, "red_listed_by": None}
+    return {"red_list_reason": reason, "red_listed_at": now, "red_listed_by": actor}
 
 
 def customer_public(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -164,8 +174,12 @@ def find_duplicates(
     conditions = [column[f] == k for f, k in keys.items()]
     if not conditions:
         return []
+    U = m.users.c
+    owner_name = func.coalesce(U.full_name, U.username).label("owner_name")
+    keys_cols = (C.tax_key, C.name_key, C.email_key, C.phone_key)
     query = (
-        select(C.id, C.code, C.name, C.owner_id, C.tax_key, C.name_key, C.email_key, C.phone_key)
+        select(C.id, C.name, owner_name, C.archived_at, *keys_cols)
+        .outerjoin(m.users, U.id == C.owner_id)
         .where(C.deleted_at.is_(None), or_(*conditions))
         .order_by(C.id)
         .limit(limit)
@@ -175,12 +189,12 @@ def find_duplicates(
     out = []
     for r in session.execute(query).mappings():
         out.append(
-            {
+            {  # enough to tell "this customer is already someone's", never the record itself
                 "id": r["id"],
-                "code": r["code"],
                 "name": r["name"],
-                "owner_id": r["owner_id"],
+                "owner_name": r["owner_name"],
                 "reasons": domain.duplicate_reasons(keys, keys_of_row(r)),
+                "archived": r["archived_at"] is not None,  # archived customers are still found
             }
         )
     return out
@@ -312,6 +326,10 @@ def list_customers(db, caller: CallerContext, filters: Any, page: Any, page_size
     f = load_filters(customer_filters_in, filters)
     page, page_size = page_args(page, page_size)
     query = select(m.customers).where(C.deleted_at.is_(None))
+    if not f.get("include_archived"):
+        query = query.where(C.archived_at.is_(None))
+    if "red_listed" in f:
+        query = query.where(C.red_listed.is_(f["red_listed"]))
     if access.restricted:
         query = query.where(C.owner_id == access.owner_id)
     if "q" in f:
@@ -350,6 +368,9 @@ def update_customer(db, caller: CallerContext, customer_id: Any, data: Any) -> d
         changes = changes_between(customer_public(old), customer_public(new))
         if not changes:
             return dump_customer(old, contacts_of(s, [customer_id])[customer_id])
+        if "red_listed" in changes:  # the red list is not the owner's to change
+            caller.require_any(domain.RED_LIST_ROLES, "put customers on the red list or take them off")
+            new.update(domain_red_list_columns(new["red_listed"], None, utcnow(), caller.actor))
         new_keys = domain.customer_keys(new["name"], new["tax_id"], new["email"], new["phone"])
         # only keys that change are checked: an accepted duplicate stays accepted
         changed_keys = domain.changed_keys(keys_of_row(old), new_keys)
@@ -362,20 +383,43 @@ def update_customer(db, caller: CallerContext, customer_id: Any, data: Any) -> d
         s.execute(
             update(m.customers)
             .where(C.id == customer_id)
-            .values(**{f: new[f] for f in CUSTOMER_FIELDS + DERIVED_FIELDS}, updated_at=new["updated_at"])
+            .values(
+                **{f: new[f] for f in CUSTOMER_FIELDS + DERIVED_FIELDS + RED_LIST_FIELDS},
+                updated_at=new["updated_at"],
+            )
         )
         uow.audit("customer", customer_id, "update", changes)
         uow.publish(ev.CUSTOMER_UPDATED, updated_payload(new, changes))
         return dump_customer(new, contacts_of(s, [customer_id])[customer_id])
 
 
-def delete_customer(db, caller: CallerContext, customer_id: Any) -> dict:
+def open_opportunities(session: Session, customer_id: int) -> int:
+    query = select(func.count()).where(OP.customer_id == customer_id, OP.stage.in_(domain.OPEN_STAGES))
+    return session.execute(query).scalar_one()
+
+
+def delete_customer(db, caller: CallerContext, customer_id: Any, activity=None) -> dict:
+    """Soft delete — refused (409 naming what blocks it: contracts, invoices, payments, credit
+    notes, open opportunities) while anything refers to the customer; such a customer is
+    archived instead. ``activity(customer_id)`` → the other services' counts (RPC, asked
+    before the transaction: no lock is held while they answer)."""
     read, write = domain.read_access(caller), domain.write_access(caller)
     customer_id = domain.parse_id(customer_id, "customer_id")
+    with db.read() as s:
+        row = visible_customer(s, customer_id, read)
+        domain.check_can_write(write, row["owner_id"])
+    counts = dict(activity(customer_id)) if activity is not None else {}
     with db.transaction() as uow:
         s = uow.session
         row = visible_customer(s, customer_id, read, for_update=True)
         domain.check_can_write(write, row["owner_id"])
+        counts["open_opportunities"] = open_opportunities(s, customer_id)
+        blockers = domain.delete_blockers(counts)
+        if blockers:
+            raise Conflict(
+                domain.blockers_message(row["code"], blockers),
+                {"customer_id": customer_id, "blocked_by": blockers, "archive_instead": True},
+            )
         now = utcnow()
         s.execute(update(m.customers).where(C.id == customer_id).values(deleted_at=now, updated_at=now))
         uow.audit("customer", customer_id, "delete", {"deleted_at": [None, now.isoformat()]})
@@ -610,6 +654,7 @@ def create_opportunity(db, caller: CallerContext, data: Any) -> dict:
         except NotFound:  # a reference in the body: 422 naming the field
             raise invalid({"customer_id": ["no such customer"]}) from None
         domain.check_can_write(write, customer["owner_id"])
+        domain.check_not_archived(customer, "a new opportunity")
         if "owner_id" in values:
             domain.check_owner_assignment(write, values["owner_id"])
             check_owner_exists(s, values["owner_id"])

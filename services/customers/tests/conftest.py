@@ -26,13 +26,43 @@ def db(sqlite_url):
     handle.dispose()
 
 
+class FakeActivityRpc:
+    """The contracts / billing ``customer_activity`` RPC over a dictionary {customer_id: counts}."""
+
+    def __init__(self) -> None:
+        self.counts: dict[int, dict] = {}
+        self.calls: list[int] = []
+
+    def customer_activity(self, customer_id):
+        self.calls.append(customer_id)
+        return {"customer_id": customer_id, **self.counts.get(customer_id, {})}
+
+
 @pytest.fixture
-def service(db):
-    """``service(caller)`` → a CustomersService worker with the real database and that caller."""
+def peers():
+    """``peers.contracts.counts[id] = {"contracts": 2}``, ``peers.billing.counts[id] = {...}``."""
+
+    class Peers:
+        contracts = FakeActivityRpc()
+        billing = FakeActivityRpc()
+
+    return Peers
+
+
+@pytest.fixture
+def service(db, peers):
+    """``service(caller)`` → a CustomersService worker with the real database and that caller
+    (contracts and billing answer from :func:`peers`)."""
 
     def make(caller: CallerContext | None) -> CustomersService:
         caller = caller if caller is not None else CallerContext()
-        return worker_factory(CustomersService, db=WorkerDatabase(db, caller, None), caller=caller)
+        return worker_factory(
+            CustomersService,
+            db=WorkerDatabase(db, caller, None),
+            caller=caller,
+            contracts_rpc=peers.contracts,
+            billing_rpc=peers.billing,
+        )
 
     return make
 

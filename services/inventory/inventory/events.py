@@ -93,6 +93,7 @@ class ApprovalDecidedPayload(Schema):
     document_type = fields.String(required=True)
     document_id = fields.Raw(required=True)
     approved_value = fields.Raw(load_default=None, allow_none=True)
+    currency = fields.String(load_default=None, allow_none=True)
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
 
 

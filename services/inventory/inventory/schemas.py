@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crm_common.fields import AwareDateTime, Date
 from crm_common.money import Currency, Money
 from marshmallow import Schema, fields, validate
 
@@ -86,8 +87,8 @@ class ProductSchema(Schema):
     reorder_quantity = fields.Integer(allow_none=True)
     preferred_partner = fields.String(allow_none=True)
     active = fields.Boolean()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
 
 
 class CategoryCreateSchema(Schema):
@@ -98,8 +99,8 @@ class CategoryCreateSchema(Schema):
 class PriceItemSchema(Schema):
     product_id = Id(required=True)
     unit_price = Money(required=True)
-    valid_from = fields.Date(load_default=None, allow_none=True)
-    valid_to = fields.Date(load_default=None, allow_none=True)
+    valid_from = Date(load_default=None, allow_none=True)
+    valid_to = Date(load_default=None, allow_none=True)
 
 
 class PriceListCreateSchema(Schema):
@@ -117,10 +118,10 @@ class PricesSetSchema(Schema):
 
 
 class BulkUpdateSchema(Schema):
-    percent = Money(required=True, allow_negative=True)
+    percent = Money(required=True, allow_negative=True, kind="percent")
     category = text(1000, load_default=None, allow_none=True)
     product_ids = fields.List(Id(), load_default=None, allow_none=True, validate=validate.Length(1, 10_000))
-    effective_date = fields.Date(load_default=None, allow_none=True)
+    effective_date = Date(load_default=None, allow_none=True)
 
 
 class WarehouseCreateSchema(Schema):
@@ -224,5 +225,5 @@ class TradeInSchema(Schema):
     status = fields.String()
     decision_comment = fields.String(allow_none=True)
     submitted_by = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()

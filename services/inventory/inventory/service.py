@@ -7,6 +7,7 @@ import datetime as dt
 
 from crm_common.db import Database
 from crm_common.events import event_handler
+from crm_common.idempotency import idempotent, reload_entity
 from crm_common.outbox import OutboxRelayProvider
 from crm_common.rpc import RpcProxy
 from crm_common.service import ServiceBase
@@ -26,6 +27,7 @@ class InventoryService(ServiceBase):
 
     # -- catalogue -------------------------------------------------------------------------
     @rpc
+    @idempotent
     def create_category(self, data):
         return usecases.create_category(self.db, self.caller, data)
 
@@ -34,6 +36,7 @@ class InventoryService(ServiceBase):
         return usecases.list_categories(self.db, self.caller)
 
     @rpc
+    @idempotent(reload=reload_entity("product", "get_product"))
     def create_product(self, data):
         return usecases.create_product(self.db, self.caller, data)
 
@@ -55,6 +58,7 @@ class InventoryService(ServiceBase):
 
     # -- price lists -----------------------------------------------------------------------
     @rpc
+    @idempotent
     def create_price_list(self, data):
         return usecases.create_price_list(self.db, self.caller, data)
 
@@ -80,6 +84,7 @@ class InventoryService(ServiceBase):
 
     # -- warehouses and stock --------------------------------------------------------------
     @rpc
+    @idempotent(reload=reload_entity("warehouse", "get_warehouse"))
     def create_warehouse(self, data):
         return usecases.create_warehouse(self.db, self.caller, data)
 
@@ -96,10 +101,12 @@ class InventoryService(ServiceBase):
         return usecases.get_stock(self.db, self.caller, filters, page, page_size)
 
     @rpc
+    @idempotent
     def record_move(self, data):
         return usecases.record_move(self.db, self.caller, data)
 
     @rpc
+    @idempotent
     def transfer_stock(self, data):
         return usecases.transfer_stock(self.db, self.caller, data)
 
@@ -135,6 +142,7 @@ class InventoryService(ServiceBase):
 
     # -- purchase orders -------------------------------------------------------------------
     @rpc
+    @idempotent(reload=reload_entity("purchase_order", "get_purchase_order"))
     def create_purchase_order(self, data):
         return usecases.create_purchase_order(self.db, self.caller, data)
 
@@ -147,6 +155,7 @@ class InventoryService(ServiceBase):
         return usecases.list_purchase_orders(self.db, self.caller, filters, page, page_size)
 
     @rpc
+    @idempotent(reload=reload_entity("purchase_order", "get_purchase_order"))
     def receive_purchase_order(self, purchase_order_id, data=None):
         return usecases.receive_purchase_order(self.db, self.caller, purchase_order_id, data)
 
@@ -156,6 +165,7 @@ class InventoryService(ServiceBase):
 
     # -- trade-ins -------------------------------------------------------------------------
     @rpc
+    @idempotent(reload=reload_entity("trade_in", "get_trade_in"))
     def create_trade_in(self, data):
         return usecases.create_trade_in(self.db, self.caller, data, self.customers_rpc.get_customer)
 

@@ -1945,7 +1945,8 @@ def decide(uow, trade_in_id: int, approved: bool, value: Any, comment: str | Non
 
 def handle_approval_decided(db, envelope: Mapping[str, Any], approved: bool) -> dict | None:
     """``approvals.approval_approved`` / ``approval_rejected`` for ``document_type:
-    "trade_in"``: keep the decision and the approved valuation (``approved_value``, else the
+    "trade_in"``: keep the decision and the valuation decided in the approval
+    (``approved_value`` in ``currency``; else, or in another currency than the trade-in's, the
     requested value). Other document types, unknown or already decided trade-ins: ignored."""
     from marshmallow import ValidationError
 
@@ -1966,9 +1967,11 @@ def handle_approval_decided(db, envelope: Mapping[str, Any], approved: bool) -> 
     except ValueError:
         value = None  # an unreadable valuation: the requested value is kept
     with db.transaction() as uow:
-        row = uow.session.execute(select(TI.status).where(TI.id == trade_in_id)).first()
+        row = uow.session.execute(select(TI.status, TI.currency).where(TI.id == trade_in_id)).first()
         if row is None or row.status != "submitted":
             return None
+        if value is not None and payload["currency"] not in (None, row.currency):
+            value = None  # a valuation in another currency is no valuation of this trade-in
         return decide(uow, trade_in_id, approved, value, payload["comment"])
 
 

@@ -1,6 +1,6 @@
 """Senders of the notify service: e-mail over SMTP, SMS through a provider, signed webhooks.
 
-They use blocking stdlib I/O (``smtplib``, ``urllib``), which is green under eventlet's monkey
+They use blocking stdlib I/O (``smtplib``, ``http.client``), which is green under eventlet's monkey
 patching: a slow server blocks only the green thread of its own delivery. Settings come from the
 service config first, then the environment:
 
@@ -11,26 +11,27 @@ service config first, then the environment:
 ``SMTP_FROM``                   sender (default ``crm@localhost``)
 ``SMTP_TIMEOUT``                seconds (default 15)
 ``NOTIFY_SMS_PROVIDER``         ``logging`` (default) or ``package.module:Class``
-``WEBHOOK_TIMEOUT``             seconds per call (default 10)
+``WEBHOOK_TIMEOUT``             seconds per call (default 10); targets: :mod:`notify.webhook_guard`
 ==============================  ==========================================================
 """
 
 from __future__ import annotations
 
+import http.client
 import importlib
 import json
 import logging
 import os
 import smtplib
+import socket
 import ssl
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from . import domain
 
@@ -89,22 +90,48 @@ class SmtpSettings:
         )
 
 
-def build_email(sender: str, to: str, subject: str, body: str, name: str | None = None) -> EmailMessage:
+@dataclass(frozen=True)
+class Attachment:
+    """A file an e-mail carries (the invoice PDF of an ``invoice_issued`` e-mail)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def build_email(
+    sender: str,
+    to: str,
+    subject: str,
+    body: str,
+    name: str | None = None,
+    attachments: Sequence[Attachment] = (),
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = formataddr((name, to)) if name else to
     msg["Subject"] = subject
     msg["Message-ID"] = make_msgid(domain="crm.local")
     msg.set_content(body, charset="utf-8")
+    for item in attachments:  # the body becomes the first part of a multipart/mixed message
+        maintype, _, subtype = item.content_type.partition("/")
+        msg.add_attachment(
+            item.data, maintype=maintype, subtype=subtype or "octet-stream", filename=item.filename
+        )
     return msg
 
 
 def send_email(
-    settings: SmtpSettings, to: str, subject: str, body: str, language: str | None = None
+    settings: SmtpSettings,
+    to: str,
+    subject: str,
+    body: str,
+    language: str | None = None,
+    attachments: Sequence[Attachment] = (),
 ) -> Outcome:
     if not settings.host:
         return Outcome(False, error="SMTP_HOST is not set", permanent=True)
-    msg = build_email(settings.sender, to, subject, body)
+    msg = build_email(settings.sender, to, subject, body, attachments=attachments)
     if language:
         msg["Content-Language"] = language
     try:
@@ -170,39 +197,77 @@ def webhook_body(delivery_id: int, envelope: Mapping[str, Any]) -> bytes:
 
 
 def post_webhook(
-    url: str, secret: str, body: bytes, event_type: str, delivery_id: int, timeout: float = 10.0
+    url: str,
+    secret: str,
+    body: bytes,
+    event_type: str,
+    delivery_id: int,
+    timeout: float = 10.0,
+    addresses: list[str] | None = None,
 ) -> Outcome:
+    """POST the signed body. ``addresses``: the checked addresses of the URL's host — the
+    connection goes to one of them (never to a fresh DNS answer), with the host name kept for
+    the ``Host`` header and TLS (SNI and certificate check). No redirect is followed, no proxy
+    is used."""
     timestamp = int(time.time())
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "crm-notify-webhooks/1",
-            domain.SIGNATURE_HEADER: domain.signature_header(secret, timestamp, body),
-            "X-CRM-Event": event_type,
-            "X-CRM-Delivery": str(delivery_id),
-        },
-    )
-    try:
-        with _opener.open(request, timeout=timeout) as response:
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "crm-notify-webhooks/1",
+        domain.SIGNATURE_HEADER: domain.signature_header(secret, timestamp, body),
+        "X-CRM-Event": event_type,
+        "X-CRM-Delivery": str(delivery_id),
+    }
+    last_error: str | None = None
+    for address in addresses or [host]:
+        conn = _pinned_connection(https, host, port, address, timeout)
+        try:
+            try:
+                conn.connect()
+            except OSError as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                continue  # the next checked address of the same host
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
             code = response.status
             response.read(65536)
-    except urllib.error.HTTPError as exc:
-        return Outcome(False, status_code=exc.code, error=f"HTTP {exc.code}")
-    except (OSError, ValueError) as exc:
-        return Outcome(False, error=f"{type(exc).__name__}: {exc}")
-    if 200 <= code < 300:
-        return Outcome(True, status_code=code)
-    return Outcome(False, status_code=code, error=f"HTTP {code}")
+        except (OSError, ValueError, http.client.HTTPException) as exc:
+            return Outcome(False, error=f"{type(exc).__name__}: {exc}")
+        finally:
+            conn.close()
+        if 200 <= code < 300:
+            return Outcome(True, status_code=code)
+        return Outcome(False, status_code=code, error=f"HTTP {code}")
+    return Outcome(False, error=last_error or "no address to connect to")
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failed delivery: following it could reach an address we refused."""
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """An HTTP connection to ``address`` for the host ``host`` (``Host`` header)."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102
-        return None
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-_opener = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({}))
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """An HTTPS connection to ``address``; TLS verifies the certificate for ``host``."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def _pinned_connection(https: bool, host: str, port: int, address: str, timeout: float):
+    cls = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
+    return cls(host, port, address, timeout)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -24,12 +25,21 @@ from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select, update
 
-from . import channels, domain, usecases
+from . import channels, documents, domain, usecases, webhook_guard
 from . import events as ev
 from . import models as m
 
 log = logging.getLogger(__name__)
 D, W = m.deliveries.c, m.webhooks.c
+
+
+TOKEN_IN_LINK = re.compile(r"([#?&]token=)[^\s&#]+")
+
+
+def redact_tokens(body: str | None) -> str | None:
+    """The body with every link token replaced (what is kept of an invitation once it was
+    sent, or finally failed: the mail is gone, the one-time link must not stay readable)."""
+    return TOKEN_IN_LINK.sub(r"\1[redacted]", body) if body else body
 
 
 class DeliverySettings:
@@ -46,14 +56,21 @@ class DeliverySettings:
         self.disable_after = int(s(config, "WEBHOOK_DISABLE_AFTER", 15))
         self.webhook_timeout = float(s(config, "WEBHOOK_TIMEOUT", 10.0))
         self.smtp = channels.SmtpSettings.from_config(config)
+        self.max_attachment_bytes = int(
+            s(config, "NOTIFY_MAX_ATTACHMENT_BYTES", documents.DEFAULT_MAX_ATTACHMENT_BYTES)
+        )
         self.lease = max(120.0, 3 * max(self.webhook_timeout, self.smtp.timeout))
 
 
 class DeliveryWorker:
-    def __init__(self, db: DatabaseHandle, settings: DeliverySettings):
+    def __init__(
+        self, db: DatabaseHandle, settings: DeliverySettings, fetch_document: documents.Fetch | None = None
+    ):
         self.db = db
         self.settings = settings
         self.sms = channels.sms_provider(settings.config)
+        # the documents e-mails carry (the invoice PDF), from billing at send time
+        self.fetch_document = fetch_document or documents.BillingDocuments(settings.config)
         self.pool = eventlet.GreenPool(settings.concurrency)
         self.running = False
         self._wake = Event()
@@ -122,8 +139,8 @@ class DeliveryWorker:
                     )
                 outcome = self.send_webhook(row, webhook)
             elif row["channel"] == "email":
-                outcome = channels.send_email(
-                    self.settings.smtp, row["recipient"], row["subject"] or "", row["body"], row["language"]
+                outcome = documents.send_email(
+                    self.settings.smtp, row, self.fetch_document, self.settings.max_attachment_bytes
                 )
             elif row["channel"] == "sms":
                 outcome = self.sms.send(row["recipient"], row["body"])
@@ -138,9 +155,13 @@ class DeliveryWorker:
             return channels.Outcome(False, error="webhook deleted", permanent=True)
         if not webhook["active"]:
             return channels.Outcome(False, error="webhook disabled", permanent=True)
-        problem = usecases.check_webhook_url(webhook["url"], self.settings.config)
-        if problem:  # checked again at send time: DNS may have changed since
-            return channels.Outcome(False, error=f"url refused: {problem}", permanent=True)
+        # checked again at send time (DNS may have changed since), and the connection goes to
+        # the checked address itself: a second DNS answer cannot switch it (rebinding)
+        target = webhook_guard.send_target(webhook["url"], self.settings.config)
+        if target.problem:
+            return channels.Outcome(
+                False, error=f"url refused: {target.problem}", permanent=not target.transient
+            )
         return channels.post_webhook(
             webhook["url"],
             webhook["secret"],
@@ -148,6 +169,7 @@ class DeliveryWorker:
             row["event_type"],
             row["id"],
             timeout=self.settings.webhook_timeout,
+            addresses=target.addresses,
         )
 
     def record(self, row: dict, webhook: Mapping | None, outcome: channels.Outcome, ms: int) -> None:
@@ -178,6 +200,8 @@ class DeliveryWorker:
             else:
                 delay = domain.backoff_seconds(attempts, self.settings.retry_base, self.settings.retry_cap)
                 values.update(next_attempt_at=now + dt.timedelta(seconds=delay))
+            if row["event_type"] == usecases.PORTAL_INVITATION and values.get("status") in ("sent", "failed"):
+                values["body"] = redact_tokens(row["body"])  # the link sets a password: not kept
             s.execute(update(m.deliveries).where(D.id == row["id"]).values(**values))
             if row["channel"] == "webhook":
                 self._webhook_outcome(uow, row, webhook, outcome, attempts)

@@ -7,14 +7,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from jinja2 import StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
+
+from . import targets
+from . import templates as builtin
 
 LANGUAGES = ("en", "zh", "tr", "bg")
 DEFAULT_LANGUAGE = "en"
@@ -252,255 +253,10 @@ def recipient_spec(rule: Rule, payload: Mapping[str, Any]) -> RecipientSpec:
 # Templates
 # --------------------------------------------------------------------------------------
 
-T = dict[str, dict[str, dict[str, str]]]
-
-DEFAULT_TEMPLATES: T = {
-    "approval_requested": {
-        "en": {
-            "subject": "Approval waiting for you: {{ document_type }} {{ document_number or document_id }}",
-            "body": "{{ submitter_name or 'A colleague' }} asks for your approval of "
-            "{{ document_type }} {{ document_number or document_id }}. {{ summary or '' }}",
-        },
-        "zh": {
-            "subject": "待您审批：{{ document_type }} {{ document_number or document_id }}",
-            "body": "请审批 {{ document_type }} {{ document_number or document_id }}。{{ summary or '' }}",
-        },
-        "tr": {
-            "subject": "Onayınızı bekliyor: {{ document_type }} {{ document_number or document_id }}",
-            "body": "{{ document_type }} {{ document_number or document_id }} onayınızı bekliyor. "
-            "{{ summary or '' }}",
-        },
-        "bg": {
-            "subject": "Очаква вашето одобрение: {{ document_type }} {{ document_number or document_id }}",
-            "body": "{{ document_type }} {{ document_number or document_id }} очаква вашето одобрение. "
-            "{{ summary or '' }}",
-        },
-    },
-    "approval_overdue": {
-        "en": {
-            "subject": "Approval overdue: {{ document_type }} {{ document_number or document_id }}",
-            "body": "The approval of {{ document_type }} {{ document_number or document_id }} has waited "
-            "past its deadline. Please decide.",
-        },
-        "zh": {
-            "subject": "审批已超时：{{ document_type }} {{ document_number or document_id }}",
-            "body": "{{ document_type }} {{ document_number or document_id }} 的审批已超过期限，请尽快处理。",
-        },
-    },
-    "approval_approved": {
-        "en": {
-            "subject": "Approved: {{ document_type }} {{ document_number or document_id }}",
-            "body": "{{ document_type }} {{ document_number or document_id }} was approved. {{ comment or '' }}",
-        },
-        "zh": {
-            "subject": "已批准：{{ document_type }} {{ document_number or document_id }}",
-            "body": "{{ document_type }} {{ document_number or document_id }} 已获批准。{{ comment or '' }}",
-        },
-    },
-    "approval_rejected": {
-        "en": {
-            "subject": "Rejected: {{ document_type }} {{ document_number or document_id }}",
-            "body": "{{ document_type }} {{ document_number or document_id }} was rejected: {{ comment or '' }}",
-        },
-        "zh": {
-            "subject": "已驳回：{{ document_type }} {{ document_number or document_id }}",
-            "body": "{{ document_type }} {{ document_number or document_id }} 被驳回：{{ comment or '' }}",
-        },
-    },
-    "contract_expiring": {
-        "en": {
-            "subject": "Contract {{ contract_number or contract_id }} expires in {{ days }} days",
-            "body": "Dear {{ recipient_name or customer_name or 'customer' }}, contract "
-            "{{ contract_number or contract_id }} with {{ customer_name or 'you' }} ends on {{ end_date }} "
-            "({{ days }} days). Please contact us about its renewal.",
-        },
-        "zh": {
-            "subject": "合同 {{ contract_number or contract_id }} 将在 {{ days }} 天后到期",
-            "body": "尊敬的{{ recipient_name or customer_name or '客户' }}：合同 {{ contract_number or contract_id }} "
-            "将于 {{ end_date }} 到期（剩余 {{ days }} 天）。请与我们联系办理续约。",
-        },
-        "tr": {
-            "subject": "{{ contract_number or contract_id }} numaralı sözleşme {{ days }} gün içinde sona eriyor",
-            "body": "Sayın {{ recipient_name or customer_name or 'müşterimiz' }}, "
-            "{{ contract_number or contract_id }} numaralı sözleşme {{ end_date }} tarihinde sona eriyor "
-            "({{ days }} gün). Yenileme için lütfen bizimle iletişime geçin.",
-        },
-        "bg": {
-            "subject": "Договор {{ contract_number or contract_id }} изтича след {{ days }} дни",
-            "body": "Уважаеми {{ recipient_name or customer_name or 'клиенте' }}, договор "
-            "{{ contract_number or contract_id }} изтича на {{ end_date }} ({{ days }} дни). "
-            "Моля, свържете се с нас за подновяване.",
-        },
-    },
-    "contract_renewed": {
-        "en": {
-            "subject": "Renewal created for contract {{ contract_number or contract_id }}",
-            "body": "Contract {{ contract_number or contract_id }} was renewed"
-            "{% if renewal_number %} as {{ renewal_number }}{% endif %}.",
-        },
-    },
-    "invoice_issued": {
-        "en": {
-            "subject": "Invoice {{ invoice_number or invoice_id }} issued",
-            "body": "Invoice {{ invoice_number or invoice_id }} for {{ amount }} {{ currency }} is due on "
-            "{{ due_date }}.{% if pdf_url %} PDF: {{ pdf_url }}{% endif %}",
-        },
-        "zh": {
-            "subject": "发票 {{ invoice_number or invoice_id }} 已开具",
-            "body": "发票 {{ invoice_number or invoice_id }} 金额 {{ amount }} {{ currency }}，到期日 {{ due_date }}。"
-            "{% if pdf_url %} PDF：{{ pdf_url }}{% endif %}",
-        },
-        "tr": {
-            "subject": "{{ invoice_number or invoice_id }} numaralı fatura düzenlendi",
-            "body": "{{ amount }} {{ currency }} tutarındaki {{ invoice_number or invoice_id }} numaralı faturanın "
-            "son ödeme tarihi {{ due_date }}.{% if pdf_url %} PDF: {{ pdf_url }}{% endif %}",
-        },
-        "bg": {
-            "subject": "Издадена фактура {{ invoice_number or invoice_id }}",
-            "body": "Фактура {{ invoice_number or invoice_id }} за {{ amount }} {{ currency }} е с падеж "
-            "{{ due_date }}.{% if pdf_url %} PDF: {{ pdf_url }}{% endif %}",
-        },
-    },
-    "invoice_due_soon": {
-        "en": {
-            "subject": "Invoice {{ invoice_number or invoice_id }} is due on {{ due_date }}",
-            "body": "Invoice {{ invoice_number or invoice_id }} ({{ amount }} {{ currency }}) falls due in 7 days.",
-        },
-    },
-    "invoice_overdue": {
-        "en": {
-            "subject": "Invoice {{ invoice_number or invoice_id }} is overdue",
-            "body": "Invoice {{ invoice_number or invoice_id }} of {{ customer_name or 'a customer' }} "
-            "({{ amount_due or amount }} {{ currency }}) was due on {{ due_date }}. A collection task is open.",
-        },
-        "zh": {
-            "subject": "发票 {{ invoice_number or invoice_id }} 已逾期",
-            "body": "{{ customer_name or '' }} 的发票 {{ invoice_number or invoice_id }}"
-            "（{{ amount_due or amount }} {{ currency }}）已于 {{ due_date }} 到期。已创建催收任务。",
-        },
-    },
-    "payment_received": {
-        "en": {
-            "subject": "Payment received: {{ amount }} {{ currency }}",
-            "body": "A payment of {{ amount }} {{ currency }} from {{ customer_name or 'a customer' }} was received.",
-        },
-    },
-    "stock_low": {
-        "en": {
-            "subject": "Stock low: {{ sku or product_name or product_id }}",
-            "body": "Available stock of {{ product_name or sku or product_id }} is {{ available }} "
-            "(reorder point {{ reorder_point }}).",
-        },
-    },
-    "stock_dispatched": {
-        "en": {
-            "subject": "Dispatched for contract {{ contract_number or contract_id or document_id }}",
-            "body": "Goods were dispatched for contract {{ contract_number or contract_id or document_id }}.",
-        },
-    },
-    "dispatch_approved": {
-        "en": {
-            "subject": "Dispatch approved: {{ document_number or document_id }}",
-            "body": "Dispatch request {{ document_number or document_id }} was approved; please prepare it.",
-        },
-    },
-    "follow_up_due": {
-        "en": {
-            "subject": "Follow-up due: {{ customer_name }}",
-            "body": "Your next action with {{ customer_name }} ({{ customer_code }}) is due on {{ due_date }}."
-            "{% if notes %} {{ notes }}{% endif %}",
-        },
-        "zh": {
-            "subject": "跟进到期：{{ customer_name }}",
-            "body": "您与 {{ customer_name }}（{{ customer_code }}）的下一步行动将于 {{ due_date }} 到期。",
-        },
-    },
-    "customer_birthday": {
-        "en": {
-            "subject": "Birthday today: {{ customer_name or name }}",
-            "body": "{{ customer_name or name }} ({{ customer_code or code }}), an A-level customer, "
-            "has a birthday today.",
-        },
-    },
-    "webhook_disabled": {
-        "en": {
-            "subject": "Webhook {{ subscription_id }} disabled",
-            "body": "The webhook to {{ url }} was disabled after {{ failures }} consecutive failed delivery attempts. "
-            "Last error: {{ last_error }}",
-        },
-    },
-    "service_request_created": {
-        "en": {
-            "subject": "{% if kind == 'renewal_quote' %}Renewal quote requested{% else %}Service call requested"
-            "{% endif %}: contract {{ contract_number or contract_id }}"
-            "{% if serial_number %}, serial number {{ serial_number }}{% endif %}",
-            "body": "{{ customer_name or 'A customer' }} asks through the portal for "
-            "{% if kind == 'renewal_quote' %}a renewal quote{% else %}a service call{% endif %} on contract "
-            "{{ contract_number or contract_id }}{% if product_name %} ({{ product_name }}"
-            "{% if serial_number %}, serial number {{ serial_number }}{% endif %}){% endif %}."
-            "{% if message %} Message: {{ message }}{% endif %} A task is open for you.",
-        },
-        "zh": {
-            "subject": "{% if kind == 'renewal_quote' %}续约报价请求{% else %}服务请求{% endif %}："
-            "合同 {{ contract_number or contract_id }}{% if serial_number %}，序列号 {{ serial_number }}{% endif %}",
-            "body": "{{ customer_name or '客户' }} 通过客户门户就合同 {{ contract_number or contract_id }}"
-            "{% if product_name %}（{{ product_name }}{% if serial_number %}，序列号 {{ serial_number }}{% endif %}）"
-            "{% endif %}申请{% if kind == 'renewal_quote' %}续约报价{% else %}上门服务{% endif %}。"
-            "{% if message %}留言：{{ message }}{% endif %} 已为您创建任务。",
-        },
-        "tr": {
-            "subject": "{% if kind == 'renewal_quote' %}Yenileme teklifi talebi{% else %}Servis talebi{% endif %}: "
-            "sözleşme {{ contract_number or contract_id }}{% if serial_number %}, seri no {{ serial_number }}"
-            "{% endif %}",
-            "body": "{{ customer_name or 'Bir müşteri' }}, portal üzerinden {{ contract_number or contract_id }} "
-            "numaralı sözleşme{% if product_name %} ({{ product_name }}{% if serial_number %}, seri no "
-            "{{ serial_number }}{% endif %}){% endif %} için "
-            "{% if kind == 'renewal_quote' %}yenileme teklifi{% else %}servis ziyareti{% endif %} istiyor."
-            "{% if message %} Mesaj: {{ message }}{% endif %} Sizin için bir görev açıldı.",
-        },
-        "bg": {
-            "subject": "{% if kind == 'renewal_quote' %}Заявка за оферта за подновяване{% else %}Заявка за "
-            "сервиз{% endif %}: договор {{ contract_number or contract_id }}"
-            "{% if serial_number %}, сериен номер {{ serial_number }}{% endif %}",
-            "body": "{{ customer_name or 'Клиент' }} иска чрез портала "
-            "{% if kind == 'renewal_quote' %}оферта за подновяване{% else %}сервизно посещение{% endif %} "
-            "по договор {{ contract_number or contract_id }}{% if product_name %} ({{ product_name }}"
-            "{% if serial_number %}, сериен номер {{ serial_number }}{% endif %}){% endif %}."
-            "{% if message %} Съобщение: {{ message }}{% endif %} За вас е открита задача.",
-        },
-    },
-    "portal_invitation": {
-        "en": {
-            "subject": "Your invitation to the customer portal{% if customer_name %} of {{ customer_name }}"
-            "{% endif %}",
-            "body": "Hello{% if full_name %} {{ full_name }}{% endif %},\n\nyou are invited to the customer "
-            "portal{% if customer_name %} of {{ customer_name }}{% endif %}. Set your password here:\n"
-            "{{ accept_url }}\n\nThe link expires on {{ expires_on }}.",
-        },
-        "zh": {
-            "subject": "{% if customer_name %}{{ customer_name }} {% endif %}客户门户邀请",
-            "body": "{% if full_name %}{{ full_name }}，{% endif %}您好：\n\n您受邀使用"
-            "{% if customer_name %} {{ customer_name }} 的{% endif %}客户门户。请在此设置密码：\n"
-            "{{ accept_url }}\n\n链接有效期至 {{ expires_on }}。",
-        },
-        "tr": {
-            "subject": "{% if customer_name %}{{ customer_name }} {% endif %}müşteri portalına davetiniz",
-            "body": "Merhaba{% if full_name %} {{ full_name }}{% endif %},\n\n"
-            "{% if customer_name %}{{ customer_name }} için {% endif %}müşteri portalına davet edildiniz. "
-            "Şifrenizi buradan belirleyin:\n{{ accept_url }}\n\nBağlantının geçerliliği {{ expires_on }} "
-            "tarihinde sona erer.",
-        },
-        "bg": {
-            "subject": "Покана за клиентския портал{% if customer_name %} на {{ customer_name }}{% endif %}",
-            "body": "Здравейте{% if full_name %}, {{ full_name }}{% endif %},\n\nпоканени сте в клиентския "
-            "портал{% if customer_name %} на {{ customer_name }}{% endif %}. Задайте паролата си тук:\n"
-            "{{ accept_url }}\n\nВръзката изтича на {{ expires_on }}.",
-        },
-    },
-    "generic": {
-        "en": {"subject": "{{ event_type }}", "body": "{{ event_type }}: {{ summary or '' }}"},
-    },
-}
+# the built-in templates (every language) live in notify.templates
+T = builtin.T
+DEFAULT_TEMPLATES: T = builtin.DEFAULT_TEMPLATES
+DOCUMENT_LABELS = builtin.DOCUMENT_LABELS
 
 _ENV = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined)
 # the loose environment renders the fallback: a missing variable becomes empty, never an error
@@ -554,9 +310,10 @@ def render(
     candidates.append((DEFAULT_LANGUAGE, defaults["generic"]["en"]))
     error: str | None = None
     for lang, tpl in candidates:
+        ctx = {**context, "document_label": document_label(context.get("document_type"), lang)}
         try:
-            subject = _ENV.from_string(tpl.get("subject") or "").render(context)
-            body = _ENV.from_string(tpl.get("body") or "").render(context)
+            subject = _ENV.from_string(tpl.get("subject") or "").render(ctx)
+            body = _ENV.from_string(tpl.get("body") or "").render(ctx)
         except Exception as exc:
             if error is None:
                 error = f"{template}/{lang}: {type(exc).__name__}: {exc}"
@@ -569,6 +326,55 @@ def render(
     return Rendered(subject.strip(), body.strip(), DEFAULT_LANGUAGE, "generic", error)
 
 
+def document_label(document_type: Any, language: str) -> str:
+    """How ``language`` names a document type (``contract`` → 合同 / sözleşme / договор); an
+    unknown type as written, underscores as spaces."""
+    if not document_type:
+        return ""
+    labels = DOCUMENT_LABELS.get(str(document_type))
+    if labels is None:
+        return str(document_type).replace("_", " ")
+    return labels.get(language) or labels[DEFAULT_LANGUAGE]
+
+
+# who reads an e-mail: a customer's contact (links into the customer portal) or a user (console)
+CUSTOMER, STAFF = "customer", "staff"
+
+
+def document_links(payload: Mapping[str, Any], public_url: str | None, audience: str) -> dict[str, str]:
+    """Absolute links to the invoice an event is about, from ``CRM_PUBLIC_URL``: ``invoice_url``
+    (the customer portal's page ``/portal/invoices/<id>`` for a contact, the console's
+    ``/invoices/<id>`` for staff) and ``pdf_url`` (the matching API PDF route), replacing the
+    event's relative staff path so no e-mail ever carries a relative or staff link to a
+    customer. Empty when the event names no invoice or no public URL is known."""
+    invoice = _doc_id(payload, "invoice_id")
+    if invoice is None and str(payload.get("document_type") or "") == "invoice":
+        invoice = _doc_id(payload, "document_id")
+    if invoice is None or not public_url:
+        return {}
+    base = public_url.rstrip("/")
+    if audience == CUSTOMER:
+        return {
+            "invoice_url": f"{base}/portal/invoices/{invoice}",
+            "pdf_url": f"{base}/api/v1/portal/invoices/{invoice}/pdf",
+        }
+    return {"invoice_url": f"{base}/invoices/{invoice}", "pdf_url": f"{base}/api/v1/invoices/{invoice}/pdf"}
+
+
+# documents attached to e-mails, fetched at send time (notify.documents): kind → id field
+ATTACHMENT_KINDS = {"invoice_pdf": "invoice_id"}
+
+
+def email_attachments(event_type: str, payload: Mapping[str, Any], audience: str) -> list[dict[str, Any]]:
+    """What an e-mail carries attached (references, resolved when it is sent): the invoice PDF
+    in ``invoice_issued`` e-mails to the customer's contacts."""
+    if event_type == "invoice_issued" and audience == CUSTOMER:
+        invoice = _ints(payload.get("invoice_id", payload.get("id")))
+        if invoice:
+            return [{"kind": "invoice_pdf", "invoice_id": invoice[0]}]
+    return []
+
+
 def template_context(event_type: str, payload: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
     """Payload fields plus a few defaults every template may use, so a template never fails
     on a field an event lacks."""
@@ -576,7 +382,8 @@ def template_context(event_type: str, payload: Mapping[str, Any], **extra: Any) 
         "document_type document_id document_number summary submitter_name comment contract_number "
         "contract_id customer_name customer_code recipient_name end_date days renewal_number invoice_number "
         "invoice_id amount amount_due currency due_date pdf_url sku product_name product_id available "
-        "reorder_point notes name code subscription_id url failures last_error kind serial_number message"
+        "reorder_point notes name code subscription_id url failures last_error kind serial_number message "
+        "invoice_url pdf_attached"
     ).split()
     ctx: dict[str, Any] = dict.fromkeys(names)
     ctx.update({k: v for k, v in payload.items() if isinstance(k, str)})
@@ -624,53 +431,14 @@ def backoff_seconds(attempts: int, base: float = 30.0, cap: float = 6 * 3600.0) 
     return float(min(base * (2 ** (attempts - 1)), cap))
 
 
-def webhook_url_problem(url: Any, resolved: Iterable[str] = (), allow_private: bool = True) -> str | None:
-    """Why a webhook URL is refused, or None. ``resolved``: the addresses its host resolves
-    to (the caller resolves; this stays pure). Private, loopback, link-local, reserved and
-    multicast targets are refused unless ``allow_private``."""
-    if not isinstance(url, str) or not url.strip():
-        return "required"
-    if len(url) > 2000:
-        return "longer than 2000 characters"
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return "not a valid URL"
-    if parts.scheme not in ("http", "https"):
-        return "must be an http or https URL"
-    if not parts.hostname:
-        return "has no host"
-    if parts.username or parts.password:
-        return "must not carry credentials"
-    if allow_private:
-        return None
-    host = parts.hostname.lower()
-    if (
-        host in ("localhost",)
-        or host.endswith(".localhost")
-        or host.endswith(".internal")
-        or host.endswith(".local")
-    ):
-        return "points at an internal host"
-    addresses = list(resolved)
-    try:
-        addresses.append(str(ipaddress.ip_address(host)))
-    except ValueError:
-        pass
-    if not addresses:
-        return "host does not resolve"
-    for addr in addresses:
-        ip = ipaddress.ip_address(addr.split("%", 1)[0])
-        if (
-            ip.is_private
-            or ip.is_loopback
-            or ip.is_link_local
-            or ip.is_reserved
-            or ip.is_multicast
-            or ip.is_unspecified
-        ):
-            return f"points at an internal address ({ip})"
-    return None
+def webhook_url_problem(
+    url: Any,
+    resolved: Iterable[str] = (),
+    allow_private: bool = False,
+    allowed_ports: Iterable[int] = targets.DEFAULT_PORTS,
+) -> str | None:
+    """Why a webhook URL is refused, or None (the rules: :mod:`notify.targets`)."""
+    return targets.url_problem(url, resolved, allow_private, allowed_ports)
 
 
 # --------------------------------------------------------------------------------------
@@ -699,6 +467,46 @@ class TaskClose:
     document_type: str
     document_id: str
     step: str | None = None  # None: every step
+    reason: str | None = None  # stored as the task's close_reason ("paid", "voided")
+
+
+# Why finance closes a collection task whose invoice is still unpaid (``PATCH /tasks/{id}``);
+# the paid / voided / credited-in-full invoice closes it by itself ("paid", "voided").
+COLLECTION_CLOSE_REASONS = ("dispute", "write_off", "payment_arranged", "other")
+COLLECTION_CLOSERS = ("finance", "admin")
+
+
+def manual_close_refusal(
+    task: Mapping[str, Any], new_status: str | None, roles: Iterable[str], close_reason: str | None, note: Any
+) -> tuple[str, str, str] | None:
+    """Why a user may not make this change to a task's status: ``(kind, field, message)`` with
+    kind ``conflict`` (409) or ``invalid`` (422), else ``None``. An open collection task means
+    its invoice is unpaid (billing's ``invoice_paid`` / ``invoice_voided`` close it), so closing
+    it by hand is finance's or an admin's decision, with a reason (``note`` required for
+    ``other``); everyone else waits for the payment."""
+    closing = new_status in ("done", "cancelled") and task.get("status") == "open"
+    if (close_reason is not None or note) and not closing:
+        field = "close_reason" if close_reason is not None else "note"
+        return ("invalid", field, "only when closing an open task (status done or cancelled)")
+    if not closing or task.get("kind") != "collection":
+        return None
+    if not set(roles) & set(COLLECTION_CLOSERS):
+        return (
+            "conflict",
+            "status",
+            "the invoice is not paid: its collection task closes when the invoice is paid, voided or "
+            "credited in full, or by finance with a reason (dispute, write-off)",
+        )
+    if close_reason is None:
+        reasons = ", ".join(COLLECTION_CLOSE_REASONS)
+        return (
+            "invalid",
+            "close_reason",
+            f"required to close an unpaid invoice's collection task ({reasons})",
+        )
+    if close_reason == "other" and not (isinstance(note, str) and note.strip()):
+        return ("invalid", "note", "required when the close reason is other")
+    return None
 
 
 def _date(value: Any) -> dt.date | None:
@@ -819,13 +627,15 @@ def task_actions(
                     ("finance",),
                 )
             )
-    elif event_type in ("invoice_paid",):
+    elif event_type in ("invoice_paid", "invoice_voided"):
+        # invoice_paid also when credit notes leave nothing to pay
         invoice = _doc_id(payload, "invoice_id", "id")
         if invoice:
-            closes.append(TaskClose("collection", "invoice", invoice))
+            reason = "voided" if event_type == "invoice_voided" else "paid"
+            closes.append(TaskClose("collection", "invoice", invoice, reason=reason))
     elif event_type == "payment_received":
         for inv in payload.get("paid_invoice_ids") or []:
-            closes.append(TaskClose("collection", "invoice", str(inv)))
+            closes.append(TaskClose("collection", "invoice", str(inv), reason="paid"))
     elif event_type == "approval_requested":
         request = _doc_id(payload, "request_id", "approval_id", "id")
         if request:

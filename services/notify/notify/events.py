@@ -59,6 +59,7 @@ CONSUMED = (
     ("billing", "invoice_overdue"),
     ("billing", "payment_received"),
     ("billing", "invoice_paid"),
+    ("billing", "invoice_voided"),
     ("billing", "credit_note_issued"),
     ("inventory", "stock_received"),
     ("inventory", "stock_reserved"),
@@ -108,6 +109,7 @@ class TaskPayload(Schema):
     reference = fields.String(allow_none=True)
     status = fields.String()
     closed_by_event = fields.String(allow_none=True)
+    close_reason = fields.String(allow_none=True)
 
 
 class InboxNotificationCreatedPayload(Schema):

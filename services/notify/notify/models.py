@@ -132,6 +132,8 @@ deliveries = Table(
     Column("subject", Text, nullable=True),
     Column("body", Text, nullable=False),
     Column("template_error", Text, nullable=True),
+    # documents an e-mail carries, fetched when it is sent: [{"kind": "invoice_pdf", "invoice_id": 17}]
+    Column("attachments", JSON, nullable=True),
     Column("status", String(10), nullable=False),  # pending | sent | failed
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UTCDateTime(), nullable=True, index=True),
@@ -173,6 +175,10 @@ tasks = Table(
     Column("status", String(10), nullable=False),
     Column("opened_by_event", String(100), nullable=True),
     Column("closed_by_event", String(100), nullable=True),
+    # why it closed: "paid" / "voided" (billing's events), or the reason finance gave
+    # ("dispute", "write_off", ...) with its note when closing an unpaid invoice's collection task
+    Column("close_reason", String(30), nullable=True),
+    Column("close_note", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("closed_at", UTCDateTime(), nullable=True),

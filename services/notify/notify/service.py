@@ -7,6 +7,7 @@ import datetime as dt
 
 from crm_common.db import Database
 from crm_common.events import event_handler
+from crm_common.idempotency import idempotent, reload_entity
 from crm_common.outbox import OutboxRelayProvider
 from crm_common.service import ServiceBase
 from nameko.dependency_providers import Config
@@ -65,6 +66,7 @@ class NotifyService(ServiceBase):
 
     # -- webhooks (admin) --------------------------------------------------------------------
     @rpc(sensitive_arguments=("data.secret",))
+    @idempotent(reload=reload_entity("webhook", "get_webhook"))
     def create_webhook(self, data):
         return usecases.create_webhook(self.db, self.caller, data, self.config)
 
@@ -135,6 +137,7 @@ class NotifyService(ServiceBase):
     handle_invoice_overdue = _on("billing", "invoice_overdue")
     handle_payment_received = _on("billing", "payment_received")
     handle_invoice_paid = _on("billing", "invoice_paid")
+    handle_invoice_voided = _on("billing", "invoice_voided")
     handle_credit_note_issued = _on("billing", "credit_note_issued")
     handle_stock_received = _on("inventory", "stock_received")
     handle_stock_reserved = _on("inventory", "stock_reserved")

@@ -8,12 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import socket
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
+from crm_common.config import public_url
 from crm_common.context import CallerContext
 from crm_common.db import dumps, is_sqlite, utcnow
 from crm_common.errors import load_or_raise
@@ -23,12 +22,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from . import domain
+from . import domain, webhook_guard
 from . import events as ev
 from . import models as m
 from . import schemas as sc
-from .channels import flag, setting
-from .exceptions import PermissionDenied, invalid, not_found
+from .exceptions import Conflict, PermissionDenied, invalid, not_found
 
 log = logging.getLogger(__name__)
 
@@ -89,31 +87,9 @@ def _require_admin(caller: CallerContext, action: str) -> None:
     caller.require_any(("admin",), action)
 
 
-def allow_private_webhooks(config: Mapping[str, Any]) -> bool:
-    """Loopback/private webhook targets: allowed in development, refused in production
-    (``CRM_ENV=production``) unless ``NOTIFY_ALLOW_PRIVATE_WEBHOOKS`` says otherwise."""
-    explicit = setting(config, "NOTIFY_ALLOW_PRIVATE_WEBHOOKS")
-    if explicit is not None:
-        return flag(explicit)
-    return str(setting(config, "CRM_ENV", "development")).lower() != "production"
-
-
-def resolve_host(url: str) -> list[str]:
-    try:
-        host = urlsplit(url).hostname
-        if not host:
-            return []
-        return sorted({info[4][0] for info in socket.getaddrinfo(host, None)})
-    except (OSError, ValueError, UnicodeError):
-        return []
-
-
 def check_webhook_url(url: Any, config: Mapping[str, Any]) -> str | None:
-    allow = allow_private_webhooks(config)
-    problem = domain.webhook_url_problem(url, (), allow_private=True)
-    if problem or allow:
-        return problem
-    return domain.webhook_url_problem(url, resolve_host(url), allow_private=False)
+    """Why a webhook URL is refused at registration (rules: :mod:`notify.webhook_guard`)."""
+    return webhook_guard.check_webhook_url(url, config)
 
 
 # --------------------------------------------------------------------------------------
@@ -356,12 +332,18 @@ def notify(uow, event_type: str, event_id: str, payload: Mapping[str, Any]) -> t
     doc_type, doc_id = document_of(event_type, payload)
     now = utcnow()
     notified = queued = 0
+    base_url = public_url()
+    staff_links = domain.document_links(payload, base_url, domain.STAFF)
     for user in users.values():
         if user.get("active") is False:
             continue
         lang = domain.choose_language(user.get("language"))
         ctx = domain.template_context(
-            event_type, payload, customer_name=customer_name, recipient_name=user.get("full_name")
+            event_type,
+            payload,
+            customer_name=customer_name,
+            recipient_name=user.get("full_name"),
+            **staff_links,
         )
         rendered = domain.render(rule.template, lang, ctx, overrides)
         report_template_error(rendered, event_type, event_id)
@@ -393,15 +375,27 @@ def notify(uow, event_type: str, event_id: str, payload: Mapping[str, Any]) -> t
     if spec.contacts and ({"email", "sms"} & set(rule.channels)):
         people = contact_people(s, customer, payload)
         lang = domain.choose_language(customer_language)
+        # a customer's contact: links into the customer portal, the invoice PDF attached
+        links = domain.document_links(payload, base_url, domain.CUSTOMER)
+        attachments = domain.email_attachments(event_type, payload, domain.CUSTOMER)
         for person in people:
             ctx = domain.template_context(
-                event_type, payload, customer_name=customer_name, recipient_name=person.get("name")
+                event_type,
+                payload,
+                customer_name=customer_name,
+                recipient_name=person.get("name"),
+                pdf_attached=bool(attachments),
+                **links,
             )
             rendered = domain.render(rule.template, lang, ctx, overrides)
             report_template_error(rendered, event_type, event_id)
             if "email" in rule.channels and person.get("email"):
-                queued += queue_delivery(s, "email", event_id, event_type, person["email"], rendered, now)
+                queued += queue_delivery(
+                    s, "email", event_id, event_type, person["email"], rendered, now, attachments=attachments
+                )
             if "sms" in rule.channels and person.get("phone"):
+                if attachments:  # a text message carries no PDF: do not say it does
+                    rendered = domain.render(rule.template, lang, {**ctx, "pdf_attached": False}, overrides)
                 queued += queue_delivery(s, "sms", event_id, event_type, person["phone"], rendered, now)
     return notified, queued
 
@@ -465,6 +459,7 @@ def queue_delivery(
     rendered: domain.Rendered,
     now: dt.datetime,
     user_id: int | None = None,
+    attachments: list[dict[str, Any]] | None = None,
 ) -> int:
     return int(
         insert_ignore(
@@ -480,6 +475,7 @@ def queue_delivery(
                 "subject": rendered.subject,
                 "body": rendered.body,
                 "template_error": rendered.error,
+                "attachments": attachments or None,
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -593,11 +589,19 @@ def close_tasks(uow, task: domain.TaskClose, event_id: str, event_type: str) -> 
         s.execute(
             update(m.tasks)
             .where(T.id == row["id"])
-            .values(status="done", closed_by_event=event_type, closed_at=now, updated_at=now)
+            .values(
+                status="done",
+                closed_by_event=event_type,
+                close_reason=task.reason,
+                closed_at=now,
+                updated_at=now,
+            )
         )
         uow.publish(
             ev.TASK_CLOSED,
-            ev.task_payload.dump({**row, "status": "done", "closed_by_event": event_type}),
+            ev.task_payload.dump(
+                {**row, "status": "done", "closed_by_event": event_type, "close_reason": task.reason}
+            ),
         )
     return len(rows)
 
@@ -761,7 +765,8 @@ PORTAL_INVITATION = "portal_invitation"
 def send_portal_invitation(db, caller: CallerContext, data: Any) -> dict:
     """Queue the invitation e-mail (the ordinary e-mail delivery: worker, retries, attempt
     log). Only a system caller (the gateway) may: the link sets a password. The link is in
-    the delivery's body only — never in an event, a webhook, the audit trail or a log line."""
+    the delivery's body only — never in an event, a webhook, the audit trail or a log line — and
+    only until it is sent or finally fails (``delivery.redact_tokens``)."""
     if caller is None or not caller.is_system:
         raise PermissionDenied("Only the system sends portal invitations")
     values = load_or_raise(sc.portal_invitation, data)
@@ -841,16 +846,32 @@ def get_task(db, caller: CallerContext, task_id: Any) -> dict:
 
 
 def update_task(db, caller: CallerContext, task_id: Any, data: Any) -> dict:
+    """Edit a visible task. An unpaid invoice's collection task closes only by finance or an
+    admin with a ``close_reason`` (and ``note``), and with it the invoice's other open collection
+    tasks (the owner's); anyone else gets 409 and nothing changes."""
     changes = load_or_raise(sc.task_update, data)
     if "assignee_id" in changes and not caller.has_any(("admin", "sales_manager")):
         raise PermissionDenied("Only managers and admins reassign tasks", {"assignee_id": ["not allowed"]})
+    close_reason, close_note = changes.pop("close_reason", None), changes.pop("note", None)
     with db.transaction() as uow:
         row = _visible_task(uow.session, caller, task_id)
+        refusal = domain.manual_close_refusal(
+            row, changes.get("status"), caller.roles, close_reason, close_note
+        )
+        if refusal is not None:
+            kind, field, message = refusal
+            if kind == "conflict":
+                raise Conflict(f"Task {row['id']}: {message}", {field: [message]})
+            raise invalid({field: [message]})
         now = utcnow()
         values: dict[str, Any] = {k: v for k, v in changes.items() if row.get(k) != v}
         if "status" in values:
             values["closed_at"] = now if values["status"] != "open" else None
             values["closed_by_event"] = None
+            values["close_reason"] = close_reason
+            values["close_note"] = close_note or None
+            if close_reason is not None or close_note:
+                changes.update(close_reason=close_reason, close_note=close_note)
         if not values:
             return sc.task_out.dump(row)
         values["updated_at"] = now
@@ -859,7 +880,30 @@ def update_task(db, caller: CallerContext, task_id: Any, data: Any) -> dict:
         row.update(values)
         if values.get("status") in ("done", "cancelled"):
             uow.publish(ev.TASK_CLOSED, ev.task_payload.dump(row))
+            if row["kind"] == "collection" and close_reason is not None:
+                _close_siblings(uow, row, now)
     return sc.task_out.dump(row)
+
+
+def _close_siblings(uow, task: Mapping[str, Any], now: dt.datetime) -> None:
+    """The same invoice's other open collection tasks close with the one finance closed."""
+    s = uow.session
+    siblings = s.execute(
+        select(m.tasks).where(
+            T.kind == task["kind"],
+            T.document_type == task["document_type"],
+            T.document_id == task["document_id"],
+            T.status == "open",
+            T.id != task["id"],
+        )
+    ).mappings()
+    for sibling in list(siblings):
+        values = {k: task[k] for k in ("status", "close_reason", "close_note")}
+        values.update(closed_at=now, closed_by_event=None, updated_at=now)
+        s.execute(update(m.tasks).where(T.id == sibling["id"]).values(**values))
+        uow.audit("task", sibling["id"], "update", {"status": [sibling["status"], task["status"]],
+                                                    "close_reason": [None, task["close_reason"]]})  # fmt: skip
+        uow.publish(ev.TASK_CLOSED, ev.task_payload.dump({**sibling, **values}))
 
 
 # --------------------------------------------------------------------------------------

@@ -17,11 +17,12 @@ from approvals import registry
 from approvals.service import ApprovalsService
 from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle, make_envelope
-from crm_common.errors import Conflict, PermissionDenied, ValidationFailed
+from crm_common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm_common.migrations import upgrade
 from crm_common.outbox import event_exchange
+from crm_common.rpc import ClusterRpcProxy  # signs the caller context, as the gateway does
+from crm_common.testing import publish_event
 from kombu import Connection, Queue
-from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -46,15 +47,7 @@ def wait_for(predicate, timeout=20.0, interval=0.05):
 
 
 def publish(amqp_uri, source, envelope):
-    with Connection(amqp_uri) as conn:
-        conn.Producer(serializer="json").publish(
-            envelope,
-            exchange=event_exchange(source),
-            routing_key=envelope["type"],
-            declare=[event_exchange(source)],
-            delivery_mode=2,
-            retry=True,
-        )
+    publish_event(amqp_uri, source, envelope)  # signed, as the source's outbox relay does
 
 
 @pytest.fixture
@@ -253,3 +246,48 @@ def test_a_malformed_submission_opens_nothing_and_does_not_block_the_queue(runni
         rows = s.execute(select(m.requests.c.document_id)).all()
     assert [r.document_id for r in rows] == ["G-ok"]
     assert ok["event_id"]
+
+
+def test_a_trade_in_valued_in_its_approval_or_decided_directly_over_the_broker(running):
+    """``inventory.trade_in_submitted`` opens a request; the approver's valuation travels on
+    ``approval_approved``; ``inventory.trade_in_decided`` (a direct decision) withdraws the other
+    request; another user's decision or withdrawal is a 404 like a missing request."""
+    add_user(running, 12, ["sales_rep"])
+    add_user(running, 13, ["sales_rep"])
+    add_user(running, 41, ["approver"])
+    wait_for(lambda: users_known(running, 3))
+
+    def submitted(document_id, amount):
+        payload = {"id": document_id, "document_id": document_id, "document_type": "trade_in",
+                   "amount": amount, "currency": "EUR", "submitter_id": 12, "submitter": "user:12"}  # fmt: skip
+        publish(running.amqp_uri, "inventory", make_envelope("inventory", "trade_in_submitted", payload))
+        return running.event("approval_requested", document_id=document_id)["payload"]["id"]
+
+    valued, direct = submitted(501, "400.00"), submitted(502, "150.00")
+    with running.rpc(person(41, "approver")) as approver, running.rpc(person(13, "sales_rep")) as other:
+        with pytest.raises(NotFound) as hidden:
+            other.approvals.decide_approval(valued, {"decision": "approve"})
+        with pytest.raises(NotFound):
+            other.approvals.withdraw_approval(valued, "mine now")
+        assert str(valued) in str(hidden.value)
+        with pytest.raises(ValidationFailed):
+            approver.approvals.decide_approval(valued, {"decision": "approve", "approved_value": "-1"})
+        approver.approvals.decide_approval(valued, {"decision": "approve", "approved_value": "320.00"})
+    approved = running.event("approval_approved", id=valued)["payload"]
+    assert (approved["approved_value"], approved["currency"], approved["document_id"]) == (
+        "320.00",
+        "EUR",
+        501,
+    )
+
+    decided = {"id": 502, "status": "approved", "approved_value": "140.00", "currency": "EUR"}
+    publish(running.amqp_uri, "inventory", make_envelope("inventory", "trade_in_decided", decided))
+    withdrawn = running.event("approval_withdrawn", id=direct)["payload"]
+    assert (withdrawn["reason"], withdrawn["decision"], withdrawn["user"]) == (
+        "decided_elsewhere",
+        "approved",
+        None,
+    )
+    with running.rpc(ADMIN) as admin:
+        assert admin.approvals.get_approval(direct)["status"] == "withdrawn"
+        assert admin.approvals.get_approval(valued)["status"] == "approved"  # left as it was

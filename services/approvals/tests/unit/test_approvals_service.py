@@ -125,10 +125,17 @@ def test_withdraw_and_closed_requests(admin, user, outbox):
     assert req["amount"] == "-120.50"
     with pytest.raises(NotFound):  # another rep does not even see it
         other.get_approval(req["id"])
-    with pytest.raises(PermissionDenied):  # nor may withdraw or decide it
-        other.withdraw_approval(req["id"])
-    with pytest.raises(PermissionDenied):
-        other.decide_approval(req["id"], {"decision": "approve"})
+    # nor may withdraw or decide it, and the refusal is the one of a missing request
+    for act in (
+        lambda rid: other.withdraw_approval(rid),
+        lambda rid: other.decide_approval(rid, {"decision": "approve"}),
+    ):
+        with pytest.raises(NotFound) as hidden:
+            act(req["id"])
+        with pytest.raises(NotFound) as missing:
+            act(999999)
+        assert hidden.value.message == missing.value.message.replace("999999", str(req["id"]))
+    assert rep.get_approval(req["id"])["status"] == "pending" and outbox("approval_withdrawn") == []
     done = rep.withdraw_approval(req["id"], "wrong customer")
     assert done["status"] == "withdrawn" and done["steps"][0]["status"] == "cancelled"
     assert outbox("approval_withdrawn")[0]["comment"] == "wrong customer"
@@ -283,3 +290,77 @@ def test_a_trade_in_submitted_as_inventory_publishes_it_opens_a_request(db, admi
     # an actor name alone is understood too
     other = make_envelope("inventory", "trade_in_submitted", {"document_id": 32, "submitter": "user:7"})
     assert admin.get_approval(usecases.open_from_event(db, other, "trade_in"))["submitter"] == 7
+
+
+def _trade_in_request(db, user, amount="1200.00", document_id=41):
+    rep_id, rep = user("sales_rep")
+    payload = {"document_id": document_id, "amount": amount, "currency": "EUR", "submitter": rep_id}
+    request_id = usecases.open_from_event(
+        db, make_envelope("inventory", "trade_in_submitted", payload), "trade_in"
+    )
+    return request_id, rep_id, rep
+
+
+def test_trade_in_valuation_is_decided_in_the_approval(db, admin, user, outbox):
+    request_id, _, _ = _trade_in_request(db, user)
+    _, approver = user("approver")
+    # refused: negative, float, wrong currency, with a rejection — nothing written
+    for body, field in (
+        ({"decision": "approve", "approved_value": "-5"}, "approved_value"),
+        ({"decision": "approve", "approved_value": 5.5}, "approved_value"),
+        ({"decision": "approve", "approved_value": "950", "currency": "USD"}, "currency"),
+        ({"decision": "reject", "approved_value": "950"}, "approved_value"),
+        ({"decision": "approve", "currency": "EUR"}, "currency"),
+    ):
+        with pytest.raises(ValidationFailed) as err:
+            approver.decide_approval(request_id, body)
+        assert field in err.value.details, body
+    assert count(db, m.decisions) == 0 and admin.get_approval(request_id)["status"] == "pending"
+    assert outbox("approval_approved") == [] and outbox("approval_step_decided") == []
+    done = approver.decide_approval(
+        request_id, {"decision": "approve", "approved_value": "950.00", "currency": "EUR", "comment": "worn"}
+    )
+    assert done["status"] == "approved" and done["decisions"][0]["approved_value"] == "950.00"
+    (event,) = outbox("approval_approved")
+    assert (event["approved_value"], event["currency"], event["document_id"]) == ("950.00", "EUR", 41)
+    assert outbox("approval_step_decided")[0]["approved_value"] == "950.00"
+
+
+def test_trade_in_valuation_defaults_to_the_requested_value(db, user, outbox):
+    request_id, _, _ = _trade_in_request(db, user, amount="700.00", document_id=42)
+    _, approver = user("approver")
+    approver.decide_approval(request_id, {"decision": "approve"})
+    (event,) = outbox("approval_approved")
+    assert (event["approved_value"], event["currency"]) == ("700.00", "EUR")
+
+
+def test_approved_value_only_for_trade_ins(db, user):
+    rep_id, rep = user("sales_rep")
+    _, approver = user("approver")
+    req = rep.request_approval("discount", 78, "500", "EUR", None, rep_id, None)
+    with pytest.raises(ValidationFailed) as err:
+        approver.decide_approval(req["id"], {"decision": "approve", "approved_value": "400"})
+    assert "approved_value" in err.value.details
+    assert count(db, m.decisions) == 0
+    assert approver.decide_approval(req["id"], {"decision": "approve"})["status"] == "approved"
+
+
+def test_a_trade_in_decided_directly_withdraws_its_pending_request(db, admin, user, outbox):
+    from approvals import decided_elsewhere
+
+    request_id, _, _ = _trade_in_request(db, user, document_id=43)
+    decided = make_envelope("inventory", "trade_in_decided", {"id": 43, "status": "approved"})
+    assert decided_elsewhere.close_pending(db, decided, "trade_in") == request_id
+    req = admin.get_approval(request_id)
+    assert req["status"] == "withdrawn" and req["steps"][0]["status"] == "cancelled"
+    (event,) = outbox("approval_withdrawn")
+    assert (event["reason"], event["decision"], event["document_id"]) == ("decided_elsewhere", "approved", 43)
+    # a redelivery, or the decision that came from the request itself: nothing more
+    assert decided_elsewhere.close_pending(db, decided, "trade_in") is None
+    assert len(outbox("approval_withdrawn")) == 1
+    # another document's request stays pending; escalation no longer sees the closed one
+    other_id, _, _ = _trade_in_request(db, user, document_id=44)
+    assert admin.get_approval(other_id)["status"] == "pending"
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
+    usecases.escalate_overdue(db, later)
+    assert {e["id"] for e in outbox("approval_overdue")} == {other_id}

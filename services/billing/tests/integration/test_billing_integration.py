@@ -8,6 +8,7 @@ twice, no number twice, no gap."""
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import os
 import time
 import uuid
@@ -19,9 +20,9 @@ from billing.service import BillingService
 from contracts.service import ContractsService
 from crm_common.context import CallerContext
 from crm_common.migrations import upgrade
+from crm_common.rpc import ClusterRpcProxy  # signs the caller context, as the gateway does
 from customers.service import CustomersService
 from inventory.service import InventoryService
-from nameko.standalone.rpc import ClusterRpcProxy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVICES = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -169,7 +170,9 @@ def test_replicas_number_concurrent_invoices_without_gaps_or_repeats(running):
             "lines": [{"description": "Kurulum", "quantity": "1", "unit_price": "10.00"}]}  # fmt: skip
 
     def create(_):
-        with running.rpc(FINANCE) as finance:
+        # 24 requests, each with its own request id as the gateway gives them (calls under one
+        # request id are one call: crm_common.idempotency)
+        with running.rpc(dataclasses.replace(FINANCE, request_id=uuid.uuid4().hex)) as finance:
             return finance.billing.create_invoice(body)["number"]
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:

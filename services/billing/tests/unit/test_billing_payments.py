@@ -187,6 +187,53 @@ def test_a_sales_rep_records_a_receipt_that_finance_confirms(service, finance, c
     assert finance.get_invoice(inv["id"])["status"] == "paid"
 
 
+@pytest.mark.parametrize(
+    "alloc, field",
+    [
+        ([{"invoice_id": 1, "amount": "150.00"}], "allocations.0.amount"),  # beyond the invoice's balance
+        ([{"invoice_id": 2, "amount": "10.00"}], "allocations.0.invoice_id"),  # another customer's
+        ([{"invoice_id": 3, "amount": "10.00"}], "allocations.0.invoice_id"),  # another currency
+        ([{"invoice_id": 99, "amount": "10.00"}], "allocations.0.invoice_id"),
+        ([{"invoice_id": 1, "amount": "100.00"}, {"invoice_id": 4, "amount": "100.00"}], "allocations"),
+    ],
+)
+def test_a_pending_receipt_with_an_impossible_allocation_is_refused_on_entry(
+    db, service, finance, customers_known, alloc, field
+):
+    one_off(finance, "100.00")  # 1
+    one_off(finance, "100.00", customer_id=11)  # 2
+    one_off(finance, "100.00", currency="USD")  # 3
+    one_off(finance, "100.00")  # 4
+    before = table_counts(db)
+    with pytest.raises(ValidationFailed) as err:  # the rep's receipt: 150.00 in all
+        payment(service(REP), "150.00", alloc)
+    assert any(k.startswith(field) for k in err.value.details), err.value.details
+    assert table_counts(db) == before
+    assert finance.get_invoice(1)["paid"] == "0.00"
+
+
+def test_a_pending_receipt_for_a_paid_or_locked_invoice_is_refused_on_entry(
+    db, service, finance, customers_known
+):
+    paid = one_off(finance, "100.00")
+    payment(finance, "100.00", [{"invoice_id": paid["id"], "amount": "100.00"}])
+    locked = one_off(finance, "100.00")
+    finance.lock_invoice(locked["id"])
+    before = table_counts(db)
+    with pytest.raises(ValidationFailed) as err:  # overpaying: the invoice is paid already
+        payment(service(REP), "100.00", [{"invoice_id": paid["id"], "amount": "100.00"}])
+    assert "allocations.0.invoice_id" in err.value.details
+    from billing_fixtures import MANAGER
+
+    with pytest.raises(Conflict):
+        payment(service(MANAGER), "100.00", [{"invoice_id": locked["id"], "amount": "100.00"}])
+    assert table_counts(db) == before
+    # a possible one is still recorded pending, and takes effect only when confirmed
+    finance.unlock_invoice(locked["id"])
+    pending = payment(service(MANAGER), "60.00", [{"invoice_id": locked["id"], "amount": "60.00"}])
+    assert pending["status"] == "pending" and finance.get_invoice(locked["id"])["paid"] == "0.00"
+
+
 def test_locked_documents_cannot_change_until_unlocked(db, finance, customers_known):
     inv = one_off(finance, "100.00")
     locked = finance.lock_invoice(inv["id"])

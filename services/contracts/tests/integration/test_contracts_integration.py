@@ -16,11 +16,10 @@ from crm_common.context import CallerContext
 from crm_common.db import make_envelope
 from crm_common.errors import NotFound, ValidationFailed
 from crm_common.migrations import upgrade
-from crm_common.outbox import event_exchange
+from crm_common.rpc import ClusterRpcProxy  # signs the caller context, as the gateway does
+from crm_common.testing import publish_event
 from customers.service import CustomersService
 from inventory.service import InventoryService
-from kombu import Connection
-from nameko.standalone.rpc import ClusterRpcProxy
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVICES = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -150,16 +149,7 @@ def test_contracts_lifecycle_through_real_services(running):
          "currency": "EUR", "total": "1010.00", "issue_date": "2026-01-01", "due_date": "2026-01-31",
          "status": "issued"},
     )  # fmt: skip
-    with Connection(running.amqp_uri) as conn:
-        exchange = event_exchange("billing")
-        conn.Producer(serializer="json").publish(
-            envelope,
-            exchange=exchange,
-            routing_key="invoice_issued",
-            declare=[exchange],
-            delivery_mode=2,
-            retry=True,
-        )
+    publish_event(running.amqp_uri, "billing", envelope, event_type="invoice_issued")
     with running.rpc(REP) as rep:
         wait_for(lambda: rep.contracts.get_progress(c["id"])["billing"][0]["invoices"] == 1)
         assert rep.contracts.get_progress(c["id"])["billing"][0]["invoiced"] == "1010.00"

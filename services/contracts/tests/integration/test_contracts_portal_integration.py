@@ -18,10 +18,8 @@ from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle, make_envelope, utcnow
 from crm_common.errors import NotFound, PermissionDenied
 from crm_common.migrations import upgrade
-from crm_common.outbox import event_exchange
-from crm_common.testing import outbox_payloads
-from kombu import Connection
-from nameko.standalone.rpc import ClusterRpcProxy
+from crm_common.rpc import ClusterRpcProxy  # signs the caller context, as the gateway does
+from crm_common.testing import outbox_payloads, publish_event
 from sqlalchemy import event, insert, select
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -99,16 +97,7 @@ def publish_user(amqp_uri: str, user_id: int, department: str) -> None:
     payload = {"id": user_id, "username": f"u{user_id}", "roles": ["sales_rep"], "full_name": None, "email": None,
                "department": department, "is_department_head": False, "customer_id": None, "active": True,
                "language": "tr"}  # fmt: skip
-    with Connection(amqp_uri) as conn:
-        exchange = event_exchange("gateway")
-        conn.Producer(serializer="json").publish(
-            make_envelope("gateway", "user_created", payload),
-            exchange=exchange,
-            routing_key="user_created",
-            declare=[exchange],
-            delivery_mode=2,
-            retry=True,
-        )
+    publish_event(amqp_uri, "gateway", make_envelope("gateway", "user_created", payload))
 
 
 @pytest.fixture

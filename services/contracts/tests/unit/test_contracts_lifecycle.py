@@ -138,7 +138,7 @@ def test_contracts_started_term_goes_active_on_approval(active_contract):
     assert c["status"] == "active"
 
 
-def test_contracts_cancel_and_terminate(rep, create_contract, active_contract, events):
+def test_contracts_cancel_and_terminate(rep, create_contract, active_contract, events, decide):
     draft = create_contract()
     assert rep.cancel_contract(draft["id"], {"reason": "lost"})["status"] == "cancelled"
     live = active_contract()
@@ -147,7 +147,11 @@ def test_contracts_cancel_and_terminate(rep, create_contract, active_contract, e
     with pytest.raises(ValidationFailed) as err:
         rep.terminate_contract(live["id"], {"reason": "moved", "effective_date": "2030-01-01"})
     assert "effective_date" in err.value.details
-    done = rep.terminate_contract(live["id"], {"reason": "moved", "effective_date": "2026-06-30"})
+    # back-dated by a rep: a termination request, terminated once approved (issue 17)
+    asked = rep.terminate_contract(live["id"], {"reason": "moved", "effective_date": "2026-06-30"})
+    assert asked["status"] == "active" and asked["termination_request"]["status"] == "pending_approval"
+    decide(asked["termination_request"]["id"], document_type="termination")
+    done = rep.get_contract(live["id"])
     assert done["status"] == "terminated" and done["termination_date"] == "2026-06-30"
     assert events("contract_terminated")[0]["effective_date"] == "2026-06-30"
     with pytest.raises(Conflict):

@@ -15,10 +15,12 @@ from crm_common.db import DatabaseHandle, make_envelope
 from crm_common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from crm_common.migrations import upgrade
 from crm_common.outbox import event_exchange
+from crm_common.rpc import ClusterRpcProxy  # signs the caller context, as the gateway does
+from crm_common.rpc import rpc as service_rpc
+from crm_common.testing import publish_event
 from customers import models as m
 from customers.service import CustomersService
 from kombu import Connection, Queue
-from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -144,7 +146,8 @@ def test_duplicates_and_bad_input_come_back_as_conflict_and_validation_errors(ru
         with pytest.raises(Conflict) as err:
             rpc.customers.create_customer({"name": "ISTANBUL ENERJİ AŞ", "kind": "company"})
         (candidate,) = details(err)["candidates"]
-        assert (candidate["id"], candidate["owner_id"], candidate["reasons"]) == (first["id"], 1, ["name"])
+        assert (candidate["id"], candidate["reasons"]) == (first["id"], ["name"])
+        assert "owner_id" not in candidate and "code" not in candidate
         with pytest.raises(ValidationFailed) as err:
             rpc.customers.create_customer({"name": 12, "kind": "alien", "level": "Z"})
         assert {"name", "kind", "level"} <= set(details(err))
@@ -182,16 +185,7 @@ def test_duplicates_and_bad_input_come_back_as_conflict_and_validation_errors(ru
 
 
 def publish_user_event(amqp_uri, envelope):
-    with Connection(amqp_uri) as conn:
-        producer = conn.Producer(serializer="json")
-        producer.publish(
-            envelope,
-            exchange=event_exchange("gateway"),
-            routing_key=envelope["type"],
-            declare=[event_exchange("gateway")],
-            delivery_mode=2,
-            retry=True,
-        )
+    publish_event(amqp_uri, "gateway", envelope)  # signed, as the gateway's outbox relay does
 
 
 def test_gateway_user_events_feed_the_users_read_copy_once(running):
@@ -339,7 +333,7 @@ def test_pipeline_over_rpc_sums_exactly_per_currency_in_the_callers_scope(runnin
         for owner, amount, currency, stage in (
             (31, "0.10", "EUR", "lead"),
             (31, "0.20", "EUR", "lead"),
-            (31, "123456789012345.123456", "EUR", "proposal"),
+            (31, "9999999999999.123456", "EUR", "proposal"),
             (32, "70", "TRY", "won"),
         ):
             rpc.customers.create_opportunity(
@@ -355,7 +349,7 @@ def test_pipeline_over_rpc_sums_exactly_per_currency_in_the_callers_scope(runnin
             )
         everything = rpc.customers.pipeline({"year": 2031})
     assert everything["stages"]["lead"] == {"count": 2, "amount": {"EUR": "0.30", "TRY": "0.00"}}
-    assert everything["stages"]["proposal"]["amount"]["EUR"] == "123456789012345.123456"
+    assert everything["stages"]["proposal"]["amount"]["EUR"] == "9999999999999.123456"
     assert everything["stages"]["won"] == {"count": 1, "amount": {"EUR": "0.00", "TRY": "70.00"}}
     assert everything["won_in_year"]["count"] == 0  # won now, not in 2031
     manager = CallerContext(
@@ -370,3 +364,56 @@ def test_pipeline_over_rpc_sums_exactly_per_currency_in_the_callers_scope(runnin
     )
     with running.rpc(portal) as rpc, pytest.raises(PermissionDenied):
         rpc.customers.pipeline({"year": 2031})
+
+
+# -- delete blockers, archive and the red list over real RPC (issue 17) --------------------
+
+ACTIVITY: dict[str, dict[int, dict]] = {"contracts": {}, "billing": {}}
+
+
+class StubContracts:
+    """Answers ``customer_activity`` as the contracts service would (counts from ACTIVITY)."""
+
+    name = "contracts"
+
+    @service_rpc
+    def customer_activity(self, customer_id):
+        return {"customer_id": customer_id, **ACTIVITY["contracts"].get(customer_id, {})}
+
+
+class StubBilling:
+    name = "billing"
+
+    @service_rpc
+    def customer_activity(self, customer_id):
+        return {"customer_id": customer_id, **ACTIVITY["billing"].get(customer_id, {})}
+
+
+def test_delete_asks_contracts_and_billing_over_rpc_and_archive_red_list_work(running, container_factory):
+    for stub in (StubContracts, StubBilling):
+        container_factory(stub, {"AMQP_URI": running.amqp_uri}).start()
+    manager, rep = person("sales_manager", user_id=2), person("sales_rep", user_id=10)
+    with running.rpc(ADMIN) as admin, running.rpc(manager) as mgr, running.rpc(rep) as r:
+        blocked = r.customers.create_customer({"name": "Blocked Handel GmbH", "kind": "company"})
+        free = r.customers.create_customer({"name": "Free Handel GmbH", "kind": "company"})
+        ACTIVITY["billing"][blocked["id"]] = {"invoices": 2, "payments": 1}
+        ACTIVITY["contracts"][blocked["id"]] = {"contracts": 1}
+        with pytest.raises(Conflict) as err:
+            r.customers.delete_customer(blocked["id"])
+        assert details(err)["blocked_by"] == {"contracts": 1, "invoices": 2, "payments": 1}
+        assert r.customers.get_customer(blocked["id"])["archived"] is False  # nothing changed
+        assert r.customers.delete_customer(free["id"]) == {"id": free["id"], "deleted": True}
+
+        assert r.customers.archive_customer(blocked["id"])["archived"] is True
+        assert r.customers.list_customers({}, 1, 50)["total"] == 0
+        assert r.customers.list_customers({"include_archived": True}, 1, 50)["total"] == 1
+        with pytest.raises(PermissionDenied):
+            r.customers.restore_customer(blocked["id"])
+        assert mgr.customers.restore_customer(blocked["id"])["archived"] is False
+
+        with pytest.raises(PermissionDenied):
+            r.customers.red_list_customer(blocked["id"], {"reason": "mine"})
+        listed = admin.customers.red_list_customer(blocked["id"], {"reason": "unpaid"})
+        assert listed["red_listed"] is True and listed["red_listed_by"] == "user:1"
+        (flags,) = r.customers.customer_flags([blocked["id"]])
+        assert flags["red_listed"] is True and flags["red_list_reason"] == "unpaid"

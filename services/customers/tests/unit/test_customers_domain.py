@@ -342,7 +342,7 @@ def test_planner_creates_updates_and_rejects_duplicates_in_file_order():
     assert plan(4, {"code": "C-000002", "level": "B"}).target.id == 2
     assert plan(5, {"name": "NEW CO."}).errors == [("name", "same name as line 2")]
     assert plan(6, {"name": "Other", "email": "INFO@anadolu.tr"}).errors == [
-        ("email", "likely duplicate of existing customer C-000001 (Anadolu Makina)")
+        ("email", "likely duplicate of existing customer Anadolu Makina (#1)")
     ]
     assert plan(7, {"code": "C-000099"}).errors[0] == (
         "code",
@@ -351,7 +351,7 @@ def test_planner_creates_updates_and_rejects_duplicates_in_file_order():
     assert plan(8, {"tax_id": "TR1", "name": "x"}).errors[0] == ("tax_id", "same tax id as line 3")
     assert plan(9, {"code": "C-000001", "tax_id": "BG2"}).errors[0] == (
         "tax_id",
-        "belongs to another customer (C-000002)",
+        "belongs to another customer (Balkan Trade, #2)",
     )
     assert plan(10, {"name": "Owner Co", "owner_id": 77}).errors == [("owner_id", "unknown user")]
     # updating a customer with its own unchanged name is no duplicate

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from crm_common.context import CallerContext
-from crm_common.errors import PermissionDenied, ValidationFailed
+from crm_common.errors import Conflict, PermissionDenied, ValidationFailed
 from crm_common.testing import new_caller
 from customers import domain
 from customers import models as m
@@ -237,8 +237,16 @@ def test_a_rep_counts_own_opportunities_a_manager_those_of_the_department(servic
     assert sum(v["count"] for v in everything["stages"].values()) == 7
 
 
-def test_a_deleted_customers_opportunities_leave_the_funnel(service, sales):
+def test_a_deleted_customers_opportunities_leave_the_funnel(service, sales, db):
     admin = service(new_caller("admin", user_id=1))
+    with pytest.raises(Conflict):  # open opportunities keep a customer from being deleted
+        admin.delete_customer(sales.customer_id)
+    with db.transaction() as uow:  # once they are closed it can go
+        uow.session.execute(
+            update(m.opportunities)
+            .where(m.opportunities.c.stage.in_(domain.OPEN_STAGES))
+            .values(stage="lost")
+        )
     admin.delete_customer(sales.customer_id)
     assert admin.pipeline({"year": 2027})["currencies"] == []
 

@@ -4,6 +4,7 @@ contract and approval events from stand-in publishers, events out on the broker.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -15,10 +16,11 @@ from crm_common.db import DatabaseHandle, make_envelope
 from crm_common.errors import Conflict, PermissionDenied, ValidationFailed
 from crm_common.migrations import upgrade
 from crm_common.outbox import event_exchange
+from crm_common.rpc import ClusterRpcProxy  # signs the caller context, as the gateway does
+from crm_common.testing import publish_event
 from inventory import models as m
 from inventory.service import InventoryService
 from kombu import Connection, Queue
-from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, select
 
 SERVICE_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -71,17 +73,7 @@ def running(container_factory, crm_amqp_uri, any_db_url):
 
 
 def publish(amqp_uri, envelope):
-    with Connection(amqp_uri) as conn:
-        producer = conn.Producer(serializer="json")
-        exchange = event_exchange(envelope["source"])
-        producer.publish(
-            envelope,
-            exchange=exchange,
-            routing_key=envelope["type"],
-            declare=[exchange],
-            delivery_mode=2,
-            retry=True,
-        )
+    publish_event(amqp_uri, envelope["source"], envelope)  # signed, as an outbox relay does
 
 
 def setup_stock(rpc, qty, serialized=False, **product):
@@ -104,16 +96,26 @@ def setup_stock(rpc, qty, serialized=False, **product):
     return p, w
 
 
-def race(rpc, calls):
-    """Start every call before waiting for any; ``(results, errors)``."""
-    replies = [getattr(rpc.inventory, name).call_async(*args) for name, args in calls]
-    results, errors = [], []
-    for reply in replies:
-        try:
-            results.append(reply.result())
-        except Conflict as exc:
-            errors.append(exc)
-    return results, errors
+def race(running, caller, calls):
+    """Start every call before waiting for any, each a request of its own with its own request
+    id as the gateway gives them (calls under one request id are one call:
+    crm_common.idempotency); ``(results, errors)``."""
+    proxies = [running.rpc(dataclasses.replace(caller, request_id=uuid.uuid4().hex)) for _ in calls]
+    try:
+        rpcs = [proxy.start() for proxy in proxies]
+        replies = [
+            getattr(r.inventory, name).call_async(*args) for r, (name, args) in zip(rpcs, calls, strict=True)
+        ]
+        results, errors = [], []
+        for reply in replies:
+            try:
+                results.append(reply.result())
+            except Conflict as exc:
+                errors.append(exc)
+        return results, errors
+    finally:
+        for proxy in proxies:
+            proxy.stop()
 
 
 def test_two_dispatches_racing_for_the_last_unit_one_wins(running):
@@ -126,7 +128,7 @@ def test_two_dispatches_racing_for_the_last_unit_one_wins(running):
             "direction": "out",
             "reason": "dispatch",
         }
-        ok, refused = race(rpc, [("record_move", (dispatch,)), ("record_move", (dispatch,))])
+        ok, refused = race(running, KEEPER, [("record_move", (dispatch,)), ("record_move", (dispatch,))])
         assert (len(ok), len(refused)) == (1, 1)
         (level,) = rpc.inventory.get_stock({"product_id": p["id"]})["items"]
         assert (level["on_hand"], level["available"]) == (0, 0)
@@ -144,7 +146,7 @@ def test_many_racing_moves_never_oversell(running):
         }
         reserve = {"contract_id": 1, "items": [{"product_id": p["id"], "quantity": 1}]}
         calls = [("record_move", (out,))] * 8 + [("reserve_stock", (reserve,))] * 4
-        ok, refused = race(rpc, calls)
+        ok, refused = race(running, KEEPER, calls)
         assert len(ok) == 5 and len(refused) == 7
         (level,) = rpc.inventory.get_stock({"product_id": p["id"]})["items"]
         assert level["available"] == 0 and level["on_hand"] >= 0 and level["on_hand"] == level["reserved"]
@@ -166,7 +168,7 @@ def test_racing_reorders_raise_one_purchase_order(running):
             "direction": "out",
             "reason": "dispatch",
         }
-        ok, _ = race(rpc, [("record_move", (out,))] * 6)
+        ok, _ = race(running, KEEPER, [("record_move", (out,))] * 6)
         assert len(ok) == 6
         pos = rpc.inventory.list_purchase_orders({"status": "open"})["items"]
         assert len(pos) == 1 and pos[0]["partner"] == "Acme"
@@ -255,7 +257,7 @@ def test_one_named_unit_raced_by_a_reservation_a_dispatch_and_a_transfer_goes_to
             ("record_move", (dispatch,)),
             ("transfer_stock", (transfer,)),
         ] * 2
-        ok, refused = race(rpc, calls)
+        ok, refused = race(running, KEEPER, calls)
         assert (len(ok), len(refused)) == (1, 5)
         unit = rpc.inventory.get_unit(serial)
         assert len(unit["history"]) == 2  # received, then exactly one of the three

@@ -400,6 +400,46 @@ def test_trade_in_submitted_approved_with_valuation_then_received(
     assert rep.get_unit("OLD-1")["status"] == "in_stock"
 
 
+def test_trade_in_keeps_the_valuation_decided_in_the_approval_in_its_currency(service, db, outbox):
+    from conftest import new_caller
+    from inventory import usecases
+
+    seller = service(new_caller("sales_rep", user_id=3))
+    body = {"serial_number": "V-1", "condition": "good", "requested_value": "500.00", "currency": "EUR"}
+    first = seller.create_trade_in(body)
+    second = service(new_caller("sales_rep", user_id=3)).create_trade_in({**body, "serial_number": "V-2"})
+
+    def approved(ti, **extra):
+        payload = {"document_type": "trade_in", "document_id": ti["id"], "comment": "valued", **extra}
+        return usecases.handle_approval_decided(db, {"event_id": f"e{ti['id']}", "payload": payload}, True)
+
+    approved(first, approved_value="420.00", currency="EUR")
+    got = seller.get_trade_in(first["id"])
+    assert (got["status"], got["approved_value"], got["decision_comment"]) == ("approved", "420.00", "valued")
+    assert outbox("trade_in_decided")[-1]["approved_value"] == "420.00"
+    approved(second, approved_value="420.00", currency="USD")  # not this trade-in's currency
+    assert seller.get_trade_in(second["id"])["approved_value"] == "500.00"
+    # a later event for a decided trade-in changes nothing
+    assert approved(first, approved_value="1.00", currency="EUR") is None
+    assert seller.get_trade_in(first["id"])["approved_value"] == "420.00"
+
+
+def test_deciding_a_trade_in_directly_publishes_trade_in_decided(service, admin, outbox):
+    from conftest import new_caller
+
+    seller = service(new_caller("sales_rep", user_id=3))
+    ti = seller.create_trade_in(
+        {"serial_number": "D-1", "condition": "good", "requested_value": "80", "currency": "EUR"}
+    )
+    with pytest.raises(ValidationFailed):
+        admin.decide_trade_in(ti["id"], {"approved": True, "approved_value": "-1"})
+    assert seller.get_trade_in(ti["id"])["status"] == "submitted" and outbox("trade_in_decided") == []
+    admin.decide_trade_in(ti["id"], {"approved": True, "approved_value": "75.00"})
+    (event,) = outbox("trade_in_decided")
+    # approvals withdraws the trade-in's pending request on this event
+    assert (event["id"], event["status"], event["approved_value"]) == (ti["id"], "approved", "75.00")
+
+
 def test_rejected_trade_in_cannot_be_received(service, keeper, create_warehouse, db):
     from conftest import new_caller
     from inventory import usecases

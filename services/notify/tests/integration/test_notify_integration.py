@@ -22,9 +22,9 @@ from crm_common.db import make_envelope
 from crm_common.errors import PermissionDenied
 from crm_common.migrations import upgrade
 from crm_common.outbox import event_exchange
-from crm_common.testing import free_port
+from crm_common.rpc import ClusterRpcProxy  # signs the caller context, as the gateway does
+from crm_common.testing import free_port, publish_event
 from kombu import Connection
-from nameko.standalone.rpc import ClusterRpcProxy
 from notify import domain
 from notify.service import NotifyService
 
@@ -144,6 +144,7 @@ def start(container_factory, crm_amqp_uri, any_db_url):
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": smtp.port if smtp else free_port(),
             "SMTP_TIMEOUT": 30,
+            "CRM_WEBHOOKS_ALLOW_PRIVATE": "1",  # the receivers listen on 127.0.0.1
             **extra,
         }
         container = container_factory(NotifyService, config)
@@ -162,14 +163,7 @@ def rpc(amqp_uri, caller):
 
 def publish(amqp_uri, source, event_type, payload, event_id=None) -> dict:
     envelope = make_envelope(source, event_type, payload, event_id=event_id)
-    with Connection(amqp_uri) as conn:
-        exchange = event_exchange(source)(conn.default_channel)
-        exchange.declare()
-        with conn.Producer() as producer:
-            producer.publish(
-                envelope, exchange=exchange, routing_key=event_type, serializer="json", delivery_mode=2
-            )
-    return envelope
+    return publish_event(amqp_uri, source, envelope, event_type=event_type)  # signed, as a relay does
 
 
 def user(amqp_uri, user_id, roles, language="en", email_addr=None):
@@ -381,12 +375,17 @@ def test_slow_smtp_server_delays_only_its_own_deliveries(start, tmp_path, crm_am
         slow.close()
 
 
-def test_bad_webhook_urls_are_refused_in_production(start, crm_amqp_uri):
+def test_bad_webhook_urls_are_refused_unless_private_targets_are_allowed(start, crm_amqp_uri):
     from crm_common.errors import ValidationFailed
 
-    start(CRM_ENV="production")
+    start(CRM_ENV="production", CRM_WEBHOOKS_ALLOW_PRIVATE="0")
     with rpc(crm_amqp_uri, ADMIN) as r:
-        for url in ("http://127.0.0.1:8080/x", "http://10.1.2.3/x", "file:///etc/passwd"):
+        for url in (
+            "http://127.0.0.1:8080/x",
+            "http://10.1.2.3/x",
+            "http://[64:ff9b::a9fe:a9fe]/",
+            "file:///etc/passwd",
+        ):
             with pytest.raises(ValidationFailed) as err:
                 r.notify.create_webhook({"url": url, "events": ["*"], "secret": SECRET})
             assert "url" in str(err.value.details)

@@ -4,9 +4,10 @@ event envelopes through the real handler code."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
-from crm_common.errors import NotFound, PermissionDenied, ValidationFailed
+from crm_common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from notify import models as m
 from notify import usecases
 from notify.events import CONSUMED
@@ -129,8 +130,85 @@ def test_update_task_scope_and_validation(deliver, add_user, service, make_calle
         rep.update_task(task["id"], {"assignee_id": 99})
     with pytest.raises(NotFound):
         service(make_caller("sales_rep", user_id=51)).update_task(task["id"], {"status": "done"})
-    done = rep.update_task(task["id"], {"status": "done", "notes": "called them"})
-    assert done["status"] == "done" and done["closed_at"]
+    # the invoice is unpaid (its collection task is open): the rep cannot close it
+    with pytest.raises(Conflict):
+        rep.update_task(task["id"], {"status": "done", "notes": "called them"})
+    kept = rep.get_task(task["id"])
+    assert kept["status"] == "open" and kept["notes"] is None and kept["closed_at"] is None
+    edited = rep.update_task(task["id"], {"notes": "called them"})
+    assert edited["status"] == "open" and edited["notes"] == "called them"
+
+
+def test_collection_task_closes_by_finance_with_a_reason_only(deliver, add_user, service, make_caller, db):
+    add_user(60, roles=["sales_rep"])
+    add_user(61, roles=["finance"])
+    deliver("billing", "invoice_overdue", {"invoice_id": 5, "owner_id": 60})
+    rep = service(make_caller("sales_rep", user_id=60))
+    fin = service(make_caller("finance", user_id=61))
+    mine = rep.list_tasks()["items"][0]
+    theirs = fin.list_tasks()["items"][0]
+    closed_events = lambda: [r for r in rows(db, db.infra.outbox) if r["type"] == "task_closed"]  # noqa: E731
+    for status in ("done", "cancelled"):
+        with pytest.raises(Conflict) as err:
+            rep.update_task(mine["id"], {"status": status})
+        assert "not paid" in str(err.value)
+    # a reason does not make a rep a closer
+    with pytest.raises(Conflict):
+        rep.update_task(mine["id"], {"status": "done", "close_reason": "dispute"})
+    # finance: a reason is required, "other" needs a note; a reason only when closing
+    with pytest.raises(ValidationFailed) as err:
+        fin.update_task(theirs["id"], {"status": "done"})
+    assert "close_reason" in err.value.details
+    with pytest.raises(ValidationFailed) as err:
+        fin.update_task(theirs["id"], {"status": "done", "close_reason": "other"})
+    assert "note" in err.value.details
+    with pytest.raises(ValidationFailed) as err:
+        fin.update_task(theirs["id"], {"status": "done", "close_reason": "forgot"})
+    assert "close_reason" in err.value.details
+    with pytest.raises(ValidationFailed) as err:
+        fin.update_task(theirs["id"], {"close_reason": "dispute"})
+    assert "close_reason" in err.value.details
+    assert all(t["status"] == "open" and t["close_reason"] is None for t in rows(db, m.tasks))
+    assert closed_events() == []
+    done = fin.update_task(
+        theirs["id"], {"status": "done", "close_reason": "write_off", "note": "customer insolvent"}
+    )
+    assert done["status"] == "done" and done["close_reason"] == "write_off"
+    assert done["close_note"] == "customer insolvent" and done["closed_at"]
+    # the owner's task of the same invoice closes with it
+    events = [json.loads(e["body"])["payload"] for e in closed_events()]
+    assert sorted(e["id"] for e in events) == sorted([mine["id"], theirs["id"]])
+    assert {e["close_reason"] for e in events} == {"write_off"}
+    mine_now = rep.get_task(mine["id"])
+    assert (mine_now["status"], mine_now["close_reason"], mine_now["close_note"]) == (
+        "done",
+        "write_off",
+        "customer insolvent",
+    )
+    # reopening (an admin) clears the reason; closing again with a reason works for admins too
+    admin = service(make_caller("admin", user_id=1))
+    reopened = admin.update_task(mine["id"], {"status": "open"})
+    assert reopened["close_reason"] is None and reopened["closed_at"] is None
+    closed = admin.update_task(mine["id"], {"status": "done", "close_reason": "dispute"})
+    assert closed["close_reason"] == "dispute"
+    # other kinds close as before
+    deliver("customers", "follow_up_due", {"customer_id": 1, "owner_id": 60, "follow_up_id": 3})
+    follow_ups = rep.list_tasks({"kind": "follow_up"})["items"]
+    for task in follow_ups:
+        assert rep.update_task(task["id"], {"status": "done"})["status"] == "done"
+
+
+def test_invoice_voided_or_paid_closes_collection_tasks_with_reason(deliver, add_user, service, make_caller):
+    add_user(70, roles=["sales_rep"])
+    deliver("billing", "invoice_overdue", {"invoice_id": 7, "owner_id": 70})
+    deliver("billing", "invoice_overdue", {"invoice_id": 8, "owner_id": 70})
+    rep = service(make_caller("sales_rep", user_id=70))
+    deliver("billing", "invoice_voided", {"id": 7, "invoice_id": 7, "reason": "issued twice"})
+    deliver("billing", "payment_received", {"payment_id": 1, "paid_invoice_ids": [8]})
+    closed = {t["document_id"]: t for t in rep.list_tasks()["items"]}
+    assert closed["7"]["status"] == "done" and closed["7"]["close_reason"] == "voided"
+    assert closed["7"]["closed_by_event"] == "invoice_voided"
+    assert closed["8"]["status"] == "done" and closed["8"]["close_reason"] == "paid"
 
 
 def test_webhook_admin_only_and_url_checks(service, make_caller, admin, monkeypatch):
@@ -146,10 +224,14 @@ def test_webhook_admin_only_and_url_checks(service, make_caller, admin, monkeypa
     with pytest.raises(ValidationFailed) as err:
         admin.create_webhook({"url": "https://example.com/h", "events": [], "secret": "short"})
     assert {"events", "secret"} <= set(err.value.details)
-    prod = service(make_caller("admin", user_id=1), {"CRM_ENV": "production"})
-    with pytest.raises(ValidationFailed):
-        prod.create_webhook({"url": "http://127.0.0.1:9/h", "events": ["*"], "secret": "0123456789"})
-    hook = admin.create_webhook({"url": "http://127.0.0.1:9/h", "events": ["*"], "secret": "0123456789"})
+    monkeypatch.delenv("CRM_WEBHOOKS_ALLOW_PRIVATE", raising=False)
+    for config in ({"CRM_ENV": "production"}, {}):  # refused unless explicitly allowed
+        with pytest.raises(ValidationFailed):
+            service(make_caller("admin", user_id=1), config).create_webhook(
+                {"url": "http://127.0.0.1:9/h", "events": ["*"], "secret": "0123456789"}
+            )
+    dev = service(make_caller("admin", user_id=1), {"CRM_WEBHOOKS_ALLOW_PRIVATE": "1"})
+    hook = dev.create_webhook({"url": "http://127.0.0.1:9/h", "events": ["*"], "secret": "0123456789"})
     assert hook["active"] and "secret" not in hook
     assert admin.list_webhooks()["total"] == 1
     admin.delete_webhook(hook["id"])
@@ -416,7 +498,8 @@ def test_broken_admin_template_falls_back_and_is_recorded(
     admin.update_rule("stock_low", {"templates": {"tr": {"subject": "{{ missing.field }}", "body": "x"}}})
     deliver("inventory", "stock_low", {"product_id": 4, "sku": "FLT-4", "available": 1, "reorder_point": 3})
     (note,) = service(make_caller("warehouse", user_id=110)).list_notifications()["items"]
-    assert note["title"] == "Stock low: FLT-4" and note["language"] == "en"
+    # the built-in Turkish translation comes next (then the English ones)
+    assert note["title"] == "Stok azaldı: FLT-4" and note["language"] == "tr"
     assert "template stock_low failed" in caplog.text
 
 

@@ -9,6 +9,7 @@ import { useIsMobile } from "../../shared/components/useIsMobile";
 import { DateText } from "../../shared/components/values";
 import { LANGUAGES } from "../../shared/i18n";
 import { createTemplate, deactivateTemplate, FIELD_TYPES, getTemplate, listTemplates, placeholders, type TemplateCreate, type TemplateSummary } from "./api";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 const FILTERS = ["name", "language", "all_versions"] as const;
 const langLabel = (code: string) => LANGUAGES.find((l) => l.code === code)?.label ?? code;
@@ -181,6 +182,7 @@ function TemplateDialog({ onClose }: { onClose: () => void }) {
   const [form] = Form.useForm<TemplateValues>();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey();
   const body = Form.useWatch("body", form) ?? "";
   const fields = Form.useWatch("fields", form) ?? [];
   const missing = placeholders(body).filter((p) => !fields.some((f) => f?.name === p));
@@ -202,7 +204,8 @@ function TemplateDialog({ onClose }: { onClose: () => void }) {
           label: f.label?.trim() || undefined,
         })),
       };
-      const created = await createTemplate(payload);
+      const created = await createTemplate(payload, idempotency.key);
+      idempotency.renew();
       await queryClient.invalidateQueries({ queryKey: ["admin", "templates"] });
       message.success(t("admin.templates.created", { name: created.name, version: created.version }));
       onClose();

@@ -8,6 +8,7 @@ import { ServerTable } from "../../shared/components/ServerTable";
 import { useIsMobile } from "../../shared/components/useIsMobile";
 import { DateText } from "../../shared/components/values";
 import { createWebhook, deleteWebhook, listDeliveries, listRules, listWebhooks, updateWebhook, type Delivery, type Webhook } from "./api";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 /** Webhooks of partner systems: create, edit, delete (confirmed) and the delivery log of each. */
 export function WebhooksTab() {
@@ -115,6 +116,7 @@ function WebhookDialog({ webhook, onClose }: { webhook: Webhook | null; onClose:
   const [form] = Form.useForm<WebhookValues>();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey();
   const rules = useQuery({ queryKey: ["admin", "rules"], queryFn: listRules, staleTime: 300_000 });
   const eventOptions = ["*", ...(rules.data?.items ?? []).map((r) => r.event_type)].map((e) => ({
     value: e,
@@ -135,7 +137,8 @@ function WebhookDialog({ webhook, onClose }: { webhook: Webhook | null; onClose:
           ...(v.secret ? { secret: v.secret } : {}),
         });
       } else {
-        await createWebhook({ url: v.url.trim(), events: v.events, secret: v.secret ?? "", description: v.description?.trim() || undefined });
+        await createWebhook({ url: v.url.trim(), events: v.events, secret: v.secret ?? "", description: v.description?.trim() || undefined }, idempotency.key);
+        idempotency.renew();
       }
       await queryClient.invalidateQueries({ queryKey: ["admin", "webhooks"] });
       message.success(webhook ? t("common.saved") : t("admin.webhooks.created"));

@@ -1,4 +1,5 @@
 import { api, unwrap, type components } from "../../shared/api/client";
+import { idempotencyHeader } from "../../shared/api/idempotency";
 import { listQuery, type ListParams } from "../../shared/components/ServerTable";
 
 export type User = components["schemas"]["UserPublic"];
@@ -40,8 +41,8 @@ export function listTemplates(params: ListParams) {
 export function getTemplate(id: number) {
   return unwrap(api.GET("/api/v1/contract-templates/{template_id}", { params: { path: { template_id: String(id) } } }));
 }
-export function createTemplate(body: TemplateCreate) {
-  return unwrap(api.POST("/api/v1/contract-templates", { body }));
+export function createTemplate(body: TemplateCreate, key?: string) {
+  return unwrap(api.POST("/api/v1/contract-templates", { params: { header: idempotencyHeader(key) }, body }));
 }
 export function deactivateTemplate(id: number) {
   return unwrap(api.POST("/api/v1/contract-templates/{template_id}/deactivate", { params: { path: { template_id: String(id) } } }));
@@ -69,8 +70,8 @@ export function resetRule(eventType: string) {
 export function listWebhooks(params: ListParams) {
   return unwrap(api.GET("/api/v1/webhooks", { params: { query: { page: params.page, page_size: params.page_size } } }));
 }
-export function createWebhook(body: WebhookCreate) {
-  return unwrap(api.POST("/api/v1/webhooks", { body }));
+export function createWebhook(body: WebhookCreate, key?: string) {
+  return unwrap(api.POST("/api/v1/webhooks", { params: { header: idempotencyHeader(key) }, body }));
 }
 export function updateWebhook(id: number, body: WebhookUpdate) {
   return unwrap(api.PATCH("/api/v1/webhooks/{webhook_id}", { params: { path: { webhook_id: String(id) } }, body }));

@@ -11,7 +11,6 @@ import { useAuth } from "../../shared/auth/AuthProvider";
 import { ErrorAlert, useErrorText } from "../../shared/components/errors";
 import { PageHeader } from "../../shared/components/PageHeader";
 import { DateText, Money, StatusTag } from "../../shared/components/values";
-import { useFormat } from "../../shared/format/useFormat";
 import { decide, documentLink, documentName, getApproval, sheetPdf, withdraw, type ApprovalDetail } from "./api";
 import { DecisionDialog } from "./DecisionDialog";
 
@@ -24,7 +23,6 @@ export default function ApprovalPage() {
   const { user } = useAuth();
   const { message, modal } = App.useApp();
   const errorText = useErrorText();
-  const f = useFormat();
   const queryClient = useQueryClient();
   const [deciding, setDeciding] = useState<"approve" | "reject" | null>(null);
   const query = useQuery({ queryKey: ["approvals", "one", id], queryFn: () => getApproval(id) });
@@ -186,6 +184,18 @@ export default function ApprovalPage() {
                 { title: t("approvals.step"), dataIndex: "step_name" },
                 { title: t("approvals.decision"), dataIndex: "decision", render: (v: string) => <StatusTag status={v === "approve" ? "approved" : "rejected"} /> },
                 { title: t("approvals.opinion"), dataIndex: "comment", render: (v: string | null) => (v ? <Typography.Text>{v}</Typography.Text> : "—") },
+                ...(a.document_type === "trade_in"
+                  ? [
+                      {
+                        title: t("approvals.approvedValue"),
+                        key: "approved_value",
+                        render: (_: unknown, d: Decision) => {
+                          const value = d.approved_value;
+                          return value ? `${value} ${a.currency ?? ""}`.trim() : "—";
+                        },
+                      },
+                    ]
+                  : []),
                 { title: t("approvals.when"), dataIndex: "decided_at", render: (v: string) => <DateText value={v} time /> },
               ]}
             />
@@ -213,7 +223,7 @@ export default function ApprovalPage() {
         <DecisionDialog
           decision={deciding}
           summary={a.summary}
-          note={a.document_type === "trade_in" && deciding === "approve" ? t("approvals.tradeInNote", { value: f.money(a.amount, a.currency) }) : null}
+          valuation={a.document_type === "trade_in" ? { requested: a.amount ?? null, currency: a.currency ?? null } : null}
           onClose={() => setDeciding(null)}
           onSend={async (body) => {
             await decide(a.id, body);

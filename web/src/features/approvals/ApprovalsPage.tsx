@@ -13,7 +13,6 @@ import { useAuth } from "../../shared/auth/AuthProvider";
 import { PageHeader } from "../../shared/components/PageHeader";
 import { ServerTable, useListParams } from "../../shared/components/ServerTable";
 import { Money, StatusTag } from "../../shared/components/values";
-import { useFormat } from "../../shared/format/useFormat";
 import { APPROVAL_FILTERS, APPROVAL_STATUSES, decide, documentLink, documentName, DOCUMENT_TYPES, listApprovals, type ApprovalRequest } from "./api";
 import { DecisionDialog } from "./DecisionDialog";
 
@@ -25,7 +24,6 @@ export default function ApprovalsPage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const { message } = App.useApp();
-  const f = useFormat();
   const [params, setParams] = useSearchParams();
   const tab = params.get("tab") === "all" ? "all" : "mine";
   const { list, update } = useListParams(APPROVAL_FILTERS);
@@ -162,9 +160,9 @@ export default function ApprovalsPage() {
         <DecisionDialog
           decision={deciding.decision}
           summary={deciding.row.summary}
-          note={
-            deciding.row.document_type === "trade_in" && deciding.decision === "approve"
-              ? t("approvals.tradeInNote", { value: f.money(deciding.row.amount, deciding.row.currency) })
+          valuation={
+            deciding.row.document_type === "trade_in"
+              ? { requested: deciding.row.amount ?? null, currency: deciding.row.currency ?? null }
               : null
           }
           onClose={() => setDeciding(null)}

@@ -53,4 +53,40 @@ describe("the decision dialog", () => {
     expect(screen.getByText(/cannot be done in the record's current state/)).toBeInTheDocument();
     expect(onClose).not.toHaveBeenCalled();
   });
+
+  it("approves a trade-in at the approved value, its requested value unless changed", async () => {
+    const onSend = vi.fn(async () => undefined);
+    render(
+      <App>
+        <DecisionDialog
+          decision="approve"
+          summary="Trade-in OLD-1"
+          valuation={{ requested: "400.00", currency: "EUR" }}
+          onSend={onSend}
+          onClose={vi.fn()}
+        />
+      </App>,
+    );
+    const value = screen.getByLabelText("Approved value");
+    expect(value).toHaveValue("400.00");
+    fireEvent.change(value, { target: { value: "-5" } });
+    fireEvent.click(screen.getByRole("button", { name: "Approve" }));
+    expect(await screen.findByText("Enter an amount such as 10000.00")).toBeInTheDocument();
+    expect(onSend).not.toHaveBeenCalled();
+    fireEvent.change(value, { target: { value: "320.00" } });
+    fireEvent.click(screen.getByRole("button", { name: "Approve" }));
+    await waitFor(() =>
+      expect(onSend).toHaveBeenCalledWith({ decision: "approve", comment: undefined, approved_value: "320.00", currency: "EUR" }),
+    );
+  });
+
+  it("asks no value when rejecting a trade-in", async () => {
+    const onSend = vi.fn(async () => undefined);
+    render(
+      <App>
+        <DecisionDialog decision="reject" valuation={{ requested: "400.00", currency: "EUR" }} onSend={onSend} onClose={vi.fn()} />
+      </App>,
+    );
+    expect(screen.queryByLabelText("Approved value")).toBeNull();
+  });
 });

@@ -1,6 +1,6 @@
-// Approve or reject with an opinion (required to reject). The approvals API takes only decision and
-// comment: a trade-in approved here keeps its requested value, and the dialog says so (another
-// valuation is set on the trade-in's own page).
+// Approve or reject with an opinion (required to reject). Approving a trade-in, the approver also
+// decides its valuation ("approved value", in the request's currency; the requested value unless
+// changed): the approvals API carries it to the trade-in.
 import { Alert, Form, Input, Modal } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -11,22 +11,26 @@ export function DecisionDialog({
   decision,
   summary,
   note,
+  valuation,
   onSend,
   onClose,
 }: {
   decision: "approve" | "reject";
   summary?: string | null;
   note?: string | null;
+  /** A trade-in being approved: its requested value and currency (the approved value's default). */
+  valuation?: { requested: string | null; currency: string | null } | null;
   onSend: (body: ApprovalDecision) => Promise<unknown>;
   onClose: () => void;
 }) {
   const { t } = useTranslation();
-  const [form] = Form.useForm<{ comment?: string }>();
+  const [form] = Form.useForm<{ comment?: string; approved_value?: string }>();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const reject = decision === "reject";
+  const valued = !reject && valuation ? valuation : null;
   const ok = async () => {
-    let values: { comment?: string };
+    let values: { comment?: string; approved_value?: string };
     try {
       values = await form.validateFields();
     } catch {
@@ -36,7 +40,13 @@ export function DecisionDialog({
     setError(null);
     try {
       const comment = values.comment?.trim();
-      await onSend({ decision, comment: comment || undefined });
+      const value = values.approved_value?.trim();
+      const body: ApprovalDecision = { decision, comment: comment || undefined };
+      if (valued && value) {
+        body.approved_value = value;
+        if (valued.currency) body.currency = valued.currency;
+      }
+      await onSend(body);
       onClose();
     } catch (e) {
       applyFieldErrors(form, e);
@@ -59,7 +69,25 @@ export function DecisionDialog({
       {summary ? <Alert type="info" title={summary} style={{ marginBottom: 12 }} /> : null}
       {note ? <Alert type="warning" title={note} style={{ marginBottom: 12 }} /> : null}
       <ErrorAlert error={error} />
-      <Form form={form} layout="vertical" onFinish={() => void ok()}>
+      <Form
+        form={form}
+        layout="vertical"
+        onFinish={() => void ok()}
+        initialValues={valued?.requested ? { approved_value: valued.requested } : undefined}
+      >
+        {valued ? (
+          <Form.Item
+            label={t("approvals.approvedValue")}
+            name="approved_value"
+            extra={t("approvals.approvedValueHelp", { value: valued.requested ?? "—", currency: valued.currency ?? "" })}
+            rules={[
+              { required: true, whitespace: true, message: t("approvals.approvedValueRequired") },
+              { pattern: /^\s*\d{1,13}(\.\d{1,4})?\s*$/, message: t("approvals.badNumber") },
+            ]}
+          >
+            <Input inputMode="decimal" addonAfter={valued.currency ?? undefined} data-testid="decision-approved-value" />
+          </Form.Item>
+        ) : null}
         <Form.Item
           label={t("approvals.opinion")}
           name="comment"

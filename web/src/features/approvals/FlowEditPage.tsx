@@ -12,6 +12,7 @@ import { useAuth } from "../../shared/auth/AuthProvider";
 import { applyFieldErrors, ErrorAlert } from "../../shared/components/errors";
 import { PageHeader } from "../../shared/components/PageHeader";
 import { createFlow, DOCUMENT_TYPES, getFlow, updateFlow, type FlowCreate, type FlowDetail, type FlowStepInput } from "./api";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 const ROLES = ["admin", "sales_manager", "sales_rep", "finance", "approver", "warehouse", "readonly"] as const;
 type Approver = "role" | "user" | "department_head";
@@ -149,6 +150,7 @@ function FlowEditor({ flow }: { flow?: FlowDetail }) {
   const { message } = App.useApp();
   const [form] = Form.useForm();
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey();
   const [error, setError] = useState<unknown>(null);
   if (!can("approvalFlows.manage")) return <Tag color="red">{t("common.notAllowed")}</Tag>;
 
@@ -162,7 +164,8 @@ function FlowEditor({ flow }: { flow?: FlowDetail }) {
     setError(null);
     try {
       const body = flowBody(form.getFieldsValue(true));
-      const saved = flow ? await updateFlow(flow.id, body) : await createFlow(body);
+      const saved = flow ? await updateFlow(flow.id, body) : await createFlow(body, idempotency.key);
+      idempotency.renew();
       await queryClient.invalidateQueries({ queryKey: ["approval-flows"] });
       message.success(t("approvals.flowSaved", { name: saved.name, version: saved.version }));
       navigate("/approvals/flows");

@@ -1,4 +1,5 @@
 import { api, download, unwrap, type components } from "../../shared/api/client";
+import { idempotencyHeader } from "../../shared/api/idempotency";
 import { listQuery, type ListParams } from "../../shared/components/ServerTable";
 
 type S = components["schemas"];
@@ -31,7 +32,8 @@ export const listFlows = (params: ListParams) =>
   unwrap(api.GET("/api/v1/approval-flows", { params: { query: listQuery(params) as never } }));
 export const getFlow = (id: number | string) =>
   unwrap(api.GET("/api/v1/approval-flows/{flow_id}", { params: { path: { flow_id: String(id) } } }));
-export const createFlow = (body: FlowCreate) => unwrap(api.POST("/api/v1/approval-flows", { body }));
+export const createFlow = (body: FlowCreate, key?: string) =>
+  unwrap(api.POST("/api/v1/approval-flows", { params: { header: idempotencyHeader(key) }, body }));
 export const updateFlow = (id: number | string, body: S["ApprovalFlowUpdate"]) =>
   unwrap(api.PATCH("/api/v1/approval-flows/{flow_id}", { params: { path: { flow_id: String(id) } }, body }));
 

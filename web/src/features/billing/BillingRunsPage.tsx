@@ -30,7 +30,11 @@ export default function BillingRunsPage() {
   });
   return (
     <>
-      <PageHeader title={t("nav.billingRuns")} subtitle={<Link to="/invoices">← {t("nav.invoices")}</Link>} />
+      <PageHeader
+        title={t("nav.billingRuns")}
+        subtitle={<Link to="/invoices">← {t("nav.invoices")}</Link>}
+        extra={can("invoices.write") ? <Link to="/invoices/corrections">{t("billing.pendingCorrections")}</Link> : undefined}
+      />
       {can("billingRuns.start") ? (
         <Card style={{ marginBottom: 16 }} title={t("billing.startRun")}>
           <ErrorAlert error={start.error} />

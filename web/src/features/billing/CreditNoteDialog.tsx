@@ -9,6 +9,7 @@ import { sumMoney } from "../../shared/format";
 import { useFormat } from "../../shared/format/useFormat";
 import { createCreditNote, type CreditNoteCreate, type Invoice } from "./api";
 import { AMOUNT_PATTERN, isAmount } from "./money";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 type Mode = "rest" | "amount" | "lines";
 
@@ -26,6 +27,7 @@ export function CreditNoteDialog({ invoice, open, onClose }: { invoice: Invoice;
   const client = useQueryClient();
   const [form] = Form.useForm<Values>();
   const [mode, setMode] = useState<Mode>("rest");
+  const idempotency = useIdempotencyKey(open);
   const creditable = sumMoney([invoice.total, `-${invoice.credited}`]);
 
   useEffect(() => {
@@ -36,8 +38,9 @@ export function CreditNoteDialog({ invoice, open, onClose }: { invoice: Invoice;
   }, [open, form]);
 
   const save = useMutation({
-    mutationFn: (body: CreditNoteCreate) => createCreditNote(invoice.id, body),
+    mutationFn: (body: CreditNoteCreate) => createCreditNote(invoice.id, body, idempotency.key),
     onSuccess: (note) => {
+      idempotency.renew();
       void message.success(t("billing.creditNoteCreated", { number: note.number, amount: f.money(note.amount, note.currency) }));
       void client.invalidateQueries({ queryKey: ["invoices"] });
       onClose();

@@ -9,6 +9,7 @@ import { useFormat } from "../../shared/format/useFormat";
 import { PAYMENT_METHODS, recordPayment, type InvoiceSummary, type Payment, type PaymentCreate, type PaymentMethod } from "./api";
 import { CustomerSelect } from "./CustomerSelect";
 import { compareMoney, isAmount, minMoney } from "./money";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 interface Values {
   customer_id?: number;
@@ -38,6 +39,7 @@ export function PaymentDialog({ open, onClose, onRecorded, invoice }: Props) {
   const { message } = App.useApp();
   const [form] = Form.useForm<Values>();
   const client = useQueryClient();
+  const idempotency = useIdempotencyKey(open);
 
   useEffect(() => {
     if (!open) return;
@@ -59,8 +61,9 @@ export function PaymentDialog({ open, onClose, onRecorded, invoice }: Props) {
   };
 
   const save = useMutation({
-    mutationFn: (body: PaymentCreate) => recordPayment(body),
+    mutationFn: (body: PaymentCreate) => recordPayment(body, idempotency.key),
     onSuccess: (payment) => {
+      idempotency.renew();
       void message.success(
         payment.status === "pending" ? t("billing.paymentPending") : t("billing.paymentRecorded", { amount: f.money(payment.amount, payment.currency) }),
       );

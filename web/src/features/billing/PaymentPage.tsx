@@ -23,6 +23,7 @@ import {
   type PaymentMethod,
 } from "./api";
 import { AMOUNT_PATTERN, compareMoney, isAmount } from "./money";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 type Action = "confirm" | "lock" | "unlock" | "allocate" | "refund";
 
@@ -48,14 +49,15 @@ function AllocateDialog({ payment, open, onClose, onDone }: { payment: Payment; 
   const { t } = useTranslation();
   const [form] = Form.useForm<Record<string, string | undefined>>();
   const [mode, setMode] = useState<"oldest" | "chosen">("oldest");
+  const idempotency = useIdempotencyKey(open);
   const invoices = useQuery({
     queryKey: ["invoices", "open", payment.customer_id, payment.currency],
     queryFn: () => openInvoices(payment.customer_id, payment.currency),
     enabled: open,
   });
   const save = useMutation({
-    mutationFn: (allocations?: { invoice_id: number; amount: string }[]) => allocatePayment(payment.id, allocations),
-    onSuccess: (p) => (onDone(p), onClose()),
+    mutationFn: (allocations?: { invoice_id: number; amount: string }[]) => allocatePayment(payment.id, allocations, idempotency.key),
+    onSuccess: (p) => (idempotency.renew(), onDone(p), onClose()),
   });
   const submit = (values: Record<string, string | undefined>) => {
     if (mode === "oldest") return save.mutate(undefined);
@@ -142,10 +144,15 @@ function RefundDialog({ payment, open, onClose, onDone }: { payment: Payment; op
   const f = useFormat();
   const [form] = Form.useForm<RefundValues>();
   const { modal } = App.useApp();
+  const idempotency = useIdempotencyKey(open);
   const save = useMutation({
     mutationFn: (v: RefundValues) =>
-      refundPayment(payment.id, { amount: v.amount.trim(), reason: v.reason.trim(), method: v.method, reference: v.reference?.trim() || undefined }),
-    onSuccess: (p) => (onDone(p), onClose()),
+      refundPayment(
+        payment.id,
+        { amount: v.amount.trim(), reason: v.reason.trim(), method: v.method, reference: v.reference?.trim() || undefined },
+        idempotency.key,
+      ),
+    onSuccess: (p) => (idempotency.renew(), onDone(p), onClose()),
     onError: (error) => {
       if (error instanceof ApiError && error.status === 422)
         form.setFields(Object.entries(error.fieldErrors()).map(([name, errors]) => ({ name, errors })) as never);
@@ -211,6 +218,7 @@ export default function PaymentPage() {
   const client = useQueryClient();
   const query = useQuery({ queryKey: ["payments", "one", id], queryFn: () => getPayment(id) });
   const [dialog, setDialog] = useState<"allocate" | "refund" | null>(null);
+  const confirmKey = useIdempotencyKey();
   const updated = (p: Payment, action: Action) => {
     client.setQueryData(["payments", "one", id], p);
     void client.invalidateQueries({ queryKey: ["payments", "list"] });
@@ -219,8 +227,8 @@ export default function PaymentPage() {
   };
   const act = useMutation({
     mutationFn: (action: "confirm" | "lock" | "unlock") =>
-      action === "confirm" ? confirmPayment(Number(id)) : action === "lock" ? lockPayment(Number(id)) : unlockPayment(Number(id)),
-    onSuccess: (p, action) => updated(p, action),
+      action === "confirm" ? confirmPayment(Number(id), confirmKey.key) : action === "lock" ? lockPayment(Number(id)) : unlockPayment(Number(id)),
+    onSuccess: (p, action) => (action === "confirm" && confirmKey.renew(), updated(p, action)),
   });
 
   if (query.isLoading) return <Skeleton active paragraph={{ rows: 6 }} />;

@@ -1,5 +1,6 @@
 // Invoices, credit notes, payments and billing runs through the gateway's generated client.
 import { api, unwrap, type components, type paths } from "../../shared/api/client";
+import { idempotencyHeader } from "../../shared/api/idempotency";
 import type { ListParams } from "../../shared/components/ServerTable";
 
 type Schemas = components["schemas"];
@@ -60,8 +61,13 @@ export const lockInvoice = (id: number) => unwrap(api.POST("/api/v1/invoices/{in
 export const unlockInvoice = (id: number) => unwrap(api.POST("/api/v1/invoices/{invoice_id}/unlock", invoicePath(id)));
 export const voidInvoice = (id: number, reason: string) =>
   unwrap(api.POST("/api/v1/invoices/{invoice_id}/void", { ...invoicePath(id), body: { reason } }));
-export const createCreditNote = (id: number, body: CreditNoteCreate) =>
-  unwrap(api.POST("/api/v1/invoices/{invoice_id}/credit-notes", { ...invoicePath(id), body }));
+export const createCreditNote = (id: number, body: CreditNoteCreate, key?: string) =>
+  unwrap(
+    api.POST("/api/v1/invoices/{invoice_id}/credit-notes", {
+      params: { ...invoicePath(id).params, header: idempotencyHeader(key) },
+      body,
+    }),
+  );
 
 export function paymentQuery(params: ListParams): PaymentQuery {
   const f = params.filters;
@@ -81,15 +87,22 @@ export function listPayments(params: ListParams) {
 
 const paymentPath = (id: number | string) => ({ params: { path: { payment_id: String(id) } } });
 
-export const recordPayment = (body: PaymentCreate) => unwrap(api.POST("/api/v1/payments", { body }));
+export const recordPayment = (body: PaymentCreate, key?: string) =>
+  unwrap(api.POST("/api/v1/payments", { params: { header: idempotencyHeader(key) }, body }));
 export const getPayment = (id: number | string) => unwrap(api.GET("/api/v1/payments/{payment_id}", paymentPath(id)));
-export const confirmPayment = (id: number) => unwrap(api.POST("/api/v1/payments/{payment_id}/confirm", paymentPath(id)));
+export const confirmPayment = (id: number, key?: string) =>
+  unwrap(api.POST("/api/v1/payments/{payment_id}/confirm", { params: { ...paymentPath(id).params, header: idempotencyHeader(key) } }));
 export const lockPayment = (id: number) => unwrap(api.POST("/api/v1/payments/{payment_id}/lock", paymentPath(id)));
 export const unlockPayment = (id: number) => unwrap(api.POST("/api/v1/payments/{payment_id}/unlock", paymentPath(id)));
-export const allocatePayment = (id: number, allocations?: { invoice_id: number; amount: string }[]) =>
-  unwrap(api.POST("/api/v1/payments/{payment_id}/allocations", { ...paymentPath(id), body: { allocations } }));
-export const refundPayment = (id: number, body: RefundCreate) =>
-  unwrap(api.POST("/api/v1/payments/{payment_id}/refunds", { ...paymentPath(id), body }));
+export const allocatePayment = (id: number, allocations?: { invoice_id: number; amount: string }[], key?: string) =>
+  unwrap(
+    api.POST("/api/v1/payments/{payment_id}/allocations", {
+      params: { ...paymentPath(id).params, header: idempotencyHeader(key) },
+      body: { allocations },
+    }),
+  );
+export const refundPayment = (id: number, body: RefundCreate, key?: string) =>
+  unwrap(api.POST("/api/v1/payments/{payment_id}/refunds", { params: { ...paymentPath(id).params, header: idempotencyHeader(key) }, body }));
 
 export function listBillingRuns(params: ListParams) {
   return unwrap(api.GET("/api/v1/billing/runs", { params: { query: { page: params.page, page_size: params.page_size } } }));
@@ -109,3 +122,20 @@ export async function searchContracts(q: string) {
 
 export const getContract = (id: number) =>
   unwrap(api.GET("/api/v1/contracts/{contract_id}", { params: { path: { contract_id: String(id) } } }));
+
+// ---- pending corrections (finance): credits a billing run held back on locked invoices --------
+export type PendingCorrection = components["schemas"]["PendingCorrection"];
+export const CORRECTION_STATUSES = ["pending", "applied", "dismissed", "all"] as const;
+export function listPendingCorrections(params: ListParams) {
+  const status = (params.filters.status || "pending") as (typeof CORRECTION_STATUSES)[number];
+  const query = { page: params.page, page_size: params.page_size, status };
+  return unwrap(api.GET("/api/v1/billing/pending-corrections", { params: { query } }));
+}
+export const decidePendingCorrection = (id: number, decision: "apply" | "dismiss", comment?: string) => {
+  const init = { params: { path: { correction_id: String(id) } }, body: comment ? { comment } : {} };
+  return unwrap(
+    decision === "apply"
+      ? api.POST("/api/v1/billing/pending-corrections/{correction_id}/apply", init)
+      : api.POST("/api/v1/billing/pending-corrections/{correction_id}/dismiss", init),
+  );
+};

@@ -7,11 +7,13 @@ const PaymentsPage = lazy(() => import("./PaymentsPage"));
 const PaymentPage = lazy(() => import("./PaymentPage"));
 const BillingRunsPage = lazy(() => import("./BillingRunsPage"));
 const BillingRunPage = lazy(() => import("./BillingRunPage"));
+const PendingCorrectionsPage = lazy(() => import("./PendingCorrectionsPage"));
 
 export const routes: RouteObject[] = [
   { path: "invoices", element: <InvoicesPage /> },
   { path: "invoices/runs", element: <BillingRunsPage /> },
   { path: "invoices/runs/:id", element: <BillingRunPage /> },
+  { path: "invoices/corrections", element: <PendingCorrectionsPage /> },
   { path: "invoices/:id", element: <InvoicePage /> },
   { path: "billing/runs", element: <Navigate to="/invoices/runs" replace /> },
   { path: "payments", element: <PaymentsPage /> },

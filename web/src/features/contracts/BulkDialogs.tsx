@@ -15,7 +15,7 @@ import {
   listCategories,
   searchProducts,
   type ContractSummary,
-  type CoTerminateResult,
+  type CoTerminateOutcome,
   type PriceUpdateResult,
 } from "./api";
 
@@ -29,7 +29,7 @@ export function CoTerminateDialog({ contracts, onClose }: { contracts: ContractS
   const endDate = Form.useWatch("end_date", form) as Dayjs | undefined;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [result, setResult] = useState<CoTerminateResult | null>(null);
+  const [result, setResult] = useState<CoTerminateOutcome | null>(null);
   const newEnd = endDate ? endDate.format("YYYY-MM-DD") : null;
   const note = (c: ContractSummary): string | null => {
     if (!IN_FORCE.includes(c.status)) return t("contracts.skipNotInForce");
@@ -69,7 +69,16 @@ export function CoTerminateDialog({ contracts, onClose }: { contracts: ContractS
     >
       {result ? (
         <>
-          <Result status="success" title={t("contracts.coTerminated", { count: result.changed, date: f.date(result.end_date) })} style={{ padding: 16 }} />
+          {result.status === "pending_approval" ? (
+            <Result
+              status="info"
+              title={t("contracts.coTerminatePending", { count: result.contracts.length, date: f.date(result.end_date) })}
+              subTitle={t("contracts.sentForApproval")}
+              style={{ padding: 16 }}
+            />
+          ) : (
+            <Result status="success" title={t("contracts.coTerminated", { count: result.changed, date: f.date(result.end_date) })} style={{ padding: 16 }} />
+          )}
           {result.skipped.length ? (
             <Alert
               type="warning"

@@ -1,7 +1,8 @@
 // The actions of a contract, each shown only when its status allows it and the role may take it:
 // Edit and Submit (drafts), Cancel (draft, approved), Terminate (approved, active: reason and
-// effective date), Renew (approved, active, expired, renewed), Lock / Unlock amounts (finance),
-// and the Contract PDF in one click. Destructive ones ask first.
+// effective date; back-dated by a non-admin it is sent for approval), Renew (approved, active,
+// expired, renewed), Archive (ended contracts), Lock / Unlock amounts (finance), and the Contract
+// PDF in one click. Destructive ones ask first.
 import { FilePdfOutlined } from "@ant-design/icons";
 import { useQueryClient } from "@tanstack/react-query";
 import { App, Button, DatePicker, Dropdown, Form, Input, Modal } from "antd";
@@ -13,6 +14,9 @@ import { useAuth } from "../../shared/auth/AuthProvider";
 import { applyFieldErrors, ErrorAlert, useErrorText } from "../../shared/components/errors";
 import { useIsMobile } from "../../shared/components/useIsMobile";
 import {
+  ARCHIVABLE,
+  archiveContract,
+  RED_LIST_OVERRIDERS,
   cancelContract,
   contractPdf,
   lockAmounts,
@@ -25,13 +29,13 @@ import {
 
 export function ContractActions({ contract }: { contract: ContractDetail }) {
   const { t } = useTranslation();
-  const { can } = useAuth();
+  const { can, hasRole } = useAuth();
   const navigate = useNavigate();
   const isMobile = useIsMobile();
   const queryClient = useQueryClient();
   const errorText = useErrorText();
   const { message, modal } = App.useApp();
-  const [dialog, setDialog] = useState<"terminate" | "cancel" | null>(null);
+  const [dialog, setDialog] = useState<"terminate" | "cancel" | "override" | null>(null);
   const [pdfBusy, setPdfBusy] = useState(false);
   const s = contract.status;
   const write = can("contracts.write");
@@ -71,14 +75,22 @@ export function ContractActions({ contract }: { contract: ContractDetail }) {
   };
 
   const items: Array<{ key: string; label: string; danger?: boolean; onClick: () => void; primary?: boolean }> = [];
-  if (write && s === "draft") {
+  // a red-listed customer's draft: a sales manager or admin submits with an override reason; a
+  // rep cannot submit it at all (the banner on the page explains)
+  const redListed = Boolean(contract.customer_red_listed);
+  const overrider = hasRole(...RED_LIST_OVERRIDERS);
+  if (write && s === "draft" && (!redListed || overrider)) {
     items.push({
       key: "submit",
       primary: true,
-      label: t("contracts.submit"),
-      onClick: () =>
-        run(t("contracts.submitConfirm", { number: contract.number }), t("contracts.submitText"), () => submitContract(contract.id), t("contracts.submitted")),
+      label: redListed ? t("contracts.redList.submitOverride") : t("contracts.submit"),
+      onClick: redListed
+        ? () => setDialog("override")
+        : () =>
+            run(t("contracts.submitConfirm", { number: contract.number }), t("contracts.submitText"), () => submitContract(contract.id), t("contracts.submitted")),
     });
+  }
+  if (write && s === "draft") {
     items.push({ key: "edit", label: t("common.edit"), onClick: () => navigate(`/contracts/${contract.id}/edit`) });
   }
   if (write && ["approved", "active", "expired", "renewed"].includes(s) && !contract.renewed_by_id) {
@@ -92,7 +104,7 @@ export function ContractActions({ contract }: { contract: ContractDetail }) {
         }, t("contracts.renewed")),
     });
   }
-  if (can("contracts.lock") && !["cancelled", "terminated", "expired"].includes(s)) {
+  if (can("contracts.lock") && !["cancelled", "terminated", "expired", "archived"].includes(s)) {
     items.push(
       contract.amounts_locked
         ? {
@@ -112,6 +124,14 @@ export function ContractActions({ contract }: { contract: ContractDetail }) {
   }
   if (write && ["draft", "approved"].includes(s)) {
     items.push({ key: "cancel", label: t("contracts.cancel"), danger: true, onClick: () => setDialog("cancel") });
+  }
+  if (write && (ARCHIVABLE as readonly string[]).includes(s)) {
+    items.push({
+      key: "archive",
+      label: t("contracts.archive"),
+      onClick: () =>
+        run(t("contracts.archiveConfirm", { number: contract.number }), t("contracts.archiveText"), () => archiveContract(contract.id), t("contracts.archived")),
+    });
   }
 
   const primary = items.filter((i) => i.primary);
@@ -141,8 +161,63 @@ export function ContractActions({ contract }: { contract: ContractDetail }) {
           </Button>
         ))
       )}
-      {dialog ? <EndDialog kind={dialog} contract={contract} onClose={() => setDialog(null)} onDone={refresh} /> : null}
+      {dialog === "override" ? <OverrideDialog contract={contract} onClose={() => setDialog(null)} onDone={refresh} /> : null}
+      {dialog === "terminate" || dialog === "cancel" ? <EndDialog kind={dialog} contract={contract} onClose={() => setDialog(null)} onDone={refresh} /> : null}
     </>
+  );
+}
+
+/** Submit a red-listed customer's draft: the override reason is required, kept in the contract's
+ *  audit trail and shown to the approver. */
+function OverrideDialog({ contract, onClose, onDone }: { contract: ContractDetail; onClose: () => void; onDone: () => Promise<void> }) {
+  const { t } = useTranslation();
+  const { message } = App.useApp();
+  const [form] = Form.useForm<{ reason: string }>();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const ok = async () => {
+    let v: { reason: string };
+    try {
+      v = await form.validateFields();
+    } catch {
+      return; // the field shows why
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await submitContract(contract.id, v.reason.trim());
+      message.success(t("contracts.submitted"));
+      await onDone();
+      onClose();
+    } catch (e) {
+      applyFieldErrors(form, e);
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal
+      open
+      title={t("contracts.redList.overrideTitle", { number: contract.number })}
+      okText={t("contracts.redList.submitOverride")}
+      okButtonProps={{ danger: true, loading: busy, "data-testid": "override-confirm" } as never}
+      cancelText={t("common.back")}
+      onOk={() => void ok()}
+      onCancel={onClose}
+    >
+      <ErrorAlert error={error} />
+      <Form form={form} layout="vertical">
+        <Form.Item
+          label={t("contracts.redList.overrideReason")}
+          name="reason"
+          extra={t("contracts.redList.overrideHint")}
+          rules={[{ required: true, whitespace: true, message: t("auth.required") }]}
+        >
+          <Input.TextArea rows={3} data-testid="override-reason" />
+        </Form.Item>
+      </Form>
+    </Modal>
   );
 }
 
@@ -168,8 +243,9 @@ function EndDialog({
     setError(null);
     try {
       if (kind === "terminate") {
-        await terminateContract(contract.id, { reason: v.reason.trim(), effective_date: (v.effective_date as Dayjs).format("YYYY-MM-DD") });
-        message.success(t("contracts.terminated"));
+        const out = await terminateContract(contract.id, { reason: v.reason.trim(), effective_date: (v.effective_date as Dayjs).format("YYYY-MM-DD") });
+        if (out.termination_request) message.info(t("contracts.terminationSentForApproval"));
+        else message.success(t("contracts.terminated"));
       } else {
         await cancelContract(contract.id, v.reason?.trim() || undefined);
         message.success(t("contracts.cancelled"));
@@ -203,7 +279,12 @@ function EndDialog({
           <Input.TextArea rows={3} />
         </Form.Item>
         {kind === "terminate" ? (
-          <Form.Item label={t("contracts.effectiveDate")} name="effective_date" rules={[{ required: true, message: t("auth.required") }]}>
+          <Form.Item
+            label={t("contracts.effectiveDate")}
+            name="effective_date"
+            extra={t("contracts.terminateBackDatedHint")}
+            rules={[{ required: true, message: t("auth.required") }]}
+          >
             <DatePicker style={{ width: "100%" }} />
           </Form.Item>
         ) : null}

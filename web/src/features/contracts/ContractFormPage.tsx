@@ -28,6 +28,7 @@ import { contractBody, iso } from "./body";
 import { LinesEditor, LineTotals, type LineValues } from "./LinesEditor";
 import { CustomerSelect } from "./pickers";
 import { TemplateFields } from "./TemplateFields";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 const STEP_FIELDS: string[][] = [
   ["customer_id", "template_id", "field_values", "title", "kind", "currency", "start_date", "end_date", "signer", "signer_title"],
@@ -109,6 +110,7 @@ export function ContractWizard({ contract }: { contract?: ContractDetail }) {
   const [form] = Form.useForm();
   const [step, setStep] = useState(0);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey();
   const [error, setError] = useState<unknown>(null);
   const [tier, setTier] = useState<string | null>(null);
   const [products, setProducts] = useState<Map<number, Product>>(() => (contract ? productsOf(contract) : new Map()));
@@ -161,7 +163,8 @@ export function ContractWizard({ contract }: { contract?: ContractDetail }) {
     setError(null);
     try {
       const body = contractBody(values);
-      const saved = contract ? await updateContract(contract.id, body) : await createContract(body);
+      const saved = contract ? await updateContract(contract.id, body) : await createContract(body, idempotency.key);
+      if (!contract) idempotency.renew();
       if (andSubmit) await submitContract(saved.id);
       await queryClient.invalidateQueries({ queryKey: ["contracts"] });
       await queryClient.invalidateQueries({ queryKey: ["contract", String(saved.id)] });

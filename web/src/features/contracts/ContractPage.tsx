@@ -6,10 +6,11 @@ import { useQuery } from "@tanstack/react-query";
 import { Alert, Skeleton, Space, Tabs, Tag } from "antd";
 import { useTranslation } from "react-i18next";
 import { useParams, useSearchParams } from "react-router-dom";
+import { useAuth } from "../../shared/auth/AuthProvider";
 import { ErrorAlert } from "../../shared/components/errors";
 import { PageHeader } from "../../shared/components/PageHeader";
 import { StatusTag } from "../../shared/components/values";
-import { getContract, getOverview } from "./api";
+import { getContract, getOverview, RED_LIST_OVERRIDERS, type ContractDetail } from "./api";
 import { ContractActions } from "./ContractActions";
 import { AmendmentsTab } from "./tabs/AmendmentsTab";
 import { ApprovalsTab } from "./tabs/ApprovalsTab";
@@ -62,6 +63,7 @@ export default function ContractPage() {
         subtitle={`${c.title} · ${c.customer.name}`}
         extra={<ContractActions contract={c} />}
       />
+      {c.customer_red_listed ? <RedListBanner contract={c} /> : null}
       {c.status === "draft" && c.rejection_comment ? (
         <Alert type="warning" showIcon style={{ marginBottom: 16 }} title={t("contracts.rejectedWith")} description={c.rejection_comment} />
       ) : null}
@@ -86,5 +88,34 @@ export default function ContractPage() {
         }))}
       />
     </>
+  );
+}
+
+/** The customer is on the red list: why, and what that means for this contract and this user. */
+function RedListBanner({ contract }: { contract: ContractDetail }) {
+  const { t } = useTranslation();
+  const { hasRole } = useAuth();
+  const draft = contract.status === "draft";
+  const explanation = !draft
+    ? t("contracts.redList.explainOther")
+    : hasRole(...RED_LIST_OVERRIDERS)
+      ? t("contracts.redList.explainOverride")
+      : t("contracts.redList.explainRep");
+  return (
+    <Alert
+      type="warning"
+      showIcon
+      style={{ marginBottom: 16 }}
+      data-testid="red-list-banner"
+      title={t("contracts.redList.title", { customer: contract.customer.name })}
+      description={
+        <>
+          {contract.customer_red_list_reason ? (
+            <div>{t("contracts.redList.reason", { reason: contract.customer_red_list_reason })}</div>
+          ) : null}
+          <div>{explanation}</div>
+        </>
+      }
+    />
   );
 }

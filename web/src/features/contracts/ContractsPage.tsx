@@ -2,7 +2,7 @@
 // "expiring within N days", text), rows selectable for the managers' bulk actions.
 import { FieldTimeOutlined, PercentageOutlined, PlusOutlined } from "@ant-design/icons";
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
-import { Button, Flex, Input, InputNumber, Select, Table, type TablePaginationConfig } from "antd";
+import { Button, Flex, Input, InputNumber, Select, Switch, Table, type TablePaginationConfig } from "antd";
 import type { SorterResult } from "antd/es/table/interface";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
@@ -121,6 +121,16 @@ export default function ContractsPage() {
           suffix={t("contracts.days")}
           style={{ width: 200 }}
         />
+        <Flex gap={6} align="center">
+          <Switch
+            size="small"
+            aria-label={t("contracts.includeArchived")}
+            checked={f.include_archived === "true"}
+            onChange={(on) => update({ include_archived: on ? "true" : null })}
+            data-testid="include-archived"
+          />
+          <span>{t("contracts.includeArchived")}</span>
+        </Flex>
       </Flex>
       <ErrorAlert error={query.error} />
       <Table<ContractSummary>

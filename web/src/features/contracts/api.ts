@@ -1,4 +1,5 @@
 import { api, download, toApiError, unwrap, type components } from "../../shared/api/client";
+import { idempotencyHeader } from "../../shared/api/idempotency";
 import { refreshOnce } from "../../shared/api/client";
 import { session } from "../../shared/auth/session";
 import { listQuery, type ListParams } from "../../shared/components/ServerTable";
@@ -35,6 +36,7 @@ export const CONTRACT_STATUSES = [
   "terminated",
   "renewed",
   "cancelled",
+  "archived",
 ] as const;
 export type ContractStatus = (typeof CONTRACT_STATUSES)[number];
 export const CONTRACT_KINDS = ["sales", "maintenance", "lease", "service"] as const;
@@ -42,7 +44,17 @@ export const FREQUENCIES = ["once", "monthly", "quarterly", "yearly"] as const;
 export const CURRENCIES = ["EUR", "USD", "GBP", "CNY", "TRY", "BGN", "CHF"] as const;
 
 /** The list's filters as they live in the URL (`status` holds several, comma-separated). */
-export const CONTRACT_FILTERS = ["q", "status", "kind", "owner_id", "customer_id", "expiring_within_days"] as const;
+export const CONTRACT_FILTERS = [
+  "q",
+  "status",
+  "kind",
+  "owner_id",
+  "customer_id",
+  "expiring_within_days",
+  "include_archived",
+] as const;
+/** Ended states a contract may be archived from (read-only then, hidden unless asked for). */
+export const ARCHIVABLE = ["expired", "terminated", "cancelled", "renewed"] as const;
 
 export function listContracts(params: ListParams) {
   const { status, ...rest } = params.filters;
@@ -56,15 +68,23 @@ const path = (id: number | string) => ({ params: { path: { contract_id: String(i
 export const getContract = (id: number | string) => unwrap(api.GET("/api/v1/contracts/{contract_id}", path(id)));
 export const getOverview = (id: number | string) =>
   unwrap(api.GET("/api/v1/contracts/{contract_id}/overview", path(id)));
-export const createContract = (body: ContractCreate) => unwrap(api.POST("/api/v1/contracts", { body }));
+export const createContract = (body: ContractCreate, key?: string) =>
+  unwrap(api.POST("/api/v1/contracts", { params: { header: idempotencyHeader(key) }, body }));
 export const updateContract = (id: number | string, body: ContractUpdate) =>
   unwrap(api.PATCH("/api/v1/contracts/{contract_id}", { ...path(id), body }));
-export const submitContract = (id: number | string) =>
-  unwrap(api.POST("/api/v1/contracts/{contract_id}/submit", path(id)));
+/** ``overrideRedList``: a sales manager's or admin's reason to submit although the customer is red-listed. */
+export const submitContract = (id: number | string, overrideRedList?: string) =>
+  unwrap(api.POST("/api/v1/contracts/{contract_id}/submit", { ...path(id), body: overrideRedList ? { override_red_list: overrideRedList } : {} }));
+/** Who may submit a red-listed customer's contract with an override reason (the contracts service's rule). */
+export const RED_LIST_OVERRIDERS = ["sales_manager", "admin"] as const;
 export const cancelContract = (id: number | string, reason?: string) =>
   unwrap(api.POST("/api/v1/contracts/{contract_id}/cancel", { ...path(id), body: reason ? { reason } : {} }));
+/** A termination effective before today by anyone but an admin goes to approval: the contract
+ *  comes back unchanged with ``termination_request``. */
 export const terminateContract = (id: number | string, body: S["Terminate"]) =>
   unwrap(api.POST("/api/v1/contracts/{contract_id}/terminate", { ...path(id), body }));
+export const archiveContract = (id: number | string) =>
+  unwrap(api.POST("/api/v1/contracts/{contract_id}/archive", path(id)));
 export const renewContract = (id: number | string, body: S["Renew"]) =>
   unwrap(api.POST("/api/v1/contracts/{contract_id}/renew", { ...path(id), body }));
 export const lockAmounts = (id: number | string) =>
@@ -76,8 +96,8 @@ export const contractPdf = (id: number | string, number: string) =>
 
 export const listAmendments = (id: number | string) =>
   unwrap(api.GET("/api/v1/contracts/{contract_id}/amendments", path(id)));
-export const createAmendment = (id: number | string, body: AmendmentCreate) =>
-  unwrap(api.POST("/api/v1/contracts/{contract_id}/amendments", { ...path(id), body }));
+export const createAmendment = (id: number | string, body: AmendmentCreate, key?: string) =>
+  unwrap(api.POST("/api/v1/contracts/{contract_id}/amendments", { params: { ...path(id).params, header: idempotencyHeader(key) }, body }));
 
 export const diffVersions = (id: number | string, a: number, b: number) =>
   unwrap(
@@ -88,8 +108,8 @@ export const diffVersions = (id: number | string, a: number, b: number) =>
 
 export const listMilestones = (id: number | string) =>
   unwrap(api.GET("/api/v1/contracts/{contract_id}/milestones", path(id)));
-export const addMilestone = (id: number | string, body: S["MilestoneCreate"]) =>
-  unwrap(api.POST("/api/v1/contracts/{contract_id}/milestones", { ...path(id), body }));
+export const addMilestone = (id: number | string, body: S["MilestoneCreate"], key?: string) =>
+  unwrap(api.POST("/api/v1/contracts/{contract_id}/milestones", { params: { ...path(id).params, header: idempotencyHeader(key) }, body }));
 export const updateMilestone = (id: number | string, milestoneId: number, body: S["MilestoneUpdate"]) =>
   unwrap(
     api.PATCH("/api/v1/contracts/{contract_id}/milestones/{milestone_id}", {
@@ -111,8 +131,9 @@ export const listContractTasks = (id: number | string) =>
 export const closeTask = (taskId: number) =>
   unwrap(api.PATCH("/api/v1/tasks/{task_id}", { params: { path: { task_id: String(taskId) } }, body: { status: "done" } }));
 
-export const coTerminate = (body: S["ContractsCoTerminate"]) =>
-  unwrap(api.POST("/api/v1/contracts/co-terminate", { body }));
+/** An admin's applies at once; anyone else's is one batch for approval (``status``, ``batch_id``). */
+export type CoTerminateOutcome = CoTerminateResult;
+export const coTerminate = (body: S["ContractsCoTerminate"]) => unwrap(api.POST("/api/v1/contracts/co-terminate", { body }));
 export const bulkPriceUpdate = (body: S["ContractPriceUpdate"]) =>
   unwrap(api.POST("/api/v1/contracts/bulk-price-update", { body }));
 

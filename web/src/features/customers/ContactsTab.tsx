@@ -6,6 +6,7 @@ import { useTranslation } from "react-i18next";
 import { useAuth } from "../../shared/auth/AuthProvider";
 import { applyFieldErrors, ErrorAlert } from "../../shared/components/errors";
 import { addContact, listContacts, type ContactCreate } from "./api";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 export function ContactsTab({ customerId }: { customerId: number }) {
   const { t } = useTranslation();
@@ -13,10 +14,12 @@ export function ContactsTab({ customerId }: { customerId: number }) {
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
   const [form] = Form.useForm<ContactCreate>();
+  const idempotency = useIdempotencyKey(open);
   const contacts = useQuery({ queryKey: ["customers", customerId, "contacts"], queryFn: () => listContacts(customerId) });
   const add = useMutation({
-    mutationFn: (body: ContactCreate) => addContact(customerId, body),
+    mutationFn: (body: ContactCreate) => addContact(customerId, body, idempotency.key),
     onSuccess: async () => {
+      idempotency.renew();
       await queryClient.invalidateQueries({ queryKey: ["customers", customerId, "contacts"] });
       setOpen(false);
       form.resetFields();

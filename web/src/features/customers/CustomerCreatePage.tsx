@@ -8,12 +8,14 @@ import { applyFieldErrors, ErrorAlert } from "../../shared/components/errors";
 import { PageHeader } from "../../shared/components/PageHeader";
 import { createCustomer, type CustomerCreate } from "./api";
 import { customerBody, CustomerFields } from "./CustomerForm";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
+// a likely duplicate as the service shows it: whose it is and which keys matched, never the
+// record itself (it may belong to another rep)
 interface Candidate {
   id: number;
-  code?: string;
   name: string;
-  owner_id?: number | null;
+  owner_name?: string | null;
   reasons?: string[];
 }
 
@@ -26,6 +28,7 @@ export default function CustomerCreatePage() {
   const [error, setError] = useState<unknown>(null);
   const [candidates, setCandidates] = useState<Candidate[] | null>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey();
 
   const save = async (allowDuplicate: boolean) => {
     const values = await form.validateFields();
@@ -33,7 +36,8 @@ export default function CustomerCreatePage() {
     setError(null);
     try {
       const body = { ...customerBody(values), allow_duplicate: allowDuplicate } as CustomerCreate;
-      const created = await createCustomer(body);
+      const created = await createCustomer(body, idempotency.key);
+      idempotency.renew();
       await queryClient.invalidateQueries({ queryKey: ["customers"] });
       message.success(t("customers.created", { code: created.code }));
       navigate(`/customers/${created.id}`);
@@ -69,9 +73,10 @@ export default function CustomerCreatePage() {
                   dataSource={candidates}
                   renderItem={(c) => (
                     <List.Item>
-                      <Link to={`/customers/${c.id}`}>
-                        {c.code} · {c.name}
-                      </Link>{" "}
+                      <Link to={`/customers/${c.id}`}>{c.name}</Link>
+                      {c.owner_name ? (
+                        <Typography.Text type="secondary"> · {c.owner_name}</Typography.Text>
+                      ) : null}{" "}
                       {(c.reasons ?? []).map((r) => (
                         <Tag key={r}>{t(`customers.reason.${r}`, { defaultValue: r })}</Tag>
                       ))}

@@ -2,8 +2,17 @@ import { Col, Form, Input, Row, Select, Switch, type FormInstance } from "antd";
 import { useTranslation } from "react-i18next";
 import { LANGUAGES } from "../../shared/i18n";
 
-/** The fields of a customer, shared by create and edit. */
-export function CustomerFields({ form, withContact = false }: { form: FormInstance; withContact?: boolean }) {
+/** The fields of a customer, shared by create and edit (the red list is changed by its own action
+ * once a customer exists: `redList={false}`). */
+export function CustomerFields({
+  form,
+  withContact = false,
+  redList = true,
+}: {
+  form: FormInstance;
+  withContact?: boolean;
+  redList?: boolean;
+}) {
   const { t } = useTranslation();
   const kind = Form.useWatch("kind", form);
   return (
@@ -68,11 +77,13 @@ export function CustomerFields({ form, withContact = false }: { form: FormInstan
           <Select mode="tags" tokenSeparators={[","]} open={false} suffixIcon={null} />
         </Form.Item>
       </Col>
-      <Col xs={24} md={8}>
-        <Form.Item label={t("customers.redListed")} name="red_listed" valuePropName="checked" tooltip={t("customers.redListHelp")}>
-          <Switch />
-        </Form.Item>
-      </Col>
+      {redList ? (
+        <Col xs={24} md={8}>
+          <Form.Item label={t("customers.redListed")} name="red_listed" valuePropName="checked" tooltip={t("customers.redListHelp")}>
+            <Switch />
+          </Form.Item>
+        </Col>
+      ) : null}
       {kind === "person" ? (
         <Col xs={24} md={8}>
           <Form.Item label={t("customers.birthday")} name="birthday" tooltip="YYYY-MM-DD">

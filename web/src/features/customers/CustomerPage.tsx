@@ -1,6 +1,6 @@
 import { ArrowLeftOutlined, DeleteOutlined, EditOutlined, FileAddOutlined } from "@ant-design/icons";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Card, Descriptions, Popconfirm, Skeleton, Space, Tabs, Tag } from "antd";
+import { Alert, App, Button, Card, Descriptions, Popconfirm, Skeleton, Space, Tabs, Tag } from "antd";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { useAuth } from "../../shared/auth/AuthProvider";
@@ -10,6 +10,7 @@ import { DateText } from "../../shared/components/values";
 import { LANGUAGES } from "../../shared/i18n";
 import { deleteCustomer, getCustomer } from "./api";
 import { ContactsTab } from "./ContactsTab";
+import { CustomerStatusActions } from "./CustomerStatusActions";
 import { EditCustomerDialog } from "./EditCustomerDialog";
 import { FollowUpsTab } from "./FollowUpsTab";
 import { ContractsTab, InvoicesTab, OpportunitiesTab } from "./RelatedTabs";
@@ -50,16 +51,18 @@ export default function CustomerPage() {
             </Link>
             {c.name}
             {c.red_listed ? <Tag color="red">{t("customers.redListed")}</Tag> : null}
+            {c.archived ? <Tag>{t("customers.archived")}</Tag> : null}
           </Space>
         }
         subtitle={`${c.code} · ${t(`customers.${c.kind}`)}${c.level ? ` · ${t("customers.level")} ${c.level}` : ""}`}
         extra={
           <>
-            {can("contracts.write") ? (
+            {can("contracts.write") && !c.archived ? (
               <Link to={`/contracts/new?customer_id=${c.id}`}>
                 <Button icon={<FileAddOutlined />}>{t("customers.newContract")}</Button>
               </Link>
             ) : null}
+            <CustomerStatusActions customer={c} />
             {can("customers.write") ? (
               <Button icon={<EditOutlined />} onClick={() => setEditing(true)}>
                 {t("common.edit")}
@@ -82,6 +85,15 @@ export default function CustomerPage() {
         }
       />
       <ErrorAlert error={remove.error} />
+      {c.red_listed ? (
+        <Alert
+          type="warning"
+          showIcon
+          style={{ marginBottom: 16 }}
+          title={t("customers.redListBanner", { reason: c.red_list_reason ?? "—" })}
+        />
+      ) : null}
+      {c.archived ? <Alert type="info" showIcon style={{ marginBottom: 16 }} title={t("customers.archivedBanner")} /> : null}
       <Card>
         <Tabs
           activeKey={tab}
@@ -106,6 +118,22 @@ export default function CustomerPage() {
                     {c.tags.length ? c.tags.map((x) => <Tag key={x}>{x}</Tag>) : "—"}
                   </Descriptions.Item>
                   <Descriptions.Item label={t("customers.address")}>{c.address ?? "—"}</Descriptions.Item>
+                  {c.red_listed ? (
+                    <Descriptions.Item label={t("customers.redListReason")} span={3}>
+                      {c.red_list_reason ?? "—"}
+                      {c.red_listed_at ? (
+                        <>
+                          {" · "}
+                          {c.red_listed_by ?? ""} <DateText value={c.red_listed_at} time />
+                        </>
+                      ) : null}
+                    </Descriptions.Item>
+                  ) : null}
+                  {c.archived && c.archived_at ? (
+                    <Descriptions.Item label={t("customers.archived")} span={3}>
+                      {c.archived_by ?? ""} <DateText value={c.archived_at} time />
+                    </Descriptions.Item>
+                  ) : null}
                   <Descriptions.Item label={t("common.createdAt")}>
                     <DateText value={c.created_at} time />
                   </Descriptions.Item>

@@ -1,5 +1,5 @@
 import { PlusOutlined, UploadOutlined } from "@ant-design/icons";
-import { Button, Flex, Input, Select, Tag } from "antd";
+import { Button, Flex, Input, Select, Switch, Tag } from "antd";
 import { useTranslation } from "react-i18next";
 import { Link, useNavigate } from "react-router-dom";
 import { useAuth } from "../../shared/auth/AuthProvider";
@@ -92,6 +92,27 @@ export default function CustomersPage() {
           ]}
           style={{ width: 140 }}
         />
+        <Select
+          aria-label={t("customers.redListed")}
+          placeholder={t("customers.redListed")}
+          allowClear
+          value={f.red_listed}
+          onChange={(red_listed) => update({ red_listed })}
+          options={[
+            { value: "true", label: t("customers.redListOnly") },
+            { value: "false", label: t("customers.redListNot") },
+          ]}
+          style={{ width: 170 }}
+        />
+        <Flex align="center" gap={6}>
+          <Switch
+            id="customers-include-archived"
+            size="small"
+            checked={f.include_archived === "true"}
+            onChange={(on) => update({ include_archived: on ? "true" : undefined })}
+          />
+          <label htmlFor="customers-include-archived">{t("customers.includeArchived")}</label>
+        </Flex>
       </Flex>
       <ServerTable<Customer>
         caption={t("nav.customers")}
@@ -107,6 +128,7 @@ export default function CustomersPage() {
             render: (name: string, row) => (
               <>
                 {name} {row.red_listed ? <Tag color="red">{t("customers.redListed")}</Tag> : null}
+                {row.archived ? <Tag>{t("customers.archived")}</Tag> : null}
               </>
             ),
           },

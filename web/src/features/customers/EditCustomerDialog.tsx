@@ -36,7 +36,7 @@ export function EditCustomerDialog({ customer, open, onClose }: { customer: Cust
     <Modal open={open} title={t("common.edit")} width={900} onCancel={onClose} onOk={() => save.mutate()} confirmLoading={save.isPending} okText={t("common.save")}>
       <ErrorAlert error={save.error} />
       <Form form={form} layout="vertical">
-        <CustomerFields form={form} />
+        <CustomerFields form={form} redList={false} />
       </Form>
     </Modal>
   );

@@ -9,6 +9,7 @@ import { applyFieldErrors, ErrorAlert } from "../../shared/components/errors";
 import { DateText } from "../../shared/components/values";
 import { addFollowUp, listContacts, listFollowUps, type FollowUpCreate } from "./api";
 import { stripEmpty } from "./ContactsTab";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 const METHODS = ["call", "visit", "email", "meeting", "other"] as const;
 
@@ -29,6 +30,7 @@ export function FollowUpsTab({ customerId }: { customerId: number }) {
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
   const [form] = Form.useForm<Values>();
+  const idempotency = useIdempotencyKey(open);
   const followUps = useQuery({ queryKey: ["customers", customerId, "follow-ups"], queryFn: () => listFollowUps(customerId) });
   const contacts = useQuery({ queryKey: ["customers", customerId, "contacts"], queryFn: () => listContacts(customerId), enabled: open });
   const add = useMutation({
@@ -40,8 +42,10 @@ export function FollowUpsTab({ customerId }: { customerId: number }) {
           occurred_at: values.occurred_at.toISOString(),
           next_action_at: values.next_action_at ? values.next_action_at.toISOString() : undefined,
         }) as FollowUpCreate,
+        idempotency.key,
       ),
     onSuccess: async () => {
+      idempotency.renew();
       await queryClient.invalidateQueries({ queryKey: ["customers", customerId] });
       setOpen(false);
       form.resetFields();

@@ -1,21 +1,26 @@
 import { api, unwrap, type components } from "../../shared/api/client";
+import { idempotencyHeader } from "../../shared/api/idempotency";
 import { listQuery, type ListParams } from "../../shared/components/ServerTable";
 
 export type Customer = components["schemas"]["CustomerPublic"];
 export type CustomerCreate = components["schemas"]["CustomerCreate"];
 
-export const CUSTOMER_FILTERS = ["q", "level", "region", "industry", "owner_id", "tag", "kind", "red_listed"] as const;
+export const CUSTOMER_FILTERS = ["q", "level", "region", "industry", "owner_id", "tag", "kind", "red_listed", "include_archived"] as const;
+
+/** Who may put a customer on the red list or take it off, and who may restore an archived one (customers service). */
+export const RED_LIST_ROLES = ["admin", "sales_manager", "finance"];
+export const RESTORE_ROLES = ["admin", "sales_manager"];
 
 export function listCustomers(params: ListParams) {
   return unwrap(api.GET("/api/v1/customers", { params: { query: listQuery(params) as never } }));
 }
 
-export function getCustomer(id: number | string) {
+export function getCustomer(id: number | string): Promise<Customer> {
   return unwrap(api.GET("/api/v1/customers/{customer_id}", { params: { path: { customer_id: String(id) } } }));
 }
 
-export function createCustomer(body: CustomerCreate) {
-  return unwrap(api.POST("/api/v1/customers", { body }));
+export function createCustomer(body: CustomerCreate, key?: string) {
+  return unwrap(api.POST("/api/v1/customers", { params: { header: idempotencyHeader(key) }, body }));
 }
 
 export function updateCustomer(id: number | string, body: components["schemas"]["CustomerUpdate"]) {
@@ -31,16 +36,16 @@ export function listContacts(id: number | string) {
   return unwrap(api.GET("/api/v1/customers/{customer_id}/contacts", { params: { ...cid(id), query: { page_size: 200 } } }));
 }
 
-export function addContact(id: number | string, body: ContactCreate) {
-  return unwrap(api.POST("/api/v1/customers/{customer_id}/contacts", { params: cid(id), body }));
+export function addContact(id: number | string, body: ContactCreate, key?: string) {
+  return unwrap(api.POST("/api/v1/customers/{customer_id}/contacts", { params: { ...cid(id), header: idempotencyHeader(key) }, body }));
 }
 
 export function listFollowUps(id: number | string) {
   return unwrap(api.GET("/api/v1/customers/{customer_id}/follow-ups", { params: { ...cid(id), query: { page_size: 200 } } }));
 }
 
-export function addFollowUp(id: number | string, body: FollowUpCreate) {
-  return unwrap(api.POST("/api/v1/customers/{customer_id}/follow-ups", { params: cid(id), body }));
+export function addFollowUp(id: number | string, body: FollowUpCreate, key?: string) {
+  return unwrap(api.POST("/api/v1/customers/{customer_id}/follow-ups", { params: { ...cid(id), header: idempotencyHeader(key) }, body }));
 }
 
 export function customerOpportunities(id: number | string) {
@@ -76,4 +81,21 @@ export function startImport(file: File, mode: ImportMode) {
 
 export function getImport(jobId: number | string) {
   return unwrap(api.GET("/api/v1/customers/import/{job_id}", { params: { path: { job_id: String(jobId) } } }));
+}
+
+/** Archive: hidden from lists, no new contracts or opportunities (409 when already archived). */
+export function archiveCustomer(id: number | string) {
+  return unwrap(api.POST("/api/v1/customers/{customer_id}/archive", { params: cid(id) }));
+}
+
+export function restoreCustomer(id: number | string) {
+  return unwrap(api.POST("/api/v1/customers/{customer_id}/restore", { params: cid(id) }));
+}
+
+export function redListCustomer(id: number | string, reason: string) {
+  return unwrap(api.POST("/api/v1/customers/{customer_id}/red-list", { params: cid(id), body: { reason } }));
+}
+
+export function clearRedList(id: number | string) {
+  return unwrap(api.DELETE("/api/v1/customers/{customer_id}/red-list", { params: cid(id) }));
 }

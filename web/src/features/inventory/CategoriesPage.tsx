@@ -10,6 +10,7 @@ import { applyFieldErrors, ErrorAlert } from "../../shared/components/errors";
 import { PageHeader } from "../../shared/components/PageHeader";
 import { createCategory, type Category } from "./api";
 import { CategorySelect, useCategories } from "./pickers";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 /** The category tree built from each category's parent. */
 export function categoryTree(categories: readonly Category[]): DataNode[] {
@@ -38,12 +39,14 @@ export default function CategoriesPage() {
   const [form] = Form.useForm();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey();
 
   const save = async (values: { name: string; parent_id?: number }) => {
     setBusy(true);
     setError(null);
     try {
-      const created = await createCategory({ name: values.name, parent_id: values.parent_id ?? null });
+      const created = await createCategory({ name: values.name, parent_id: values.parent_id ?? null }, idempotency.key);
+      idempotency.renew();
       await queryClient.invalidateQueries({ queryKey: ["inventory", "categories"] });
       message.success(t("inventory.category.created", { path: created.path }));
       form.resetFields();

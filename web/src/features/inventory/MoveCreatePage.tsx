@@ -6,6 +6,7 @@ import { useAuth } from "../../shared/auth/AuthProvider";
 import { PageHeader } from "../../shared/components/PageHeader";
 import { getProduct, recordMove } from "./api";
 import { StockMoveForm } from "./StockMoveForm";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 export default function MoveCreatePage() {
   const { t } = useTranslation();
@@ -13,6 +14,7 @@ export default function MoveCreatePage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const { message } = App.useApp();
+  const idempotency = useIdempotencyKey();
   const [params] = useSearchParams();
   const productId = Number(params.get("product_id")) || undefined;
   const product = useQuery({
@@ -30,7 +32,8 @@ export default function MoveCreatePage() {
           product={product.data}
           initial={{ product_id: product.data?.id }}
           onSubmit={async (body) => {
-            const move = await recordMove(body);
+            const move = await recordMove(body, idempotency.key);
+            idempotency.renew();
             await queryClient.invalidateQueries({ queryKey: ["inventory"] });
             message.success(
               t("inventory.move.recorded", {

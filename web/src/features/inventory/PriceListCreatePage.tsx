@@ -8,6 +8,7 @@ import { PageHeader } from "../../shared/components/PageHeader";
 import { CHANNELS, createPriceList, type PriceListCreate } from "./api";
 import { priceItems, PriceItemsEditor, type PriceRow } from "./PriceItemsEditor";
 import { CURRENCY_RULE } from "./rules";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 export default function PriceListCreatePage() {
   const { t } = useTranslation();
@@ -17,6 +18,7 @@ export default function PriceListCreatePage() {
   const [form] = Form.useForm();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey();
   const required = { required: true, message: t("inventory.required") };
 
   const save = async (values: { name: string; channel: PriceListCreate["channel"]; currency: string; tier?: string; items?: PriceRow[] }) => {
@@ -29,7 +31,8 @@ export default function PriceListCreatePage() {
         currency: values.currency,
         tier: values.tier || null,
         items: priceItems(values.items),
-      });
+      }, idempotency.key);
+      idempotency.renew();
       await queryClient.invalidateQueries({ queryKey: ["inventory", "price-lists"] });
       message.success(t("common.saved"));
       navigate(`/inventory/price-lists/${created.id}`);

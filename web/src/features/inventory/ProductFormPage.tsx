@@ -9,6 +9,7 @@ import { PageHeader } from "../../shared/components/PageHeader";
 import { createProduct, getProduct, KINDS, updateProduct, type Product, type ProductCreate } from "./api";
 import { CategorySelect } from "./pickers";
 import { CURRENCY_RULE, MONEY_RULE } from "./rules";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 
 const blank = (v: unknown) => (v === undefined || v === "" ? null : v);
@@ -31,6 +32,7 @@ function ProductForm({ product }: { product?: Product }) {
   const [form] = Form.useForm();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey();
   const required = { required: true, message: t("inventory.required") };
 
   const save = async (values: Record<string, unknown>) => {
@@ -49,7 +51,11 @@ function ProductForm({ product }: { product?: Product }) {
     try {
       const saved = product
         ? await updateProduct(product.id, { ...common, active: Boolean(values.active) })
-        : await createProduct({ ...common, sku: values.sku as string, serialized: Boolean(values.serialized), active: true });
+        : await createProduct(
+            { ...common, sku: values.sku as string, serialized: Boolean(values.serialized), active: true },
+            idempotency.key,
+          );
+      if (!product) idempotency.renew();
       await queryClient.invalidateQueries({ queryKey: ["inventory"] });
       message.success(t("common.saved"));
       navigate(`/inventory/products/${saved.id}`);

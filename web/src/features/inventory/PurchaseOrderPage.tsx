@@ -12,6 +12,7 @@ import { cancelPurchaseOrder, getProduct, getPurchaseOrder, receivePurchaseOrder
 import { InvStatus } from "./common";
 import { useWarehouseName, WarehouseSelect } from "./pickers";
 import { parseSerials, serialProblem } from "./StockMoveForm";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 export default function PurchaseOrderPage() {
   const { id = "" } = useParams();
@@ -23,6 +24,7 @@ export default function PurchaseOrderPage() {
   const [dialog, setDialog] = useState<"receive" | "cancel" | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey(dialog === "receive");
   const [form] = Form.useForm();
   const po = useQuery({ queryKey: ["inventory", "purchase-orders", id], queryFn: () => getPurchaseOrder(id) });
   const product = useQuery({
@@ -49,7 +51,8 @@ export default function PurchaseOrderPage() {
           warehouse_id: values.warehouse_id ?? null,
           quantity: values.quantity ?? null,
           serial_numbers: serialized ? parseSerials(values.serials) : [],
-        });
+        }, idempotency.key);
+        idempotency.renew();
         message.success(t("inventory.po.receivedMsg", { count: out.received_quantity, onHand: out.move.stock.on_hand }));
       } else {
         await cancelPurchaseOrder(p.id, values.reason?.trim());

@@ -12,6 +12,7 @@ import { DateText } from "../../shared/components/values";
 import { createPurchaseOrder, listPurchaseOrders, PO_FILTERS, type PurchaseOrder } from "./api";
 import { InvStatus } from "./common";
 import { ProductSelect, useWarehouseName, WarehouseSelect } from "./pickers";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 export default function PurchaseOrdersPage() {
   const { t } = useTranslation();
@@ -25,6 +26,7 @@ export default function PurchaseOrdersPage() {
   const [form] = Form.useForm();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey(open);
   const required = { required: true, message: t("inventory.required") };
 
   const save = async (values: { product_id: number; quantity: number; warehouse_id?: number; partner?: string }) => {
@@ -36,7 +38,8 @@ export default function PurchaseOrdersPage() {
         quantity: values.quantity,
         warehouse_id: values.warehouse_id ?? null,
         partner: values.partner?.trim() || null,
-      });
+      }, idempotency.key);
+      idempotency.renew();
       await queryClient.invalidateQueries({ queryKey: ["inventory", "purchase-orders"] });
       message.success(t("inventory.po.created", { number: po.number }));
       navigate(`/inventory/purchase-orders/${po.id}`);

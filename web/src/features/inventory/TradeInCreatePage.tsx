@@ -9,6 +9,7 @@ import { PageHeader } from "../../shared/components/PageHeader";
 import { CONDITIONS, createTradeIn, type TradeInCreate } from "./api";
 import { CustomerSelect, ProductSelect } from "./pickers";
 import { CURRENCY_RULE, MONEY_RULE } from "./rules";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 type Values = Omit<TradeInCreate, "requested_value"> & { requested_value: string };
 
@@ -21,6 +22,7 @@ export default function TradeInCreatePage() {
   const [form] = Form.useForm<Values>();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey();
   const required = { required: true, message: t("inventory.required") };
   if (!can("tradeIns.view")) return <Navigate to="/inventory/trade-ins" replace />;
 
@@ -29,7 +31,8 @@ export default function TradeInCreatePage() {
     setError(null);
     const opt = (v: string | null | undefined) => (v && v.trim() ? v.trim() : null);
     try {
-      const created = await createTradeIn({
+      const created = await createTradeIn(
+        {
         serial_number: values.serial_number,
         condition: values.condition,
         requested_value: values.requested_value.trim(),
@@ -39,8 +42,11 @@ export default function TradeInCreatePage() {
         model: opt(values.model),
         manufacturing_number: opt(values.manufacturing_number),
         against_product_id: values.against_product_id ?? null,
-        notes: opt(values.notes),
-      });
+          notes: opt(values.notes),
+        },
+        idempotency.key,
+      );
+      idempotency.renew();
       await queryClient.invalidateQueries({ queryKey: ["inventory", "trade-ins"] });
       message.success(t("inventory.tradeIn.created"));
       navigate(`/inventory/trade-ins/${created.id}`);

@@ -9,6 +9,7 @@ import { applyFieldErrors, ErrorAlert } from "../../shared/components/errors";
 import { PageHeader } from "../../shared/components/PageHeader";
 import { ServerTable } from "../../shared/components/ServerTable";
 import { createWarehouse, listWarehouses, type Warehouse } from "./api";
+import { useIdempotencyKey } from "../../shared/api/idempotency";
 
 export default function WarehousesPage() {
   const { t } = useTranslation();
@@ -18,13 +19,15 @@ export default function WarehousesPage() {
   const [form] = Form.useForm();
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const idempotency = useIdempotencyKey();
   const required = { required: true, whitespace: true, message: t("inventory.required") };
 
   const save = async (values: { code: string; name: string; address?: string }) => {
     setBusy(true);
     setError(null);
     try {
-      const created = await createWarehouse({ code: values.code, name: values.name, address: values.address || null });
+      const created = await createWarehouse({ code: values.code, name: values.name, address: values.address || null }, idempotency.key);
+      idempotency.renew();
       await queryClient.invalidateQueries({ queryKey: ["inventory", "warehouses"] });
       message.success(t("inventory.warehouse.created", { code: created.code }));
       form.resetFields();

@@ -1,4 +1,5 @@
 import { api, unwrap, type components } from "../../shared/api/client";
+import { idempotencyHeader } from "../../shared/api/idempotency";
 import { listQuery, type ListParams } from "../../shared/components/ServerTable";
 
 type S = components["schemas"];
@@ -48,17 +49,20 @@ export const searchProducts = (text: string) =>
   unwrap(api.GET("/api/v1/products", { params: { query: { q: text || undefined, page_size: 20 } } }));
 export const getProduct = (id: number | string) =>
   unwrap(api.GET("/api/v1/products/{product_id}", { params: { path: { product_id: String(id) } } }));
-export const createProduct = (body: ProductCreate) => unwrap(api.POST("/api/v1/products", { body }));
+export const createProduct = (body: ProductCreate, key?: string) =>
+  unwrap(api.POST("/api/v1/products", { params: { header: idempotencyHeader(key) }, body }));
 export const updateProduct = (id: number | string, body: ProductUpdate) =>
   unwrap(api.PATCH("/api/v1/products/{product_id}", { params: { path: { product_id: String(id) } }, body }));
 export const listCategories = () => unwrap(api.GET("/api/v1/categories"));
-export const createCategory = (body: S["CategoryCreate"]) => unwrap(api.POST("/api/v1/categories", { body }));
+export const createCategory = (body: S["CategoryCreate"], key?: string) =>
+  unwrap(api.POST("/api/v1/categories", { params: { header: idempotencyHeader(key) }, body }));
 
 // price lists
 export const listPriceLists = (params: ListParams) => unwrap(api.GET("/api/v1/price-lists", q(params)));
 export const getPriceList = (id: number | string) =>
   unwrap(api.GET("/api/v1/price-lists/{price_list_id}", { params: { path: { price_list_id: String(id) } } }));
-export const createPriceList = (body: PriceListCreate) => unwrap(api.POST("/api/v1/price-lists", { body }));
+export const createPriceList = (body: PriceListCreate, key?: string) =>
+  unwrap(api.POST("/api/v1/price-lists", { params: { header: idempotencyHeader(key) }, body }));
 export const setPrices = (id: number | string, items: PriceItem[]) =>
   unwrap(
     api.POST("/api/v1/price-lists/{price_list_id}/items", {
@@ -77,12 +81,14 @@ export const bulkUpdatePriceList = (id: number | string, body: BulkPriceUpdate) 
 // warehouses and stock
 export const listWarehouses = (params: ListParams) => unwrap(api.GET("/api/v1/warehouses", q(params)));
 export const allWarehouses = () => unwrap(api.GET("/api/v1/warehouses", { params: { query: { page_size: 500 } } }));
-export const createWarehouse = (body: S["WarehouseCreate"]) => unwrap(api.POST("/api/v1/warehouses", { body }));
+export const createWarehouse = (body: S["WarehouseCreate"], key?: string) =>
+  unwrap(api.POST("/api/v1/warehouses", { params: { header: idempotencyHeader(key) }, body }));
 export const listStock = (params: ListParams) => unwrap(api.GET("/api/v1/stock", q(params)));
 export const productStock = (productId: number) =>
   unwrap(api.GET("/api/v1/stock", { params: { query: { product_id: productId, page_size: 500 } } }));
 export const listMoves = (params: ListParams) => unwrap(api.GET("/api/v1/stock/moves", q(params)));
-export const recordMove = (body: StockMove) => unwrap(api.POST("/api/v1/stock/moves", { body }));
+export const recordMove = (body: StockMove, key?: string) =>
+  unwrap(api.POST("/api/v1/stock/moves", { params: { header: idempotencyHeader(key) }, body }));
 export const listReservations = (params: ListParams) => unwrap(api.GET("/api/v1/stock/reservations", q(params)));
 export const dispatchReservations = (contractId: number | string, lease: boolean) =>
   unwrap(
@@ -112,11 +118,12 @@ export const getPurchaseOrder = (id: number | string) =>
   unwrap(
     api.GET("/api/v1/purchase-orders/{purchase_order_id}", { params: { path: { purchase_order_id: String(id) } } }),
   );
-export const createPurchaseOrder = (body: PurchaseOrderCreate) => unwrap(api.POST("/api/v1/purchase-orders", { body }));
-export const receivePurchaseOrder = (id: number | string, body: S["PurchaseOrderReceive"]) =>
+export const createPurchaseOrder = (body: PurchaseOrderCreate, key?: string) =>
+  unwrap(api.POST("/api/v1/purchase-orders", { params: { header: idempotencyHeader(key) }, body }));
+export const receivePurchaseOrder = (id: number | string, body: S["PurchaseOrderReceive"], key?: string) =>
   unwrap(
     api.POST("/api/v1/purchase-orders/{purchase_order_id}/receive", {
-      params: { path: { purchase_order_id: String(id) } },
+      params: { path: { purchase_order_id: String(id) }, header: idempotencyHeader(key) },
       body,
     }),
   );
@@ -132,7 +139,8 @@ export const cancelPurchaseOrder = (id: number | string, reason?: string) =>
 export const listTradeIns = (params: ListParams) => unwrap(api.GET("/api/v1/trade-ins", q(params)));
 export const getTradeIn = (id: number | string) =>
   unwrap(api.GET("/api/v1/trade-ins/{trade_in_id}", { params: { path: { trade_in_id: String(id) } } }));
-export const createTradeIn = (body: TradeInCreate) => unwrap(api.POST("/api/v1/trade-ins", { body }));
+export const createTradeIn = (body: TradeInCreate, key?: string) =>
+  unwrap(api.POST("/api/v1/trade-ins", { params: { header: idempotencyHeader(key) }, body }));
 export const decideTradeIn = (id: number | string, body: TradeInDecision) =>
   unwrap(
     api.POST("/api/v1/trade-ins/{trade_in_id}/decision", { params: { path: { trade_in_id: String(id) } }, body }),

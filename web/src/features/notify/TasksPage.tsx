@@ -8,13 +8,24 @@ import { PageHeader } from "../../shared/components/PageHeader";
 import { ServerTable, useListParams, type ListParams } from "../../shared/components/ServerTable";
 import { useIsMobile } from "../../shared/components/useIsMobile";
 import { DateText, StatusTag } from "../../shared/components/values";
-import { closeTask, documentPath, listTasks, TASK_FILTERS, TASK_KINDS, TASK_STATUSES, type Task } from "./api";
+import {
+  closeReasonOf,
+  closeTask,
+  COLLECTION_CLOSERS,
+  documentPath,
+  listTasks,
+  TASK_FILTERS,
+  TASK_KINDS,
+  TASK_STATUSES,
+  type Task,
+  type TaskClosing,
+} from "./api";
 import { CloseTaskButton } from "./CloseTaskButton";
 
 /** Tasks: "Mine" or "All I can see", by kind and status (open unless chosen), all in the URL. */
 export default function TasksPage() {
   const { t } = useTranslation();
-  const { user } = useAuth();
+  const { user, hasRole } = useAuth();
   const queryClient = useQueryClient();
   const { list, update } = useListParams(TASK_FILTERS);
   const view = list.filters.view === "all" ? "all" : "mine";
@@ -25,9 +36,29 @@ export default function TasksPage() {
     else filters.status = status;
     return listTasks({ ...params, filters }, user?.id);
   };
-  const close = async (task: Task) => {
-    await closeTask(task.id);
+  const close = async (task: Task, closing?: TaskClosing) => {
+    await closeTask(task.id, closing);
     await queryClient.invalidateQueries({ queryKey: ["tasks"] });
+  };
+  // an open collection task means its invoice is unpaid: finance and admins close it with a reason;
+  // anyone else is refused (409) and told why
+  const closer = hasRole(...COLLECTION_CLOSERS);
+  const closeButton = (row: Task) => (
+    <CloseTaskButton
+      title={row.title}
+      withReason={row.kind === "collection" && closer}
+      onConfirm={(closing) => close(row, closing)}
+    />
+  );
+  const closedOn = (row: Task) => {
+    if (!row.closed_at) return "—";
+    const reason = closeReasonOf(row);
+    return (
+      <Space size={4} wrap>
+        <DateText value={row.closed_at} />
+        {reason ? <Tag>{t(`notify.closeReasons.${reason}`, { defaultValue: reason })}</Tag> : null}
+      </Space>
+    );
   };
   const today = dayjs().format("YYYY-MM-DD");
   const mobile = useIsMobile();
@@ -63,7 +94,7 @@ export default function TasksPage() {
           <Typography.Text type="secondary">
             {t("notify.due")}: {due(row)} · {assignee(row)}
           </Typography.Text>
-          {row.status === "open" ? <CloseTaskButton title={row.title} onConfirm={() => close(row)} /> : null}
+          {row.status === "open" ? closeButton(row) : null}
         </Flex>
       ),
     },
@@ -139,12 +170,11 @@ export default function TasksPage() {
             render: (_: unknown, row) => assignee(row),
           },
           { title: t("common.status"), dataIndex: "status", render: (s: string) => <StatusTag status={s} /> },
-          { title: t("notify.closedOn"), dataIndex: "closed_at", render: (v: string | null) => (v ? <DateText value={v} /> : "—") },
+          { title: t("notify.closedOn"), dataIndex: "closed_at", render: (_: unknown, row) => closedOn(row) },
           {
             title: t("common.actions"),
             key: "actions",
-            render: (_: unknown, row) =>
-              row.status === "open" ? <CloseTaskButton title={row.title} onConfirm={() => close(row)} /> : null,
+            render: (_: unknown, row) => (row.status === "open" ? closeButton(row) : null),
           },
         ]}
       />

@@ -5,7 +5,13 @@ export type Task = components["schemas"]["TaskPublic"];
 export type Notification = components["schemas"]["NotificationPublic"];
 
 /** The kinds a task list can be filtered by (the gateway's `kind` filter). */
-export const TASK_KINDS = ["collection", "follow_up", "approval", "renewal", "dispatch"] as const;
+export const TASK_KINDS = ["collection", "follow_up", "approval", "renewal", "dispatch", "service_request"] as const;
+/** Why finance or an admin closes an unpaid invoice's collection task (notify's COLLECTION_CLOSE_REASONS). */
+export const COLLECTION_CLOSE_REASONS = ["dispute", "write_off", "payment_arranged", "other"] as const;
+export type CloseReason = (typeof COLLECTION_CLOSE_REASONS)[number];
+export type TaskClosing = Pick<components["schemas"]["TaskUpdate"], "note"> & { close_reason: CloseReason };
+/** Who closes an unpaid invoice's collection task (with a reason); anyone else gets 409. */
+export const COLLECTION_CLOSERS = ["finance", "admin"] as const;
 export const TASK_STATUSES = ["open", "done", "cancelled"] as const;
 export const TASK_FILTERS = ["view", "kind", "status"] as const;
 
@@ -17,8 +23,14 @@ export function listTasks(params: ListParams, myId: number | undefined) {
   return unwrap(api.GET("/api/v1/tasks", { params: { query: query as never } }));
 }
 
-export function closeTask(id: number) {
-  return unwrap(api.PATCH("/api/v1/tasks/{task_id}", { params: { path: { task_id: String(id) } }, body: { status: "done" } }));
+export function closeTask(id: number, closing?: TaskClosing) {
+  const body: components["schemas"]["TaskUpdate"] = { status: "done", ...closing };
+  return unwrap(api.PATCH("/api/v1/tasks/{task_id}", { params: { path: { task_id: String(id) } }, body }));
+}
+
+/** Why a closed task closed (billing's "paid"/"voided", or finance's reason), if the API says. */
+export function closeReasonOf(task: Task): string | null {
+  return task.close_reason ?? null;
 }
 
 export function listNotifications(params: ListParams) {

@@ -1,4 +1,5 @@
 import { api, unwrap, type components } from "../../shared/api/client";
+import { idempotencyHeader } from "../../shared/api/idempotency";
 import { listQuery, type ListParams } from "../../shared/components/ServerTable";
 
 export type Opportunity = components["schemas"]["OpportunityPublic"];
@@ -26,8 +27,8 @@ export function getOpportunity(id: string | number) {
   return unwrap(api.GET("/api/v1/opportunities/{opportunity_id}", { params: { path: { opportunity_id: String(id) } } }));
 }
 
-export function createOpportunity(body: OpportunityCreate) {
-  return unwrap(api.POST("/api/v1/opportunities", { body }));
+export function createOpportunity(body: OpportunityCreate, key?: string) {
+  return unwrap(api.POST("/api/v1/opportunities", { params: { header: idempotencyHeader(key) }, body }));
 }
 
 export function updateOpportunity(id: string | number, body: OpportunityUpdate) {

@@ -156,7 +156,9 @@ export interface paths {
         /**
          * Decide Approval
          * @description 403 when the caller may not decide the current step (or it is their own submission);
-         *     409 when the request is closed or the caller already approved this step.
+         *     409 when the request is closed or the caller already approved this step; 404 (as for a
+         *     missing one) when the caller cannot read the request. ``approved_value`` (trade-ins): the
+         *     valuation decided, carried to the trade-in by ``approval_approved``.
          */
         post: operations["decideApproval"];
         delete?: never;
@@ -193,7 +195,8 @@ export interface paths {
         put?: never;
         /**
          * Withdraw Approval
-         * @description The submitter (or an admin) withdraws a pending request; 409 once closed.
+         * @description The submitter (or an admin) withdraws a pending request; 409 once closed; 404 (as for a
+         *     missing one) when the caller cannot read the request.
          */
         post: operations["withdrawApproval"];
         delete?: never;
@@ -324,6 +327,68 @@ export interface paths {
         get: operations["customerBalance"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/pending-corrections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Pending Corrections
+         * @description Finance's queue: what billing runs would have credited on invoices finance locked (billing
+         *     never credits or adjusts a locked invoice), with the reason; oldest first. Each is applied
+         *     when the invoice is unlocked, or by ``/apply``.
+         */
+        get: operations["listPendingCorrections"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/pending-corrections/{correction_id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply Pending Correction
+         * @description Finance approves it: the credit note is issued now, even on the locked invoice.
+         */
+        post: operations["applyPendingCorrection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/billing/pending-corrections/{correction_id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Dismiss Pending Correction
+         * @description Finance keeps the invoice as it is: the correction is dismissed.
+         */
+        post: operations["dismissPendingCorrection"];
         delete?: never;
         options?: never;
         head?: never;
@@ -603,8 +668,10 @@ export interface paths {
          * @description Lines and contracts end together on ``end_date`` (shortened or extended; billing prorates
          *     the partial period by days). Contracts not in force, with locked amounts, starting after
          *     ``end_date`` or not yours are reported in ``skipped`` with the reason. 200 with
-         *     ``{"changed", "skipped": [{"contract_id", "reason"}], "contracts": [{"contract_id",
-         *     "number", "from", "to"}]}``.
+         *     ``{"status", "changed", "skipped": [{"contract_id", "reason"}], "contracts": [{"contract_id",
+         *     "number", "from", "to"}]}``. An admin's applies at once (``status: applied``); anyone
+         *     else's is one batch awaiting ONE approval (``status: pending_approval``, ``batch_id``;
+         *     ``contracts`` lists what it will change).
          */
         post: operations["coTerminate"];
         delete?: never;
@@ -693,7 +760,8 @@ export interface paths {
          * @description ``move_lines`` (``line_ids`` → ``to_contract_id``), ``split`` (``line_ids`` of
          *     ``contract_id`` into a new contract) or ``merge`` (``contract_ids`` into
          *     ``into_contract_id``; the others end). Same customer and currency; no contract is left
-         *     without lines.
+         *     without lines. Contracts in force restructured by anyone but an admin: one batch awaiting
+         *     ONE approval (``status: pending_approval``, ``batch_id``), nothing changed yet.
          */
         post: operations["restructure"];
         delete?: never;
@@ -765,6 +833,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/contracts/{contract_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive Contract
+         * @description expired / terminated / cancelled / renewed → archived: read-only, left out of lists
+         *     unless ``include_archived=true``.
+         */
+        post: operations["archiveContract"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contracts/{contract_id}/attachments": {
         parameters: {
             query?: never;
@@ -780,9 +869,11 @@ export interface paths {
         put?: never;
         /**
          * Start Upload
-         * @description Attach a file (multipart part ``file``, optional form field ``description``) to the
-         *     contract → 201 with the attachment. Any file type; at most the service's limit
-         *     (``CONTRACTS_ATTACHMENT_MAX_MB``, default 25 MB; 413 beyond). Not on cancelled contracts (409).
+         * @description Attach a file (multipart part ``file``, optional form fields ``description`` and
+         *     ``amendment_id``, the latter before the file part) to the contract → 201 with the
+         *     attachment. Any file type; at most the service's limit (``CONTRACTS_ATTACHMENT_MAX_MB``,
+         *     default 25 MB; 413 beyond). Not on cancelled contracts (409); an ``amendment_id`` that is not
+         *     one of the contract's amendments: 422, nothing stored.
          */
         post: operations["startUpload"];
         delete?: never;
@@ -993,7 +1084,8 @@ export interface paths {
         put?: never;
         /**
          * Submit Contract
-         * @description draft → pending_approval: the approvals service opens a request.
+         * @description draft → pending_approval: the approvals service opens a request. A customer on the red
+         *     list (or archived) → 409 unless a sales manager or admin sends ``override_red_list``.
          */
         post: operations["submitContract"];
         delete?: never;
@@ -1011,7 +1103,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Terminate Contract */
+        /**
+         * Terminate Contract
+         * @description Approved / active → terminated from ``effective_date``. Before today, or inside a period
+         *     already invoiced, by anyone but an admin: a termination request goes to approval and the
+         *     contract stays as it is (``termination_request``); locked amounts → 409.
+         */
         post: operations["terminateContract"];
         delete?: never;
         options?: never;
@@ -1221,13 +1318,37 @@ export interface paths {
         post?: never;
         /**
          * Delete Customer
-         * @description 204 No Content once the service has deleted it.
+         * @description 204 No Content once the service has deleted it. A customer with contracts, invoices,
+         *     payments, credit notes or open opportunities is not deleted: 409 with
+         *     ``details.blocked_by`` (``{"invoices": 1, ...}``) — archive it instead.
          */
         delete: operations["deleteCustomer"];
         options?: never;
         head?: never;
         /** Update Customer */
         patch: operations["updateCustomer"];
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive Customer
+         * @description Whoever may change the customer archives it: hidden from lists (``include_archived=true``
+         *     shows it), still found by the duplicate check, no new contracts or opportunities (409).
+         *     409 when already archived.
+         */
+        post: operations["archiveCustomer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/customers/{customer_id}/contacts": {
@@ -1260,6 +1381,51 @@ export interface paths {
         put?: never;
         /** Add Follow Up */
         post: operations["addFollowUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/red-list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Red List Customer
+         * @description Put the customer on the red list with a reason (sales manager, admin, finance; 403
+         *     otherwise). Submitting its contracts is then 409 unless a sales manager overrides it.
+         */
+        post: operations["redListCustomer"];
+        /**
+         * Clear Red List
+         * @description Take the customer off the red list (sales manager, admin, finance; 403 otherwise).
+         */
+        delete: operations["clearRedList"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore Customer
+         * @description Sales managers and admins only (403 otherwise); 409 when it is not archived.
+         */
+        post: operations["restoreCustomer"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2539,7 +2705,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Update Task */
+        /**
+         * Update Task
+         * @description An unpaid invoice's collection task closes (status done/cancelled) only by finance or an admin with a close_reason; anyone else gets 409 and nothing changes.
+         */
         patch: operations["updateTask"];
         trace?: never;
     };
@@ -3121,8 +3290,18 @@ export interface components {
         };
         /** ApprovalDecision */
         ApprovalDecision: {
+            /**
+             * Approved Value
+             * @description trade_in documents, approving only: the valuation decided (not negative; default: the requested value); 422 for other document types
+             */
+            approved_value?: string | null;
             /** Comment */
             comment?: string | null;
+            /**
+             * Currency
+             * @description with approved_value: the request's currency
+             */
+            currency?: string | null;
             /**
              * Decision
              * @enum {string}
@@ -3131,6 +3310,11 @@ export interface components {
         };
         /** ApprovalDecisionPublic */
         ApprovalDecisionPublic: {
+            /**
+             * Approved Value
+             * @description a trade-in's valuation decided with this approval
+             */
+            approved_value?: string | null;
             /** Comment */
             comment: string | null;
             /**
@@ -3775,7 +3959,8 @@ export interface components {
             effective_date?: string | null;
             /**
              * Percent
-             * @example 1250.00
+             * @example 20
+             * @example 7.5
              */
             percent: string;
             /** Product Ids */
@@ -3882,6 +4067,11 @@ export interface components {
         };
         /** CoTerminateResult */
         CoTerminateResult: {
+            /**
+             * Batch Id
+             * @description the batch awaiting approval
+             */
+            batch_id?: number | null;
             /** Changed */
             changed: number;
             /** Contracts */
@@ -3893,6 +4083,11 @@ export interface components {
             end_date: string;
             /** Skipped */
             skipped: components["schemas"]["SkippedContract"][];
+            /**
+             * Status
+             * @description applied | pending_approval (not an admin: one approval for the batch)
+             */
+            status: string;
         };
         /** ContactCreate */
         ContactCreate: {
@@ -3981,7 +4176,7 @@ export interface components {
              */
             owner_id?: (number | string) | null;
             /** Renewal Uplift Percent */
-            renewal_uplift_percent?: (string | number) | null;
+            renewal_uplift_percent?: string | null;
             /** Signed On */
             signed_on?: string | null;
             /** Signer */
@@ -4041,8 +4236,17 @@ export interface components {
             /** Currency */
             currency: string;
             customer: components["schemas"]["ContractCustomerRef"];
+            /** Customer Archived */
+            customer_archived?: boolean | null;
             /** Customer Id */
             customer_id: number;
+            /** Customer Red List Reason */
+            customer_red_list_reason?: string | null;
+            /**
+             * Customer Red Listed
+             * @description the customer is on the red list (asked of the customers service; null: unknown)
+             */
+            customer_red_listed?: boolean | null;
             /** Department */
             department: string | null;
             /**
@@ -4657,7 +4861,7 @@ export interface components {
             /** Owner Id */
             owner_id?: (number | string) | null;
             /** Renewal Uplift Percent */
-            renewal_uplift_percent?: (string | number) | null;
+            renewal_uplift_percent?: string | null;
             /** Signed On */
             signed_on?: string | null;
             /** Signer */
@@ -4757,6 +4961,11 @@ export interface components {
             end_date: string;
             /** Reason */
             reason?: string | null;
+        };
+        /** CorrectionDecision */
+        CorrectionDecision: {
+            /** Comment */
+            comment?: string | null;
         };
         /** CountAndValue */
         CountAndValue: {
@@ -4985,6 +5194,16 @@ export interface components {
         CustomerPublic: {
             /** Address */
             address: string | null;
+            /**
+             * Archived
+             * @description archived: hidden from lists unless include_archived
+             * @default false
+             */
+            archived: boolean;
+            /** Archived At */
+            archived_at?: string | null;
+            /** Archived By */
+            archived_by?: string | null;
             /** Birthday */
             birthday: string | null;
             /**
@@ -5025,8 +5244,20 @@ export interface components {
             owner_id: number | null;
             /** Phone */
             phone: string | null;
+            /**
+             * Red List Reason
+             * @description why it is on the red list
+             */
+            red_list_reason?: string | null;
             /** Red Listed */
             red_listed: boolean;
+            /** Red Listed At */
+            red_listed_at?: string | null;
+            /**
+             * Red Listed By
+             * @example user:12
+             */
+            red_listed_by?: string | null;
             /** Region */
             region: string | null;
             /** Size */
@@ -5621,7 +5852,7 @@ export interface components {
             language?: ("en" | "zh" | "tr" | "bg") | null;
             /**
              * Username
-             * @description default: the e-mail address
+             * @description default: the e-mail address; another username: administrators only (403)
              */
             username?: string | null;
         };
@@ -6077,7 +6308,7 @@ export interface components {
             /** Description */
             description?: string | null;
             /** Discount Percent */
-            discount_percent?: (string | number) | null;
+            discount_percent?: string | null;
             /** End Date */
             end_date?: string | null;
             /**
@@ -6088,7 +6319,7 @@ export interface components {
             /** Manufacturing Number */
             manufacturing_number?: string | null;
             /** Quantity */
-            quantity?: (string | number) | null;
+            quantity?: string | null;
             /** Serial Number */
             serial_number?: string | null;
             /** Start Date */
@@ -6112,7 +6343,7 @@ export interface components {
             /** Description */
             description?: string | null;
             /** Discount Percent */
-            discount_percent?: (string | number) | null;
+            discount_percent?: string | null;
             /**
              * End Date
              * @description inside the contract term; default the contract's end
@@ -6129,7 +6360,7 @@ export interface components {
              * Quantity
              * @description default 1
              */
-            quantity?: (string | number) | null;
+            quantity?: string | null;
             /**
              * Serial Number
              * @description the unit covered (serialized devices)
@@ -6774,6 +7005,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[PendingCorrection] */
+        Page_PendingCorrection_: {
+            /** Items */
+            items: components["schemas"]["PendingCorrection"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[PortalContractSummary] */
         Page_PortalContractSummary_: {
             /** Items */
@@ -7115,6 +7357,87 @@ export interface components {
              */
             unallocated: string;
         };
+        /** PendingContractRef */
+        PendingContractRef: {
+            /** Contract Id */
+            contract_id: number;
+            /** Number */
+            number: string;
+        };
+        /**
+         * PendingCorrection
+         * @description A correction a billing run could not make because the invoice is locked by finance
+         *     (billing never credits or adjusts a locked invoice): applied as a credit note when finance
+         *     unlocks the invoice or approves it, or dismissed.
+         */
+        PendingCorrection: {
+            /**
+             * Amount
+             * @description net total
+             * @example 1250.00
+             */
+            amount: string;
+            /** Comment */
+            comment: string | null;
+            /** Contract Id */
+            contract_id: number | null;
+            /**
+             * Created At
+             * @description ISO 8601 timestamp
+             * @example 2031-01-31T09:00:00+00:00
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /**
+             * Credit Note Id
+             * @description the credit note that applied it
+             */
+            credit_note_id: number | null;
+            /** Currency */
+            currency: string;
+            /** Customer Id */
+            customer_id: number;
+            /** Customer Name */
+            customer_name: string | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Id */
+            id: number;
+            /** Invoice Id */
+            invoice_id: number;
+            /** Invoice Locked */
+            invoice_locked: boolean | null;
+            /** Invoice Number */
+            invoice_number: string | null;
+            /**
+             * Kind
+             * @description credit
+             */
+            kind: string;
+            /** Lines */
+            lines: components["schemas"]["PendingCorrectionLine"][];
+            /** Reason */
+            reason: string;
+            /**
+             * Status
+             * @description pending | applied | dismissed
+             */
+            status: string;
+        };
+        /** PendingCorrectionLine */
+        PendingCorrectionLine: {
+            /**
+             * Amount
+             * @description net, what would be credited on that line
+             * @example 1250.00
+             */
+            amount: string;
+            /** Invoice Line Id */
+            invoice_line_id: number;
+        };
         /**
          * PortalContract
          * @description A contract of the customer with its lines, versions and attachments.
@@ -7382,12 +7705,16 @@ export interface components {
         };
         /**
          * PortalInvitationSent
-         * @description The invitation with its one-time link (pass it on when the e-mail was not sent) and
-         *     what became of the e-mail (in place of the address).
+         * @description The invitation and what became of the e-mail (in place of the address). The one-time
+         *     link goes to the invitee's mailbox only: ``accept_url`` is null, except for an administrator
+         *     when no e-mail could be queued (``email.status`` ``not_sent``), to pass it on by other means.
          */
         PortalInvitationSent: {
-            /** Accept Url */
-            accept_url: string;
+            /**
+             * Accept Url
+             * @description the one-time link: administrators only, and only when the e-mail was not sent
+             */
+            accept_url: string | null;
             /** Accepted At */
             accepted_at: string | null;
             /** Created At */
@@ -8097,6 +8424,14 @@ export interface components {
                 [key: string]: components["schemas"]["RecurringCurrency"];
             };
         };
+        /**
+         * RedListBody
+         * @description ``POST /customers/{id}/red-list``: why the customer is on the red list.
+         */
+        RedListBody: {
+            /** Reason */
+            reason: string;
+        };
         /** RefreshRequest */
         RefreshRequest: {
             /** Refresh Token */
@@ -8168,7 +8503,7 @@ export interface components {
              * Uplift Percent
              * @description default: the contract's renewal uplift
              */
-            uplift_percent?: (string | number) | null;
+            uplift_percent?: string | null;
         };
         /** RenewalItem */
         RenewalItem: {
@@ -8301,6 +8636,27 @@ export interface components {
             reservations: components["schemas"]["ReservationPublic"][];
             /** Shortfall */
             shortfall: components["schemas"]["Shortfall"][];
+        };
+        /**
+         * RestructurePending
+         * @description A restructuring of contracts in force by anyone but an admin: one batch awaiting ONE
+         *     approval; nothing changed yet.
+         */
+        RestructurePending: {
+            /**
+             * Action
+             * @description move_lines | split | merge
+             */
+            action: string;
+            /** Batch Id */
+            batch_id: number;
+            /** Contracts Pending */
+            contracts_pending: components["schemas"]["PendingContractRef"][];
+            /**
+             * Status
+             * @constant
+             */
+            status: "pending_approval";
         };
         /** Revenue */
         Revenue: {
@@ -8726,12 +9082,30 @@ export interface components {
              */
             to_warehouse_id: number | string;
         };
+        /**
+         * Submit
+         * @description ``POST /contracts/{id}/submit`` (the body is optional).
+         */
+        Submit: {
+            /**
+             * Override Red List
+             * @description a sales manager's (or admin's) reason to submit although the customer is on the red list; kept in the contract's audit trail and shown to the approver
+             */
+            override_red_list?: string | null;
+        };
         /** TaskPublic */
         TaskPublic: {
             /** Assignee Id */
             assignee_id: number | null;
             /** Assignee Role */
             assignee_role: string | null;
+            /** Close Note */
+            close_note?: string | null;
+            /**
+             * Close Reason
+             * @description paid / voided (billing closed it), or the reason finance gave (dispute, write_off, ...)
+             */
+            close_reason?: string | null;
             /** Closed At */
             closed_at: string | null;
             /** Closed By Event */
@@ -8782,8 +9156,18 @@ export interface components {
              * @description managers and admins only
              */
             assignee_id?: (number | string) | null;
+            /**
+             * Close Reason
+             * @description closing an unpaid invoice's collection task (finance, admins only; others get 409): why
+             */
+            close_reason?: ("dispute" | "write_off" | "payment_arranged" | "other") | null;
             /** Due Date */
             due_date?: string | null;
+            /**
+             * Note
+             * @description with the status change closing the task: a note (required for close_reason other)
+             */
+            note?: string | null;
             /** Notes */
             notes?: string | null;
             /** Status */
@@ -8972,6 +9356,132 @@ export interface components {
             effective_date: string;
             /** Reason */
             reason: string;
+        };
+        /**
+         * TerminateResult
+         * @description The contract after ``terminate``: terminated at once, or — before today or inside a period
+         *     already invoiced, by anyone but an admin — unchanged, with the termination request awaiting
+         *     approval.
+         */
+        TerminateResult: {
+            /** Activated At */
+            activated_at: string | null;
+            /** Amounts Locked */
+            amounts_locked: boolean;
+            /** Approval Id */
+            approval_id: string | null;
+            /** Approved At */
+            approved_at: string | null;
+            /** Auto Renew */
+            auto_renew: boolean;
+            billing: components["schemas"]["BillingPlan"];
+            /** Company */
+            company: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /** Currency */
+            currency: string;
+            customer: components["schemas"]["ContractCustomerRef"];
+            /** Customer Id */
+            customer_id: number;
+            /** Department */
+            department: string | null;
+            /**
+             * End Date
+             * Format: date
+             */
+            end_date: string;
+            /** Field Values */
+            field_values: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description sales | maintenance | lease | service
+             */
+            kind: string;
+            /** Lines */
+            lines: components["schemas"]["ContractLinePublic"][];
+            /** Notes */
+            notes: string | null;
+            /** Notice Days */
+            notice_days: number;
+            /** Notice Deadline */
+            notice_deadline: string | null;
+            /**
+             * Number
+             * @example C-2027-000042
+             */
+            number: string;
+            /** Owner Id */
+            owner_id: number | null;
+            /** Payment Terms Days */
+            payment_terms_days: number;
+            /** Rejection Comment */
+            rejection_comment: string | null;
+            /** Renewal Of Id */
+            renewal_of_id: number | null;
+            /** Renewal Uplift Percent */
+            renewal_uplift_percent: string;
+            /** Renewed By Id */
+            renewed_by_id: number | null;
+            /** Signed On */
+            signed_on: string | null;
+            /** Signer */
+            signer: string | null;
+            /** Signer Title */
+            signer_title: string | null;
+            /**
+             * Start Date
+             * Format: date
+             */
+            start_date: string;
+            /**
+             * Status
+             * @description draft | pending_approval | approved | active | expired | terminated | renewed | cancelled | archived
+             */
+            status: string;
+            /** Status Reason */
+            status_reason: string | null;
+            /** Submitted At */
+            submitted_at: string | null;
+            /** Template Id */
+            template_id: number | null;
+            /**
+             * Term Value
+             * @description money: a decimal string
+             * @example 1250.00
+             */
+            term_value: string;
+            /** Termination Date */
+            termination_date: string | null;
+            /** @description the pending termination (an amendment) when it went to approval */
+            termination_request?: components["schemas"]["AmendmentPublic"] | null;
+            /** Title */
+            title: string;
+            /**
+             * Total
+             * @description the sum of the line amounts (per billing period)
+             * @example 1250.00
+             */
+            total: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Version
+             * @description the last approved version; 0 = never approved
+             */
+            version: number;
         };
         /** TopCustomer */
         TopCustomer: {
@@ -9788,7 +10298,10 @@ export interface operations {
     createFlow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10822,6 +11335,275 @@ export interface operations {
             };
         };
     };
+    listPendingCorrections: {
+        parameters: {
+            query?: {
+                status?: "pending" | "applied" | "dismissed" | "all";
+                invoice_id?: number | null;
+                contract_id?: number | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page (max 500) */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PendingCorrection_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    applyPendingCorrection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                correction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CorrectionDecision"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingCorrection"];
+                };
+            };
+            /** @description The body cannot be parsed (e.g. not UTF-8, or a broken multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    dismissPendingCorrection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                correction_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CorrectionDecision"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingCorrection"];
+                };
+            };
+            /** @description The body cannot be parsed (e.g. not UTF-8, or a broken multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     listBillingRuns: {
         parameters: {
             query?: {
@@ -11345,7 +12127,10 @@ export interface operations {
     createCategory: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11593,7 +12378,10 @@ export interface operations {
     createTemplate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11826,7 +12614,7 @@ export interface operations {
                 customer_id?: (number | string) | null;
                 owner_id?: (number | string) | null;
                 /** @description one or more statuses */
-                status?: ("draft" | "pending_approval" | "approved" | "active" | "expired" | "terminated" | "renewed" | "cancelled")[] | null;
+                status?: ("draft" | "pending_approval" | "approved" | "active" | "expired" | "terminated" | "renewed" | "cancelled" | "archived")[] | null;
                 kind?: ("sales" | "maintenance" | "lease" | "service") | null;
                 expiring_within_days?: number | null;
                 /** @description the day expiring_within_days counts from */
@@ -11836,6 +12624,8 @@ export interface operations {
                 serial_number?: string | null;
                 product_id?: (number | string) | null;
                 renewal_of_id?: (number | string) | null;
+                /** @description archived contracts too (left out unless asked, or named in status) */
+                include_archived?: boolean;
                 /** @description 1-based page number */
                 page?: number;
                 /** @description items per page (max 500) */
@@ -11906,7 +12696,10 @@ export interface operations {
     createContract: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -12423,7 +13216,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LinesMoved"] | components["schemas"]["ContractSplitResult"] | components["schemas"]["ContractMergeResult"];
+                    "application/json": components["schemas"]["LinesMoved"] | components["schemas"]["ContractSplitResult"] | components["schemas"]["ContractMergeResult"] | components["schemas"]["RestructurePending"];
                 };
             };
             /** @description The body cannot be parsed (e.g. not UTF-8, or a broken multipart form) */
@@ -12779,7 +13572,10 @@ export interface operations {
     createAmendment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 contract_id: string;
             };
@@ -12951,6 +13747,91 @@ export interface operations {
             };
         };
     };
+    archiveContract: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contract_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContractPublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     listAttachments: {
         parameters: {
             query?: never;
@@ -13039,6 +13920,8 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
+                    /** @description the contract's amendment the file belongs to (a field before the file part); 422 when it is not one of the contract's amendments */
+                    amendment_id?: number;
                     /** @description what the file is */
                     description?: string;
                     /**
@@ -13598,7 +14481,10 @@ export interface operations {
     addMilestone: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 contract_id: string;
             };
@@ -14129,7 +15015,11 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Submit"] | null;
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -14138,6 +15028,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ContractPublic"];
+                };
+            };
+            /** @description The body cannot be parsed (e.g. not UTF-8, or a broken multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Unauthorized */
@@ -14226,7 +15125,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ContractPublic"];
+                    "application/json": components["schemas"]["TerminateResult"];
                 };
             };
             /** @description The body cannot be parsed (e.g. not UTF-8, or a broken multipart form) */
@@ -14861,6 +15760,10 @@ export interface operations {
                 region?: string | null;
                 industry?: string | null;
                 kind?: ("company" | "person") | null;
+                /** @description also archived customers (hidden by default) */
+                include_archived?: boolean;
+                /** @description only customers on (true) / off (false) the red list */
+                red_listed?: boolean | null;
                 /** @description 1-based page number */
                 page?: number;
                 /** @description items per page (max 500) */
@@ -14931,7 +15834,10 @@ export interface operations {
     createCustomer: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -15480,6 +16386,91 @@ export interface operations {
             };
         };
     };
+    archiveCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerPublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     listContacts: {
         parameters: {
             query?: {
@@ -15564,7 +16555,10 @@ export interface operations {
     addContact: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 customer_id: string;
             };
@@ -15734,7 +16728,10 @@ export interface operations {
     addFollowUp: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 customer_id: string;
             };
@@ -15784,6 +16781,256 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    redListCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RedListBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerPublic"];
+                };
+            };
+            /** @description The body cannot be parsed (e.g. not UTF-8, or a broken multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    clearRedList: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerPublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    restoreCustomer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerPublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15959,7 +17206,10 @@ export interface operations {
     createInvoice: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -16211,7 +17461,10 @@ export interface operations {
     createCreditNote: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 invoice_id: string;
             };
@@ -17291,7 +18544,10 @@ export interface operations {
     createOpportunity: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -17627,7 +18883,10 @@ export interface operations {
     recordPayment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -17781,7 +19040,10 @@ export interface operations {
     allocatePayment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 payment_id: string;
             };
@@ -17879,7 +19141,10 @@ export interface operations {
     confirmPayment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 payment_id: string;
             };
@@ -18049,7 +19314,10 @@ export interface operations {
     refundPayment: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 payment_id: string;
             };
@@ -18582,7 +19850,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description one or more statuses */
-                status?: ("draft" | "pending_approval" | "approved" | "active" | "expired" | "terminated" | "renewed" | "cancelled")[] | null;
+                status?: ("draft" | "pending_approval" | "approved" | "active" | "expired" | "terminated" | "renewed" | "cancelled" | "archived")[] | null;
                 /** @description number or title */
                 q?: string | null;
                 /** @description 1-based page number */
@@ -19320,7 +20588,10 @@ export interface operations {
     createServiceRequest: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -19478,7 +20749,10 @@ export interface operations {
     createPriceList: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -20065,7 +21339,10 @@ export interface operations {
     createProduct: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -20597,7 +21874,10 @@ export interface operations {
     createPurchaseOrder: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -20858,7 +22138,10 @@ export interface operations {
     receivePurchaseOrder: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path: {
                 purchase_order_id: string;
             };
@@ -21399,7 +22682,10 @@ export interface operations {
     recordMove: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -21860,7 +23146,10 @@ export interface operations {
     transferStock: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -21957,7 +23246,7 @@ export interface operations {
         parameters: {
             query?: {
                 status?: ("open" | "done" | "cancelled") | null;
-                kind?: ("collection" | "follow_up" | "approval" | "renewal" | "dispatch") | null;
+                kind?: ("collection" | "follow_up" | "approval" | "renewal" | "dispatch" | "service_request") | null;
                 assignee_id?: number | null;
                 document_type?: string | null;
                 document_id?: string | null;
@@ -22128,6 +23417,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -22213,7 +23511,10 @@ export interface operations {
     createTradeIn: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -23216,7 +24517,10 @@ export interface operations {
     createWarehouse: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -23431,7 +24735,10 @@ export interface operations {
     createWebhook: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A unique key of the client's choosing (e.g. a UUID, at most 255 visible ASCII characters). Send the same key when retrying the same request: the first result comes back, nothing is done twice (kept 7 days). The same key with a different body → 422. */
+                "Idempotency-Key"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };

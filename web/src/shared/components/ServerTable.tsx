@@ -59,6 +59,8 @@ interface ServerTableProps<T> {
   sortable?: boolean;
   onRow?: (row: T) => React.HTMLAttributes<HTMLElement>;
   caption?: string;
+  /** What an empty list says (default: the shared "nothing here yet"). */
+  emptyText?: string;
 }
 
 /** A table paged, sorted and filtered by the server, its state in the URL. */
@@ -71,6 +73,7 @@ export function ServerTable<T extends object>({
   sortable = true,
   onRow,
   caption,
+  emptyText,
 }: ServerTableProps<T>) {
   const { t } = useTranslation();
   const { list, update } = useListParams(filterNames);
@@ -117,7 +120,7 @@ export function ServerTable<T extends object>({
         onRow={onRow}
         scroll={{ x: "max-content" }}
         aria-label={caption}
-        locale={{ emptyText: query.isLoading ? t("common.loading") : t("common.empty") }}
+        locale={{ emptyText: query.isLoading ? t("common.loading") : (emptyText ?? t("common.empty")) }}
         pagination={{
           current: list.page,
           pageSize: list.page_size,

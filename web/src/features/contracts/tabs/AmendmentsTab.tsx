@@ -15,6 +15,7 @@ import { useAuth } from "../../../shared/auth/AuthProvider";
 import { createAmendment, listAmendments, type Amendment, type ContractDetail, type Product } from "../api";
 import { contractBody } from "../body";
 import { LinesEditor } from "../LinesEditor";
+import { useIdempotencyKey } from "../../../shared/api/idempotency";
 
 function AmendmentForm({ contract, onDone }: { contract: ContractDetail; onDone: () => void }) {
   const { t } = useTranslation();
@@ -24,6 +25,7 @@ function AmendmentForm({ contract, onDone }: { contract: ContractDetail; onDone:
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [products, setProducts] = useState<Map<number, Product>>(new Map());
+  const idempotency = useIdempotencyKey();
   // an amendment takes effect inside the term: today, or the start of a contract not begun yet
   const start = dayjs(contract.start_date);
   const effective = dayjs().isBefore(start, "day") ? start : dayjs();
@@ -40,13 +42,18 @@ function AmendmentForm({ contract, onDone }: { contract: ContractDetail; onDone:
     setBusy(true);
     setError(null);
     try {
-      const made = await createAmendment(contract.id, {
+      const made = await createAmendment(
+        contract.id,
+        {
         reason: v.reason.trim(),
         effective_date: v.effective_date ? (v.effective_date as Dayjs).format("YYYY-MM-DD") : undefined,
         changes,
         add_lines: lines,
-        remove_line_ids: v.remove_line_ids ?? [],
-      });
+          remove_line_ids: v.remove_line_ids ?? [],
+        },
+        idempotency.key,
+      );
+      idempotency.renew();
       message.success(t("contracts.amendmentCreated", { number: made.number }));
       await queryClient.invalidateQueries({ queryKey: ["contract", String(contract.id)] });
       await queryClient.invalidateQueries({ queryKey: ["approvals"] });

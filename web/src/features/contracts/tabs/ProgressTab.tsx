@@ -9,6 +9,7 @@ import { useAuth } from "../../../shared/auth/AuthProvider";
 import { applyFieldErrors, ErrorAlert, useErrorText } from "../../../shared/components/errors";
 import { DateText } from "../../../shared/components/values";
 import { addMilestone, getProgress, listMilestones, updateMilestone, type ContractDetail, type Milestone } from "../api";
+import { useIdempotencyKey } from "../../../shared/api/idempotency";
 
 export function ProgressTab({ contract }: { contract: ContractDetail }) {
   const { t } = useTranslation();
@@ -20,6 +21,7 @@ export function ProgressTab({ contract }: { contract: ContractDetail }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const key = ["contract", String(contract.id), "milestones"];
+  const idempotency = useIdempotencyKey();
   const milestones = useQuery({ queryKey: key, queryFn: () => listMilestones(contract.id) });
   const progress = useQuery({ queryKey: ["contract", String(contract.id), "progress"], queryFn: () => getProgress(contract.id) });
   const may = can("contracts.write") && contract.status !== "cancelled";
@@ -30,11 +32,16 @@ export function ProgressTab({ contract }: { contract: ContractDetail }) {
     setBusy(true);
     setError(null);
     try {
-      await addMilestone(contract.id, {
+      await addMilestone(
+        contract.id,
+        {
         name: v.name.trim(),
         planned_date: (v.planned_date as Dayjs).format("YYYY-MM-DD"),
-        weight: v.weight?.trim() || undefined,
-      });
+          weight: v.weight?.trim() || undefined,
+        },
+        idempotency.key,
+      );
+      idempotency.renew();
       form.resetFields();
       await refresh();
     } catch (e) {

@@ -1,30 +1,31 @@
 // Open tasks of the contract (and of its unpaid invoices, from the contract 360) and the
 // contract's closed ones; an open task can be closed here.
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Popconfirm, Table } from "antd";
+import { Table } from "antd";
 import { useTranslation } from "react-i18next";
-import { ErrorAlert, useErrorText } from "../../../shared/components/errors";
+import { useAuth } from "../../../shared/auth/AuthProvider";
+import { ErrorAlert } from "../../../shared/components/errors";
 import { DateText, StatusTag } from "../../../shared/components/values";
-import { closeTask, listContractTasks, type ContractDetail, type ContractOverview, type Task } from "../api";
+import { closeTask, COLLECTION_CLOSERS, type TaskClosing } from "../../notify/api";
+import { CloseTaskButton } from "../../notify/CloseTaskButton";
+import { listContractTasks, type ContractDetail, type ContractOverview, type Task } from "../api";
 
 export function TasksTab({ contract, overview }: { contract: ContractDetail; overview?: ContractOverview }) {
   const { t } = useTranslation();
-  const { message } = App.useApp();
-  const errorText = useErrorText();
+  const { hasRole } = useAuth();
+  const closer = hasRole(...COLLECTION_CLOSERS);
   const queryClient = useQueryClient();
   const own = useQuery({ queryKey: ["tasks", { contract: contract.id }], queryFn: () => listContractTasks(contract.id) });
   const rows = new Map<number, Task>();
   for (const task of own.data?.items ?? []) rows.set(task.id, task);
+  // the overview's parts are generic in the schema (OverviewPart: items of any record); its tasks are TaskPublic rows
   for (const task of (overview?.tasks?.items ?? []) as unknown as Task[]) if (!rows.has(task.id)) rows.set(task.id, task);
-  const close = async (task: Task) => {
-    try {
-      await closeTask(task.id);
-      message.success(t("contracts.taskClosed"));
-      await queryClient.invalidateQueries({ queryKey: ["tasks"] });
-      await queryClient.invalidateQueries({ queryKey: ["contract", String(contract.id)] });
-    } catch (e) {
-      message.error(errorText(e));
-    }
+  // the API's refusal (409: an unpaid invoice's collection task) is shown by the button;
+  // finance and admins close such a task with a reason
+  const close = async (task: Task, closing?: TaskClosing) => {
+    await closeTask(task.id, closing);
+    await queryClient.invalidateQueries({ queryKey: ["tasks"] });
+    await queryClient.invalidateQueries({ queryKey: ["contract", String(contract.id)] });
   };
   return (
     <>
@@ -47,9 +48,11 @@ export function TasksTab({ contract, overview }: { contract: ContractDetail; ove
             key: "a",
             render: (_: unknown, task) =>
               task.status === "open" ? (
-                <Popconfirm title={t("contracts.closeTaskConfirm")} okText={t("common.yes")} cancelText={t("common.no")} onConfirm={() => void close(task)}>
-                  <Button size="small">{t("contracts.closeTask")}</Button>
-                </Popconfirm>
+                <CloseTaskButton
+                  title={task.title}
+                  withReason={task.kind === "collection" && closer}
+                  onConfirm={(closing) => close(task, closing)}
+                />
               ) : null,
           },
         ]}

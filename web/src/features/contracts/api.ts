@@ -128,8 +128,6 @@ export const listContractTasks = (id: number | string) =>
       params: { query: { document_type: "contract", document_id: String(id), page_size: 100 } },
     }),
   );
-export const closeTask = (taskId: number) =>
-  unwrap(api.PATCH("/api/v1/tasks/{task_id}", { params: { path: { task_id: String(taskId) } }, body: { status: "done" } }));
 
 /** An admin's applies at once; anyone else's is one batch for approval (``status``, ``batch_id``). */
 export type CoTerminateOutcome = CoTerminateResult;

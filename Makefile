@@ -18,7 +18,8 @@ help:
 	@echo "make fuzz   - schemathesis against the gateway's OpenAPI, long profile"
 	@echo "make fuzz-extreme - the same with extreme dates, decimals and texts"
 	@echo "make web    - build the web console (web/dist) when its sources changed; make web-api regenerates its API client"
-	@echo "make lint   - ruff check, ruff format --check, mypy on domain code and common"
+	@echo "make lint   - ruff check, ruff format --check, event catalogue up to date, mypy on domain code and common"
+	@echo "make events - regenerate the event catalogue (docs/events/) from the services' events.py"
 	@echo "make lock   - rewrite constraints.txt from the virtualenv"
 
 $(STAMP): constraints.txt services/common/pyproject.toml $(wildcard services/*/pyproject.toml) gateway/pyproject.toml
@@ -55,9 +56,11 @@ web: install web/dist/index.html
 web-api: install web/node_modules/.installed
 	cd web && ../$(BIN)/python scripts/dump_openapi.py openapi.json && $(WEBENV) npm run gen:api --silent
 
-# The console's own checks: API client up to date, strict type check, component tests.
+# The console's own checks: API client up to date, OpenAPI lint (Redocly), strict type check,
+# component tests.
 test-web: install web/node_modules/.installed
 	cd web && $(WEBENV) PYTHON=../$(BIN)/python scripts/check_api.sh
+	cd web && $(WEBENV) PYTHON=../$(BIN)/python scripts/lint_openapi.sh
 	cd web && $(WEBENV) npx tsc -b
 	cd web && $(WEBENV) npx vitest run
 
@@ -118,11 +121,18 @@ bench-full: install web
 lint: install
 	$(BIN)/ruff check services gateway tests deploy bench
 	$(BIN)/ruff format --check services gateway tests deploy bench
-	$(BIN)/mypy services/common/crm_common $(foreach d,$(SERVICE_DIRS),$(d)$(notdir $(d:/=))/domain.py) services/contracts/contracts/templating.py
+	$(BIN)/python -m crm_common.catalogue_build --check
+	$(BIN)/mypy services/common/crm_common $(foreach d,$(SERVICE_DIRS),$(d)$(notdir $(d:/=))/domain.py) services/contracts/contracts/templating.py \
+		services/notify/notify/task_rules.py services/notify/notify/payload_fields.py
 
 format: install
 	$(BIN)/ruff format services gateway tests deploy bench
 	$(BIN)/ruff check --fix services gateway tests deploy bench
+
+# The event catalogue (docs/events/, crm_common/event_catalogue.json) from the services' events.py
+.PHONY: events
+events: install
+	$(BIN)/python -m crm_common.catalogue_build
 
 lock:
 	{ head -3 constraints.txt; $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^-e' | sort -f; } > constraints.tmp && mv constraints.tmp constraints.txt

@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
+import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -18,6 +22,7 @@ from crm_common.testing import RunningSystem, free_port, run_system
 
 ROOT = Path(__file__).resolve().parents[1]
 SMTP_SINK = ROOT / "services" / "notify" / "tests" / "integration" / "smtp_sink.py"
+os.environ.setdefault("CRM_VALIDATE_EVENTS", "1")  # the system refuses undeclared or mismatched events
 
 
 def poll(fn, timeout=20.0, interval=0.1, message="condition"):
@@ -122,3 +127,35 @@ def system(tmp_path_factory, mailbox):
             yield System(running)
     except RuntimeError as exc:
         pytest.fail(str(exc))
+
+
+@pytest.fixture
+def webhook_endpoint():
+    """A partner's webhook endpoint on 127.0.0.1 that answers 204 and records every delivery as
+    ``{"signature", "event", "raw", "body"}`` in ``.received``; ``.url`` is its address."""
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append(
+                {
+                    "signature": self.headers.get("X-CRM-Signature", ""),
+                    "event": self.headers.get("X-CRM-Event"),
+                    "raw": raw,
+                    "body": json.loads(raw),
+                }
+            )
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server.received = received  # type: ignore[attr-defined]
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/crm-{uuid.uuid4().hex[:6]}"  # type: ignore[attr-defined]
+    yield server
+    server.shutdown()
+    server.server_close()

@@ -6,9 +6,11 @@
    root), or says exactly what to do;
 2. runs every database migration (each service and the gateway, SQLite files in
    ``CRM_DATA_DIR`` unless ``<SERVICE>_DATABASE_URL`` is set);
-3. declares every queue the services consume from (``crm-setup-queues``);
+3. declares every queue the services consume from (``crm-setup-queues``) and sets up the
+   partner bus (``crm-partner-bridge setup``: the partner vhost, ``crm.public``, the users of
+   ``CRM_PARTNERS``; ``CRM_PARTNER_BUS=0`` turns it off; docs/partners.md);
 4. starts every service found under ``services/`` (``nameko run``; ``CRM_REPLICAS`` copies of
-   each) and the gateway on ``GATEWAY_PORT``; restarts a process that dies;
+   each), the partner bridge and the gateway on ``GATEWAY_PORT``; restarts a process that dies;
 5. prints the URL and the admin login, and stops everything on Ctrl-C or SIGTERM.
 
 New services join by existing: ``services/<name>/<name>/service.py`` with a ``config.yml``
@@ -142,6 +144,28 @@ def setup_queues(env: dict) -> None:
     say(result.stdout.strip())
 
 
+def setup_partner_bus(env: dict) -> bool:
+    """``crm-partner-bridge setup``; whether the bridge can run. A broker this runner cannot
+    administer (no ``RABBIT_MGMT_URL``, no ``rabbitmqctl``) only turns the partner bus off, unless
+    partners are configured (``CRM_PARTNERS``): then it stops the start."""
+    if env.get("CRM_PARTNER_BUS", "1") == "0":
+        return False
+    result = subprocess.run(
+        [sys.executable, "-m", "crm_common.partner_bridge", "setup"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout + result.stderr)
+        if env.get("CRM_PARTNERS", "").strip():
+            sys.exit("[crm] partner bus setup failed")
+        say("partner bus not set up (see above; CRM_PARTNER_BUS=0 silences this): no partner bridge")
+        return False
+    say(result.stdout.strip())
+    return True
+
+
 # -- processes -----------------------------------------------------------------------------
 
 
@@ -235,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     migrate(ROOT / "gateway", env)
     say("migrations applied")
     setup_queues(env)
+    partner_bus = setup_partner_bus(env)
     if args.setup_only:
         return 0
 
@@ -254,6 +279,16 @@ def main(argv: list[str] | None = None) -> int:
                     logs_dir / f"{name}-{i + 1}.log" if args.logs == "files" else None,
                 )
             )
+    if partner_bus:
+        procs.append(
+            Proc(
+                "partner-bridge",
+                [sys.executable, "-m", "crm_common.partner_bridge", "run"],
+                dict(env, CRM_SERVICE_NAME="partner-bridge"),
+                ROOT,
+                logs_dir / "partner-bridge.log" if args.logs == "files" else None,
+            )
+        )
     procs.append(
         Proc(
             "gateway",

@@ -18,6 +18,7 @@ from typing import Any
 from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle, utcnow
 from crm_common.errors import Conflict, NotFound, ValidationFailed
+from crm_common.paging import sorted_query
 from sqlalchemy import func, select, update
 
 from .models import ApiKey
@@ -84,13 +85,24 @@ def create(db: DatabaseHandle, caller: CallerContext, data: dict[str, Any]) -> d
         return {**public(row), "key": key}
 
 
-def list_keys(db: DatabaseHandle, page: int, page_size: int, include_revoked: bool) -> dict[str, Any]:
+# the fields the API key list may be sorted by and their columns
+KEY_SORT = {
+    "name": ApiKey.name, "created_at": ApiKey.created_at, "expires_at": ApiKey.expires_at,
+    "last_used_at": ApiKey.last_used_at, "id": ApiKey.id,
+}  # fmt: skip
+
+
+def list_keys(
+    db: DatabaseHandle, page: int, page_size: int, include_revoked: bool, sort: list[str] | None = None
+) -> dict[str, Any]:
     query = select(ApiKey)
     if not include_revoked:
         query = query.where(ApiKey.revoked_at.is_(None))
     with db.read() as s:
         total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = s.execute(query.order_by(ApiKey.id).offset((page - 1) * page_size).limit(page_size)).scalars()
+        rows = s.execute(
+            sorted_query(query, sort, KEY_SORT, ApiKey.id).offset((page - 1) * page_size).limit(page_size)
+        ).scalars()
         items = [public(k) for k in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 

@@ -1,9 +1,13 @@
 """Errors → HTTP. THE one table mapping remote exceptions (by ``exc_path``) to status and code,
 and the error body of API.md: ``{"error": {"code", "message", "details"}}``.
+
+:class:`ErrorLanguageMiddleware` answers every error body in the caller's language (the
+messages are in :mod:`gateway.error_messages`); the ``code`` never changes.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -11,8 +15,11 @@ from crm_common.errors import CrmError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .error_messages import choose_language, translate
 from .rpc import RemoteError, RpcTimeout, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -39,9 +46,11 @@ STATUS_CODES: dict[int, str] = {
     405: "METHOD_NOT_ALLOWED",
     409: "CONFLICT",
     410: "GONE",
+    412: "PRECONDITION_FAILED",
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "VALIDATION_FAILED",
+    429: "RATE_LIMITED",
     500: "INTERNAL",
     501: "NOT_IMPLEMENTED",
     503: "SERVICE_UNAVAILABLE",
@@ -240,3 +249,102 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(
             status, STATUS_CODES.get(status, "ERROR"), message, {}, getattr(exc, "headers", None)
         )
+
+
+MAX_ERROR_BODY = 1 << 20  # an error body larger than this is passed on as it is
+
+
+class ErrorLanguageMiddleware:
+    """Every JSON error answer (status >= 400, ``{"error": {"code", "message", ...}}``) gets its
+    ``message`` in the caller's language and ``Content-Language`` (plus ``Vary:
+    Accept-Language``); other answers pass untouched, streamed as they come.
+
+    The language is the signed-in user's profile language (``request.state.user``, set by the
+    authentication dependency), else the ``Accept-Language`` header's best supported match, else
+    English (:func:`gateway.error_messages.choose_language`); an error answered before the token
+    is checked (401, 413, a NUL in the query) has only the header. It sits inside the compression
+    middleware and outside the ones that answer errors themselves (input limits, ETag/If-Match,
+    the request context's last-resort 500).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})  # shared with request.state, even in a copied scope
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def send_localized(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                if message["status"] >= 400 and _is_json(message):
+                    start = message  # held until the body is complete
+                    return
+            elif start is not None and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                held, start = start, None
+                await _send_error(send, held, b"".join(chunks), _language(scope, state))
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_localized)
+
+
+def _is_json(start: Message) -> bool:
+    for name, value in start.get("headers", ()):
+        if name.lower() == b"content-type":
+            ctype = value.split(b";")[0].strip().lower()
+            return ctype == b"application/json" or ctype.endswith(b"+json")
+    return False
+
+
+def _language(scope: Scope, state: Any) -> str:
+    user = state.get("user") if isinstance(state, dict) else None
+    accept = None
+    for name, value in scope.get("headers", ()):
+        if name == b"accept-language":
+            accept = value.decode("latin-1")
+            break
+    return choose_language(getattr(user, "language", None), accept)
+
+
+async def _send_error(send: Send, start: Message, body: bytes, language: str) -> None:
+    """Send the held answer: an error body's message translated, with ``Content-Language``; any
+    other body (or none, a HEAD answer) as it was."""
+    headers = MutableHeaders(raw=list(start["headers"]))
+    document = _error_document(body)
+    if document is not None:
+        error = document["error"]
+        message, used = translate(error["code"], language, error["message"], error.get("details"))
+        if message != error["message"]:
+            error["message"] = message
+            body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+            headers["content-length"] = str(len(body))
+        headers["content-language"] = used
+        headers.add_vary_header("Accept-Language")
+    await send({**start, "headers": headers.raw})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _error_document(body: bytes) -> dict[str, Any] | None:
+    """``body`` parsed when it is an error body ``{"error": {"code", "message", ...}}``."""
+    if not body or len(body) > MAX_ERROR_BODY:
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    error = document.get("error") if isinstance(document, dict) else None
+    if (
+        isinstance(error, dict)
+        and isinstance(error.get("code"), str)
+        and isinstance(error.get("message"), str)
+    ):
+        return document
+    return None

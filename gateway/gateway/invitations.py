@@ -21,6 +21,7 @@ from typing import Any
 from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle, utcnow
 from crm_common.errors import Conflict, NotFound
+from crm_common.paging import sorted_query
 from sqlalchemy import func, select, update
 
 from . import users
@@ -180,6 +181,13 @@ def get_invitation(db: DatabaseHandle, invitation_id: int) -> tuple[dict[str, An
         return public(inv, user), inv.created_by
 
 
+# the fields the invitation list may be sorted by and their columns
+INVITATION_SORT = {
+    "created_at": Invitation.created_at, "expires_at": Invitation.expires_at, "status": Invitation.status,
+    "email": Invitation.email, "id": Invitation.id,
+}  # fmt: skip
+
+
 def list_invitations(
     db: DatabaseHandle,
     page: int,
@@ -187,6 +195,7 @@ def list_invitations(
     customer_id: int | None = None,
     status: str | None = None,
     created_by: int | None = None,
+    sort: list[str] | None = None,
 ) -> dict[str, Any]:
     query = select(Invitation, User).join(User, User.id == Invitation.user_id)
     if customer_id is not None:
@@ -203,7 +212,9 @@ def list_invitations(
     with db.read() as s:
         total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = s.execute(
-            query.order_by(Invitation.id.desc()).offset((page - 1) * page_size).limit(page_size)
+            sorted_query(query, sort, INVITATION_SORT, Invitation.id.desc())
+            .offset((page - 1) * page_size)
+            .limit(page_size)
         ).all()
         items = [public(inv, user) for inv, user in rows]
     return {"items": items, "total": total, "page": page, "page_size": page_size}

@@ -25,8 +25,9 @@ from .auth import Passwords
 from .console import install_console
 from .deps import GatewayState
 from .docs import install_docs
-from .errors import install_error_handlers
+from .errors import ErrorLanguageMiddleware, install_error_handlers
 from .etag import ETagMiddleware, document_etags
+from .location import LocationMiddleware
 from .middleware import InputLimitsMiddleware, RequestContextMiddleware, configure_logging
 from .models import Base
 from .openapi import customize, operation_id
@@ -150,10 +151,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     # the last added is the outermost: CORS, gzip, metrics, request id, ETag, the routes
+    app.add_middleware(LocationMiddleware)  # Location on 201 answers (gateway.location)
     app.add_middleware(ETagMiddleware)
     # body size, JSON depth, NUL, 401 before the body is read
     app.add_middleware(InputLimitsMiddleware, max_body_bytes=settings.crm_max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(ErrorLanguageMiddleware)  # error messages in the caller's language
     app.add_middleware(metrics.MetricsMiddleware)
     app.add_middleware(
         GZipMiddleware,

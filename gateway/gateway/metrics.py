@@ -20,6 +20,7 @@ import functools
 import time
 from typing import Any
 
+from crm_common.catalogue import UNDECLARED_EVENTS
 from crm_common.metrics import CONTENT_TYPE, Registry
 from fastapi import APIRouter
 from starlette.responses import Response
@@ -37,6 +38,7 @@ RPC_DURATION = registry.histogram(
     "RPC calls from the gateway to the services.",
     ("service", "method", "outcome"),
 )
+registry.register(UNDECLARED_EVENTS)  # events published without a catalogue entry (crm_common.catalogue)
 
 router = APIRouter(include_in_schema=False)
 

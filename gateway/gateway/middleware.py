@@ -15,6 +15,7 @@ from crm_common.logs import setup_logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import error_body
+from .listing import unknown_query_parameters
 
 log = logging.getLogger("gateway.access")
 
@@ -214,6 +215,8 @@ class InputLimitsMiddleware:
     """Pure ASGI, inside the request-id middleware. For every request:
 
     * a NUL character (``%00``) in the path or the query → 422;
+    * a query parameter the matched route does not declare → 422 ``UNKNOWN_PARAMETER`` naming
+      it (:func:`gateway.listing.unknown_query_parameters`);
     * a request with a body to a route that needs a token, sent without ``Authorization`` or
       ``X-API-Key`` → 401 before a byte of the body is read;
     * a body over ``CRM_MAX_BODY_BYTES`` (default 4 MiB; by its Content-Length, or counted while
@@ -242,6 +245,10 @@ class InputLimitsMiddleware:
                     {"query": ["contains NUL (%00)"]},
                 ),
             )
+            return
+        unknown = unknown_query_parameters(scope)
+        if unknown is not None:
+            await _answer(send, 422, unknown)
             return
         headers = dict(scope.get("headers", ()))
         length_header = headers.get(b"content-length")

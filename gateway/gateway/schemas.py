@@ -259,7 +259,7 @@ class ContactCreate(Strict):
     name: Name
     email: Email | None = None
     phone: Phone | None = None
-    title: ShortText | None = None
+    title: Annotated[ShortText, StringConstraints(max_length=100)] | None = None
     notes: Text | None = None
     is_primary: bool | None = None
 
@@ -267,19 +267,19 @@ class ContactCreate(Strict):
 class CustomerCreate(Strict):
     name: Name
     kind: Literal["company", "person"]
-    tax_id: ShortText | None = None
+    tax_id: Annotated[ShortText, StringConstraints(max_length=64)] | None = None
     email: Email | None = None
     phone: Phone | None = None
-    industry: ShortText | None = None
-    region: ShortText | None = None
-    size: ShortText | None = None
+    industry: Annotated[ShortText, StringConstraints(max_length=100)] | None = None
+    region: Annotated[ShortText, StringConstraints(max_length=100)] | None = None
+    size: Annotated[ShortText, StringConstraints(max_length=50)] | None = None
     level: Literal["A", "B", "C"] | None = None
-    tags: list[Tag] | None = Field(None, max_length=100)
+    tags: list[Tag] | None = Field(None, max_length=50)
     owner_id: ResourceId | None = None
     language: Language | None = None
     red_listed: bool | None = None
     red_list: bool | None = Field(None, description="another name of red_listed")
-    address: Text | None = None
+    address: Annotated[Text, StringConstraints(max_length=1000)] | None = None
     birthday: IsoDate | None = None
     notes: Text | None = None
     contacts: list[ContactCreate] | None = Field(None, max_length=100)
@@ -299,19 +299,19 @@ class RedListBody(Strict):
 class CustomerUpdate(Strict):
     name: Name | None = None
     kind: Literal["company", "person"] | None = None
-    tax_id: ShortText | None = None
+    tax_id: Annotated[ShortText, StringConstraints(max_length=64)] | None = None
     email: Email | None = None
     phone: Phone | None = None
-    industry: ShortText | None = None
-    region: ShortText | None = None
-    size: ShortText | None = None
+    industry: Annotated[ShortText, StringConstraints(max_length=100)] | None = None
+    region: Annotated[ShortText, StringConstraints(max_length=100)] | None = None
+    size: Annotated[ShortText, StringConstraints(max_length=50)] | None = None
     level: Literal["A", "B", "C"] | None = None
-    tags: list[Tag] | None = Field(None, max_length=100)
+    tags: list[Tag] | None = Field(None, max_length=50)
     owner_id: ResourceId | None = None
     language: Language | None = None
     red_listed: bool | None = None
     red_list: bool | None = Field(None, description="another name of red_listed")
-    address: Text | None = None
+    address: Annotated[Text, StringConstraints(max_length=1000)] | None = None
     birthday: IsoDate | None = None
     notes: Text | None = None
     allow_duplicate: bool | None = None

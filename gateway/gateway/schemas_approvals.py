@@ -23,9 +23,9 @@ class FlowConditions(Strict):
     min_amount: Money | None = None
     max_amount: Money | None = None
     currency: Currency | None = None
-    department: ShortText | None = None
+    department: Annotated[ShortText, StringConstraints(max_length=100)] | None = None
     company: ShortText | None = None
-    contract_kind: ShortText | None = None
+    contract_kind: Annotated[ShortText, StringConstraints(max_length=50)] | None = None
 
 
 class FlowStep(Strict):
@@ -33,7 +33,7 @@ class FlowStep(Strict):
     ``approver_user_ids``) or ``department_head: true`` (the submitter's department head)."""
 
     name: Name
-    approver_role: ShortText | None = None
+    approver_role: Annotated[ShortText, StringConstraints(max_length=50)] | None = None
     approver_user_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
     approver_user_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = None
     department_head: bool | None = None

@@ -34,7 +34,7 @@ Status = Literal[
     "archived",
 ]
 Percent = Annotated[PercentValue, Field(examples=["3", "2.5"])]
-Quantity = Annotated[DecimalQuantity, Field(examples=[1, "2.5"])]
+Quantity = Annotated[DecimalQuantity, Field(examples=["1", "2.5"])]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Serial = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

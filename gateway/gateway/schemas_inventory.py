@@ -84,7 +84,7 @@ class PriceListCreate(Strict):
     name: Name
     channel: Channel
     currency: Currency
-    tier: ShortText | None = None
+    tier: Annotated[ShortText, StringConstraints(max_length=50)] | None = None
     items: list[PriceItem] = Field(default_factory=list, max_length=10_000)
 
 
@@ -112,7 +112,7 @@ class StockMove(Strict):
     direction: Literal["in", "out"]
     reason: MoveReason
     serial_numbers: list[Serial] = Field(default_factory=list, max_length=10_000)
-    manufacturing_numbers: dict[str, ShortText] | None = None
+    manufacturing_numbers: dict[str, Annotated[ShortText, StringConstraints(max_length=100)]] | None = None
     contract_id: ResourceId | None = None
     reference: ShortText | None = None
     note: Text | None = None
@@ -174,7 +174,7 @@ class TradeInCreate(Strict):
     customer_id: ResourceId | None = None
     product_id: ResourceId | None = None
     model: ShortText | None = None
-    manufacturing_number: ShortText | None = None
+    manufacturing_number: Annotated[ShortText, StringConstraints(max_length=100)] | None = None
     against_product_id: ResourceId | None = None
     notes: Text | None = None
 

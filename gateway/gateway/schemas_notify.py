@@ -60,6 +60,15 @@ class WebhookUpdate(Strict):
     active: bool | None = Field(None, description="true re-enables a webhook disabled after failures")
 
 
+class RotateSecret(Strict):
+    grace_seconds: int | None = Field(
+        None,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="how long the previous secret stays valid (default 86400 = 24 h; 0: at once)",
+    )
+
+
 class TemplateText(Strict):
     subject: Annotated[str, StringConstraints(max_length=1000)] | None = None
     body: Annotated[str, StringConstraints(max_length=20000)] | None = None

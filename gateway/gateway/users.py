@@ -12,6 +12,7 @@ from typing import Any
 from crm_common.context import ROLES, CallerContext
 from crm_common.db import DatabaseHandle, changes_between, utcnow
 from crm_common.errors import Conflict, NotFound, ValidationFailed
+from crm_common.paging import sorted_query
 from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -64,6 +65,8 @@ class UserInfo:
     token_version: int = 0
     # set when the request was made with an API key (see api_keys.py): no user account then
     api_key_id: int | None = None
+    # the profile language (en | zh | tr | bg): error messages are answered in it (errors.py)
+    language: str | None = None
 
     def caller(self, request_id: str | None) -> CallerContext:
         return CallerContext(
@@ -92,6 +95,7 @@ def info(user: User) -> UserInfo:
         user.customer_id,
         bool(user.active),
         user.token_version or 0,
+        language=user.language,
     )
 
 
@@ -179,6 +183,13 @@ def password_hash_of(db: DatabaseHandle, user_id: int) -> str | None:
         return s.execute(select(User.password_hash).where(User.id == user_id)).scalar()
 
 
+# the fields the user list may be sorted by (``sort=["username"]``) and their columns
+USER_SORT = {
+    "username": User.username_key, "full_name": User.full_name, "email": User.email,
+    "department": User.department, "created_at": User.created_at, "id": User.id,
+}  # fmt: skip
+
+
 def list_users(
     db: DatabaseHandle,
     page: int,
@@ -186,6 +197,7 @@ def list_users(
     q: str | None = None,
     role: str | None = None,
     active: bool | None = None,
+    sort: list[str] | None = None,
 ) -> dict[str, Any]:
     query = select(User)
     if q:
@@ -205,7 +217,11 @@ def list_users(
     with db.read() as s:
         total = s.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         users = (
-            s.execute(query.order_by(User.id).offset((page - 1) * page_size).limit(page_size)).scalars().all()
+            s.execute(
+                sorted_query(query, sort, USER_SORT, User.id).offset((page - 1) * page_size).limit(page_size)
+            )
+            .scalars()
+            .all()
         )
         items = [public(u) for u in users]
     return {"items": items, "total": total, "page": page, "page_size": page_size}

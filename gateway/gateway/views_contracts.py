@@ -548,4 +548,7 @@ class ContractOverview(BaseModel):
 
 
 ContractPage = Page[ContractSummary]
+AttachmentPage = Page[AttachmentPublic]
+AmendmentPage = Page[AmendmentPublic]
+VersionPage = Page[ContractVersionInfo]
 TemplatePage = Page[TemplateSummary]

@@ -1,8 +1,9 @@
 """Response shapes of the inventory routes (products, categories, price lists, warehouses, stock,
 moves, reservations, units, purchase orders, trade-ins, product imports), as the ``inventory``
-service builds them (``inventory.usecases``: ``dump_product``, ``price_list_out``,
-``warehouse_out``, ``move_out``, ``unit_out``, ``reservation_out``, ``po_out``,
-``dump_trade_in``; ``inventory.importer.job_out``).
+service builds them (``inventory.catalogue.dump_product``, ``inventory.price_lists.price_list_out``,
+``inventory.stock``: ``warehouse_out``, ``move_out``; ``inventory.units.unit_out``,
+``inventory.reservations.reservation_out``, ``inventory.reorder.po_out``,
+``inventory.trade_ins.dump_trade_in``; ``inventory.importer.job_out``).
 
 Documentation only: the routes declare them with ``responses={200: {"model": ...}}`` and pass the
 service's JSON through unfiltered. Money is a decimal string, quantities of stock are integers,
@@ -380,4 +381,4 @@ ReservationPage = Page[ReservationPublic]
 UnitPage = Page[UnitSummary]
 PurchaseOrderPage = Page[PurchaseOrderPublic]
 TradeInPage = Page[TradeInPublic]
-CategoryList = list[CategoryPublic]
+CategoryPage = Page[CategoryPublic]

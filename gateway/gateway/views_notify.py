@@ -8,7 +8,7 @@ service's JSON through unfiltered. Dates and timestamps are ISO 8601 strings; a 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -90,6 +90,25 @@ class WebhookPublic(BaseModel):
     disabled_reason: str | None
     created_at: IsoTime
     secret_hint: str = Field(description="the secret's last 4 characters", examples=["…t-42"])
+    failing_since: IsoTime | None = Field(
+        None, description="the first failed attempt since the last successful one (null: healthy)"
+    )
+    secret_rotated_at: IsoTime | None = None
+    previous_secret_expires_at: IsoTime | None = Field(
+        None, description="until then deliveries carry a second v1 signature made with the previous secret"
+    )
+
+
+class WebhookRotated(WebhookPublic):
+    secret: str = Field(description="the new secret: shown this once", examples=["whsec_3q2+7w..."])
+
+
+class PingResult(BaseModel):
+    delivery_id: int = Field(description="the ping's entry in the webhook's delivery log")
+    ok: bool = Field(description="the endpoint answered 2xx")
+    status_code: int | None
+    error: str | None
+    duration_ms: int
 
 
 class DeliveryAttempt(BaseModel):
@@ -112,9 +131,33 @@ class DeliveryPublic(BaseModel):
     status_code: int | None = Field(description="of the last attempt")
     last_error: str | None
     next_attempt_at: IsoTime | None
+    first_attempt_at: IsoTime | None = Field(
+        None, description="start of the 72-hour retry window (reset by a redelivery)"
+    )
     created_at: IsoTime
     sent_at: IsoTime | None
     log: list[DeliveryAttempt]
+
+
+# --------------------------------------------------------------------------------------
+# The event log (GET /api/v1/events)
+# --------------------------------------------------------------------------------------
+
+
+class EventEnvelope(BaseModel):
+    """A public event as webhooks receive it."""
+
+    event_id: str
+    type: str = Field(examples=["invoice_issued"])
+    version: int
+    occurred_at: IsoTime | None
+    source: str = Field(examples=["billing"])
+    payload: dict[str, Any] = Field(description="the type's schema: GET /api/v1/event-types")
+
+
+class EventLogPage(Page[EventEnvelope]):
+    next_after: str | None = Field(description="pass as ?after= for the next page (null: none on this page)")
+    has_more: bool
 
 
 # --------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 
 TESTS_DIR = Path(__file__).resolve().parent
 GATEWAY_DIR = TESTS_DIR.parent
+os.environ.setdefault("CRM_VALIDATE_EVENTS", "1")  # published events checked against the catalogue
 # Run from the repository root, `gateway/` (no __init__.py) would shadow the package as a
 # namespace package ahead of a finder-based editable install: put the project dir first.
 if str(GATEWAY_DIR) not in sys.path:

@@ -17,6 +17,7 @@ import uuid
 
 import eventlet
 from crm_common.errors import Conflict, NotFound, ValidationFailed
+from crm_common.paging import sort_rows
 from crm_common.rpc import rpc
 from crm_common.service import ServiceBase
 from nameko.extensions import DependencyProvider
@@ -84,7 +85,9 @@ OPPORTUNITIES: dict[int, dict] = {}
 JOBS: dict[str, dict] = {}
 
 
-def _page(items, page, page_size):
+def _page(items, page, page_size, sort=None):
+    if sort and items:  # the services' own sort check and order, over the stand-in's dicts
+        items = sort_rows(items, sort, {key for item in items for key in item} | {"id"})
     return {
         "items": items[(page - 1) * page_size : page * page_size],
         "total": len(items),
@@ -137,13 +140,13 @@ class FakeCustomersService(ServiceBase):
         return self._get(customer_id)
 
     @rpc
-    def list_customers(self, filters, page, page_size):
+    def list_customers(self, filters, page, page_size, sort=None):
         items = list(CUSTOMERS.values())
         if filters.get("q"):
             items = [c for c in items if filters["q"].casefold() in c["name"].casefold()]
         if filters.get("level"):
             items = [c for c in items if c.get("level") == filters["level"]]
-        result = _page(items, page, page_size)
+        result = _page(items, page, page_size, sort)
         result["filters"] = filters
         return result
 
@@ -193,8 +196,8 @@ class FakeCustomersService(ServiceBase):
         return contact
 
     @rpc
-    def list_contacts(self, customer_id, page, page_size):
-        return _page(self._get(customer_id)["contacts"], page, page_size)
+    def list_contacts(self, customer_id, page, page_size, sort=None):
+        return _page(self._get(customer_id)["contacts"], page, page_size, sort)
 
     @rpc
     def add_follow_up(self, customer_id, data):
@@ -204,8 +207,8 @@ class FakeCustomersService(ServiceBase):
         return follow_up
 
     @rpc
-    def list_follow_ups(self, customer_id, page, page_size):
-        return _page(self._get(customer_id)["follow_ups"], page, page_size)
+    def list_follow_ups(self, customer_id, page, page_size, sort=None):
+        return _page(self._get(customer_id)["follow_ups"], page, page_size, sort)
 
     @rpc
     def create_opportunity(self, data):
@@ -215,9 +218,9 @@ class FakeCustomersService(ServiceBase):
         return OPPORTUNITIES[oid]
 
     @rpc
-    def list_opportunities(self, filters, page, page_size):
+    def list_opportunities(self, filters, page, page_size, sort=None):
         items = [o for o in OPPORTUNITIES.values() if all(o.get(k) == v for k, v in filters.items())]
-        return _page(items, page, page_size)
+        return _page(items, page, page_size, sort)
 
     @rpc
     def get_opportunity(self, opportunity_id):

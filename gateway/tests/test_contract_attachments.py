@@ -114,7 +114,8 @@ async def test_contract_attachment_goes_up_in_chunks_and_comes_back_byte_for_byt
     r = await client.get(created["download_url"] + "?meta=true", headers=headers)
     assert r.status_code == 200 and r.json() == created
     r = await client.get(f"/api/v1/contracts/{cid}/attachments", headers=headers)
-    assert r.status_code == 200 and r.json() == [created]
+    assert r.status_code == 200
+    assert r.json() == {"items": [created], "total": 1, "page": 1, "page_size": 50}
 
 
 async def test_a_description_after_the_file_and_an_unknown_type_are_kept_sensibly(client, rep):
@@ -152,7 +153,7 @@ async def test_a_file_over_the_limit_is_413_with_the_limit_and_leaves_nothing(
         assert error["details"] == {"file": [f"larger than {MAX_MB} MB"], "max_bytes": LIMIT}
     assert await pending_uploads(client) == 0
     assert stored(contracts_stand_in[1]) == before
-    assert (await client.get(f"/api/v1/contracts/{cid}/attachments", headers=headers)).json() == []
+    assert (await client.get(f"/api/v1/contracts/{cid}/attachments", headers=headers)).json()["items"] == []
     r = await client.post(
         f"/api/v1/contracts/{cid}/attachments",
         headers=headers,
@@ -263,5 +264,24 @@ async def test_an_attachment_names_its_amendment_and_a_foreign_one_is_refused(cl
     )
     assert r.status_code == 201, r.text
     assert r.json()["amendment_id"] == amendment_id
-    listed = (await client.get(url, headers=headers)).json()
+    listed = (await client.get(url, headers=headers)).json()["items"]
     assert [a["amendment_id"] for a in listed if a["id"] == r.json()["id"]] == [amendment_id]
+
+
+async def test_the_list_is_an_envelope_sorted_and_paged_as_asked(client, rep):
+    headers, cid = rep
+    url = f"/api/v1/contracts/{cid}/attachments"
+    for name, size in (("b.txt", 3), ("c.txt", 1), ("a.txt", 2)):
+        r = await client.post(url, headers=headers, files={"file": (name, b"x" * size, "text/plain")})
+        assert r.status_code == 201, r.text
+    listed = (await client.get(url, headers=headers)).json()
+    assert [a["filename"] for a in listed["items"]] == ["b.txt", "c.txt", "a.txt"]  # oldest first
+    assert (listed["total"], listed["page"], listed["page_size"]) == (3, 1, 50)
+    r = await client.get(url, headers=headers, params={"sort": "filename"})
+    assert [a["filename"] for a in r.json()["items"]] == ["a.txt", "b.txt", "c.txt"]
+    r = await client.get(url, headers=headers, params={"sort": "-size", "page": 2, "page_size": 2})
+    assert [a["filename"] for a in r.json()["items"]] == ["c.txt"] and r.json()["total"] == 3
+    r = await client.get(url, headers=headers, params={"sort": "sha1"})
+    assert r.status_code == 422 and "sha1" in r.json()["error"]["details"]["sort"][0]
+    r = await client.get(url, headers=headers, params={"order": "filename"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "UNKNOWN_PARAMETER"

@@ -167,6 +167,8 @@ def seed(system: System) -> World:
         "name": f"authz {tag()}", "roles": ["readonly"]}), 201)["id"]  # fmt: skip
     ids["webhook"] = ok(admin.post("/api/v1/webhooks", json={
         "url": "https://hooks.example.com/authz", "events": ["customer_deleted"], "secret": "s" * 32}), 201)["id"]  # fmt: skip
+    # a delivery to redeliver: the test ping leaves one in the webhook's log (the target does not answer here)
+    ids["webhook_delivery"] = ok(admin.post(f"/api/v1/webhooks/{ids['webhook']}/ping"))["delivery_id"]
     ids["tax_key"] = "kind:service"
     ids["rule_event_type"] = "invoice_issued"
     pcsv = f"sku,name,kind,unit_price,currency\nAUTHZ-I-{tag()},Imported,consumable,1.00,EUR\n".encode()

@@ -283,5 +283,5 @@ def test_an_attachment_names_an_amendment_of_its_contract(system):
         )
         assert r.status_code == 201, r.text
         assert r.json()["amendment_id"] == amendment["id"]
-        listed = rep.get(f"/api/v1/contracts/{c['id']}/attachments").json()
+        listed = rep.get(f"/api/v1/contracts/{c['id']}/attachments").json()["items"]
         assert [a["amendment_id"] for a in listed if a["id"] == r.json()["id"]] == [amendment["id"]]

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import api_keys
 from ..deps import AdminUser, Caller, Db, Pagination, State, path_id
 from ..errors import ApiError
+from ..listing import sortable
 from ..schemas import ErrorBody, Identifier, Page, Role, Strict, Timestamp
 
 router = APIRouter(
@@ -61,14 +62,20 @@ async def create_api_key(body: ApiKeyCreate, db: Db, admin: AdminUser, caller: C
     return await run_in_threadpool(api_keys.create, db, caller, data)
 
 
+ApiKeySort = sortable("name", "created_at", "expires_at", "last_used_at", "id")
+
+
 @router.get("", response_model=Page[ApiKeyPublic])
 async def list_api_keys(
     db: Db,
     admin: AdminUser,
     page: Pagination,
+    sort: ApiKeySort,
     include_revoked: Annotated[bool, Query(description="also revoked keys")] = False,
 ) -> Any:
-    return await run_in_threadpool(api_keys.list_keys, db, page.page, page.page_size, include_revoked)
+    return await run_in_threadpool(
+        api_keys.list_keys, db, page.page, page.page_size, include_revoked, list(sort.fields)
+    )
 
 
 @router.delete("/{key_id}", status_code=204, response_class=Response, responses={404: {"model": ErrorBody}})

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import ErrorBody
 from ..schemas_approvals import ApprovalFlowCreate, ApprovalFlowUpdate, DocumentType
 from ..views_approvals import ApprovalFlowDetail, ApprovalFlowPage
@@ -34,16 +35,23 @@ async def create_flow(body: ApprovalFlowCreate, rpc: Rpc) -> Any:
     return await rpc.approvals.create_flow(body.data())
 
 
+FlowSort = sortable("name", "document_type", "priority", "id")
+
+
 @router.get("", responses=ok(ApprovalFlowPage))
 async def list_flows(
-    rpc: Rpc, page: Pagination, document_type: DocumentType | None = None, active: bool | None = None
+    rpc: Rpc,
+    page: Pagination,
+    sort: FlowSort,
+    document_type: DocumentType | None = None,
+    active: bool | None = None,
 ) -> Any:
     filters: dict[str, Any] = {}
     if document_type:
         filters["document_type"] = document_type
     if active is not None:
         filters["active"] = active
-    return await rpc.approvals.list_flows(filters, page.page, page.page_size)
+    return await rpc.approvals.list_flows(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/{flow_id}", responses={**ok(ApprovalFlowDetail), **NOT_FOUND})

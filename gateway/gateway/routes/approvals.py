@@ -10,6 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 
 from ..deps import Pagination, Rpc, path_id
+from ..listing import sortable
 from ..schemas import ErrorBody
 from ..schemas_approvals import ApprovalDecision, ApprovalWithdraw
 from ..views_approvals import ApprovalRequestDetail, ApprovalRequestPage
@@ -30,10 +31,14 @@ router = APIRouter(
 CONFLICT = {409: {"model": ErrorBody}}
 
 
+ApprovalSort = sortable("created_at", "updated_at", "closed_at", "status", "document_type", "amount", "id")
+
+
 @router.get("", responses=ok(ApprovalRequestPage))
 async def list_approvals(
     rpc: Rpc,
     page: Pagination,
+    sort: ApprovalSort,
     status: Literal["pending", "approved", "rejected", "withdrawn"] | None = None,
     mine: bool = False,
     document_type: str | None = None,
@@ -47,7 +52,7 @@ async def list_approvals(
         filters["document_type"] = document_type
     if document_id:
         filters["document_id"] = document_id
-    return await rpc.approvals.list_approvals(filters, page.page, page.page_size)
+    return await rpc.approvals.list_approvals(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/{approval_id}", responses=ok(ApprovalRequestDetail))

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from ..deps import Pagination, Rpc, Settings, require_roles
+from ..listing import sortable
 from ..schemas import ErrorBody
 from ..schemas_billing import BillingRunCreate, CorrectionDecision, TaxRateSet
 from ..views_billing import (
@@ -82,10 +83,13 @@ async def start_billing_run(body: BillingRunCreate, rpc: Rpc, settings: Settings
     return JSONResponse(run, status_code=201)
 
 
+BillingRunSort = sortable("as_of", "status", "started_at", "finished_at", "id")
+
+
 @router.get("/runs", dependencies=[STAFF_READERS], responses={200: {"model": BillingRunPage}})
-async def list_billing_runs(rpc: Rpc, page: Pagination) -> Any:
+async def list_billing_runs(rpc: Rpc, page: Pagination, sort: BillingRunSort) -> Any:
     """Billing runs, newest first."""
-    return await rpc.billing.list_billing_runs(page.page, page.page_size)
+    return await rpc.billing.list_billing_runs(page.page, page.page_size, **sort.kwargs())
 
 
 @router.get(
@@ -134,12 +138,16 @@ async def customer_balance(customer_id: str, rpc: Rpc) -> Any:
     return await rpc.billing.customer_balance(int_id(customer_id, "Customer"))
 
 
+CorrectionSort = sortable("created_at", "status", "kind", "amount", "decided_at", "id")
+
+
 @router.get(
     "/pending-corrections", dependencies=[BILLING_WRITERS], responses={200: {"model": PendingCorrectionPage}}
 )
 async def list_pending_corrections(
     rpc: Rpc,
     page: Pagination,
+    sort: CorrectionSort,
     status: Literal["pending", "applied", "dismissed", "all"] = "pending",
     invoice_id: Annotated[int | None, Query(ge=1)] = None,
     contract_id: Annotated[int | None, Query(ge=1)] = None,
@@ -149,7 +157,7 @@ async def list_pending_corrections(
     when the invoice is unlocked, or by ``/apply``."""
     values = {"status": status, "invoice_id": invoice_id, "contract_id": contract_id}
     filters = {k: v for k, v in values.items() if v is not None}
-    return await rpc.billing.list_pending_corrections(filters, page.page, page.page_size)
+    return await rpc.billing.list_pending_corrections(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.post(

@@ -28,12 +28,13 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
-from ..deps import Rpc, Settings, path_id
+from ..deps import Pagination, Rpc, Settings, path_id
 from ..errors import ApiError
 from ..imports import MULTIPART_OVERHEAD, too_large
+from ..listing import page_list, sortable
 from ..rpc import RemoteError, RpcError
 from ..schemas import ErrorBody
-from ..views_contracts import AttachmentPublic
+from ..views_contracts import AttachmentPage, AttachmentPublic
 from ..views_core import ok
 
 log = logging.getLogger(__name__)
@@ -391,10 +392,14 @@ async def start_upload(contract_id: str, request: Request, rpc: Rpc, settings: S
     return JSONResponse(result, status_code=201, headers={"Location": result["download_url"]})
 
 
-@router.get("/contracts/{contract_id}/attachments", responses=ok(list[AttachmentPublic]))
-async def list_attachments(contract_id: str, rpc: Rpc) -> Any:
-    """The contract's attachments, oldest first."""
-    return await rpc.contracts.list_attachments(path_id(contract_id, "Contract"))
+AttachmentSort = sortable("created_at", "filename", "size", "content_type", "id")
+
+
+@router.get("/contracts/{contract_id}/attachments", responses=ok(AttachmentPage))
+async def list_attachments(contract_id: str, rpc: Rpc, page: Pagination, sort: AttachmentSort) -> Any:
+    """The contract's attachments, oldest first unless ``sort`` says otherwise."""
+    items = await rpc.contracts.list_attachments(path_id(contract_id, "Contract"))
+    return page_list(items, sort, page)
 
 
 def content_disposition(filename: str) -> str:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..errors import ApiError
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import MAX_ID, ErrorBody, IsoDate
 from ..schemas_contract_progress import ContractStatus, MilestoneCreate, MilestoneUpdate
 from ..views_contracts import ContractProgress, MilestoneList, MilestonePublic, ProgressPage
@@ -100,10 +101,14 @@ async def get_progress(
     )
 
 
+ProgressSort = sortable("number", "title", "customer_name", "status", "start_date", "end_date", "id")
+
+
 @router.get("/contract-progress", responses=ok(ProgressPage))
 async def list_progress(
     rpc: Rpc,
     page: Pagination,
+    sort: ProgressSort,
     behind: Annotated[
         bool | None, Query(description="true: only contracts behind plan; false: on plan")
     ] = None,
@@ -121,4 +126,4 @@ async def list_progress(
         "as_of": as_of.isoformat() if as_of is not None else None,
     }
     filters = {k: v for k, v in values.items() if v is not None}
-    return await rpc.contracts.list_progress(filters, page.page, page.page_size)
+    return await rpc.contracts.list_progress(filters, page.page, page.page_size, **sort.kwargs())

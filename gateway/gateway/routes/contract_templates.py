@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import ErrorBody, Language
 from ..schemas_contract_templates import TemplateCreate
 from ..views_contracts import TemplatePage, TemplatePublic
@@ -48,10 +49,14 @@ async def create_template(body: TemplateCreate, rpc: Rpc) -> Any:
     return await rpc.contracts.create_template(body.data())
 
 
+TemplateSort = sortable("name", "language", "version", "created_at", "id")
+
+
 @router.get("/contract-templates", dependencies=[TEMPLATE_READERS], responses=ok(TemplatePage))
 async def list_templates(
     rpc: Rpc,
     page: Pagination,
+    sort: TemplateSort,
     language: Language | None = None,
     name: Annotated[str | None, Query(max_length=200, description="any part of the name")] = None,
     all_versions: Annotated[bool, Query(description="every version, not only the latest")] = False,
@@ -63,7 +68,7 @@ async def list_templates(
     filters: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
     if all_versions:
         filters["all_versions"] = True
-    return await rpc.contracts.list_templates(filters, page.page, page.page_size)
+    return await rpc.contracts.list_templates(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get(

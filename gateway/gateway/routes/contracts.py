@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import page_list, sortable
 from ..schemas import ErrorBody, IsoDate, ResourceId
 from ..schemas_contracts import (
     AmendmentCreate,
@@ -24,14 +25,15 @@ from ..schemas_contracts import (
     Terminate,
 )
 from ..views_contracts import (
+    AmendmentPage,
     AmendmentPublic,
     ContractDetail,
     ContractPage,
     ContractPublic,
     ContractVersion,
     ContractVersionDiff,
-    ContractVersionInfo,
     TerminateResult,
+    VersionPage,
 )
 from ..views_core import ok
 
@@ -68,10 +70,26 @@ async def create_contract(body: ContractCreate, rpc: Rpc) -> Any:
     return await rpc.contracts.create_contract(body.data())
 
 
+ContractSort = sortable(
+    "number",
+    "title",
+    "customer_name",
+    "status",
+    "kind",
+    "start_date",
+    "end_date",
+    "total",
+    "created_at",
+    "updated_at",
+    "id",
+)
+
+
 @router.get("", responses=ok(ContractPage))
 async def list_contracts(
     rpc: Rpc,
     page: Pagination,
+    sort: ContractSort,
     customer_id: ResourceId | None = None,
     owner_id: ResourceId | None = None,
     status: Annotated[list[Status] | None, Query(description="one or more statuses")] = None,
@@ -93,7 +111,7 @@ async def list_contracts(
         "include_archived": include_archived or None,
     }  # fmt: skip
     filters = {k: v for k, v in values.items() if v is not None}
-    return await rpc.contracts.list_contracts(filters, page.page, page.page_size)
+    return await rpc.contracts.list_contracts(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/{contract_id}", responses={**ok(ContractDetail), **NOT_FOUND})
@@ -172,9 +190,13 @@ async def create_amendment(contract_id: str, body: AmendmentCreate, rpc: Rpc) ->
     return await rpc.contracts.create_amendment(cid(contract_id), body.data())
 
 
-@router.get("/{contract_id}/amendments", responses={**ok(list[AmendmentPublic]), **NOT_FOUND})
-async def list_amendments(contract_id: str, rpc: Rpc) -> Any:
-    return await rpc.contracts.list_amendments(cid(contract_id))
+AmendmentSort = sortable("id", "number", "status", "effective_date", "created_at", "decided_at")
+
+
+@router.get("/{contract_id}/amendments", responses={**ok(AmendmentPage), **NOT_FOUND})
+async def list_amendments(contract_id: str, rpc: Rpc, page: Pagination, sort: AmendmentSort) -> Any:
+    """The contract's amendments, oldest first unless ``sort`` says otherwise."""
+    return page_list(await rpc.contracts.list_amendments(cid(contract_id)), sort, page)
 
 
 @router.get("/{contract_id}/amendments/{amendment_id}", responses={**ok(AmendmentPublic), **NOT_FOUND})
@@ -182,9 +204,13 @@ async def get_amendment(contract_id: str, amendment_id: str, rpc: Rpc) -> Any:
     return await rpc.contracts.get_amendment(cid(contract_id), path_id(amendment_id, "Amendment"))
 
 
-@router.get("/{contract_id}/versions", responses={**ok(list[ContractVersionInfo]), **NOT_FOUND})
-async def list_versions(contract_id: str, rpc: Rpc) -> Any:
-    return await rpc.contracts.list_versions(cid(contract_id))
+VersionSort = sortable("version", "created_at", "effective_date", "kind")
+
+
+@router.get("/{contract_id}/versions", responses={**ok(VersionPage), **NOT_FOUND})
+async def list_versions(contract_id: str, rpc: Rpc, page: Pagination, sort: VersionSort) -> Any:
+    """The contract's versions, first to last unless ``sort`` says otherwise."""
+    return page_list(await rpc.contracts.list_versions(cid(contract_id)), sort, page)
 
 
 @router.get("/{contract_id}/versions/{version}", responses={**ok(ContractVersion), **NOT_FOUND})

@@ -10,6 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from .. import imports
 from ..deps import Pagination, Rpc, Settings, path_id
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import (
     MAX_ID,
     ContactCreate,
@@ -125,10 +126,18 @@ async def create_customer(body: CustomerCreate, rpc: Rpc) -> Any:
     return await rpc.customers.create_customer(body.data())
 
 
+CustomerSort = sortable(
+    "name", "code", "level", "region", "industry", "kind", "created_at", "updated_at", "id"
+)
+ContactSort = sortable("name", "email", "created_at", "id")
+FollowUpSort = sortable("occurred_at", "next_action_at", "method", "created_at", "id")
+
+
 @router.get("", responses=ok(CustomerPage))
 async def list_customers(
     rpc: Rpc,
     page: Pagination,
+    sort: CustomerSort,
     q: Annotated[
         str | None, Query(max_length=200, description="any part of a name, code, e-mail, phone, tax id")
     ] = None,
@@ -149,7 +158,7 @@ async def list_customers(
         q=q, level=level, tag=tag, owner_id=owner_id, region=region, industry=industry, kind=kind,
         include_archived=include_archived or None, red_listed=red_listed,
     )  # fmt: skip
-    return await rpc.customers.list_customers(filters, page.page, page.page_size)
+    return await rpc.customers.list_customers(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/{customer_id}", responses={**ok(CustomerPublic), **NOT_FOUND})
@@ -217,8 +226,10 @@ async def add_contact(customer_id: str, body: ContactCreate, rpc: Rpc) -> Any:
 
 
 @router.get("/{customer_id}/contacts", responses={**ok(ContactPage), **NOT_FOUND})
-async def list_contacts(customer_id: str, rpc: Rpc, page: Pagination) -> Any:
-    return await rpc.customers.list_contacts(path_id(customer_id, "Customer"), page.page, page.page_size)
+async def list_contacts(customer_id: str, rpc: Rpc, page: Pagination, sort: ContactSort) -> Any:
+    return await rpc.customers.list_contacts(
+        path_id(customer_id, "Customer"), page.page, page.page_size, **sort.kwargs()
+    )
 
 
 @router.post(
@@ -232,8 +243,10 @@ async def add_follow_up(customer_id: str, body: FollowUpCreate, rpc: Rpc) -> Any
 
 
 @router.get("/{customer_id}/follow-ups", responses={**ok(FollowUpPage), **NOT_FOUND})
-async def list_follow_ups(customer_id: str, rpc: Rpc, page: Pagination) -> Any:
-    return await rpc.customers.list_follow_ups(path_id(customer_id, "Customer"), page.page, page.page_size)
+async def list_follow_ups(customer_id: str, rpc: Rpc, page: Pagination, sort: FollowUpSort) -> Any:
+    return await rpc.customers.list_follow_ups(
+        path_id(customer_id, "Customer"), page.page, page.page_size, **sort.kwargs()
+    )
 
 
 __all__ = ["router", "ResourceId"]

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from ..deps import Pagination, Rpc
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import MAX_ID, IsoDate
 from ..schemas_billing import (
     CreditNoteCreate,
@@ -68,10 +69,16 @@ def _iso(day: dt.date | None) -> str | None:
 # --------------------------------------------------------------------------------------
 
 
+InvoiceSort = sortable(
+    "issue_date", "due_date", "number", "status", "kind", "total", "paid", "currency", "created_at", "id"
+)
+
+
 @router.get("/invoices", responses={200: {"model": InvoicePage}})
 async def list_invoices(
     rpc: Rpc,
     page: Pagination,
+    sort: InvoiceSort,
     customer_id: IdQuery = None,
     contract_id: IdQuery = None,
     status: InvoiceStatus | None = None,
@@ -89,7 +96,7 @@ async def list_invoices(
         "issued_to": _iso(issued_to), "q": q,
     }  # fmt: skip
     filters = {k: v for k, v in values.items() if v is not None}
-    return await rpc.billing.list_invoices(filters, page.page, page.page_size)
+    return await rpc.billing.list_invoices(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.post(
@@ -163,13 +170,16 @@ async def create_credit_note(invoice_id: str, body: CreditNoteCreate, rpc: Rpc) 
 # --------------------------------------------------------------------------------------
 
 
+CreditNoteSort = sortable("issue_date", "number", "amount", "created_at", "id")
+
+
 @router.get("/credit-notes", responses={200: {"model": CreditNotePage}})
 async def list_credit_notes(
-    rpc: Rpc, page: Pagination, customer_id: IdQuery = None, invoice_id: IdQuery = None
+    rpc: Rpc, page: Pagination, sort: CreditNoteSort, customer_id: IdQuery = None, invoice_id: IdQuery = None
 ) -> Any:
     values = {"customer_id": customer_id, "invoice_id": invoice_id}
     filters = {k: v for k, v in values.items() if v is not None}
-    return await rpc.billing.list_credit_notes(filters, page.page, page.page_size)
+    return await rpc.billing.list_credit_notes(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/credit-notes/{credit_note_id}", responses={**CREDIT_NOTE, **NOT_FOUND})

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.sse import EventSourceResponse
 
 from ..deps import Pagination, Rpc, path_id
+from ..listing import sortable
 from ..schemas import ErrorBody
 from ..stream import STREAM_RESPONSE, Hub, StreamUser, event_stream
 from ..views_notify import MarkedRead, NotificationPage, NotificationPublic
@@ -19,11 +20,16 @@ router = APIRouter(
 )
 
 
+NotificationSort = sortable("created_at", "read_at", "event_type", "id")
+
+
 @router.get("", responses={200: {"model": NotificationPage}})
-async def list_notifications(rpc: Rpc, page: Pagination, unread: bool | None = None) -> Any:
+async def list_notifications(
+    rpc: Rpc, page: Pagination, sort: NotificationSort, unread: bool | None = None
+) -> Any:
     """``{"items", "total", "page", "page_size", "unread"}`` — newest first; ``unread`` is the
     caller's unread count whatever the filter."""
-    return await rpc.notify.list_notifications(unread, page.page, page.page_size)
+    return await rpc.notify.list_notifications(unread, page.page, page.page_size, **sort.kwargs())
 
 
 @router.post("/read-all", responses={200: {"model": MarkedRead}})

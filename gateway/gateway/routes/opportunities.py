@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc, path_id
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import MAX_ID, ErrorBody, OpportunityCreate, OpportunityUpdate, Stage
 from ..views_core import OpportunityPage, OpportunityPublic, ok
 
@@ -35,10 +36,16 @@ async def create_opportunity(body: OpportunityCreate, rpc: Rpc) -> Any:
     return await rpc.customers.create_opportunity(body.data())
 
 
+OpportunitySort = sortable(
+    "title", "stage", "amount", "expected_close", "probability", "created_at", "updated_at", "id"
+)
+
+
 @router.get("", responses={**ok(OpportunityPage), **NOT_FOUND})  # a customer_id that cannot exist
 async def list_opportunities(
     rpc: Rpc,
     page: Pagination,
+    sort: OpportunitySort,
     stage: Stage | None = None,
     owner_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -50,7 +57,7 @@ async def list_opportunities(
         filters["owner_id"] = owner_id
     if customer_id is not None:
         filters["customer_id"] = path_id(customer_id, "Customer")
-    return await rpc.customers.list_opportunities(filters, page.page, page.page_size)
+    return await rpc.customers.list_opportunities(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/{opportunity_id}", responses={**ok(OpportunityPublic), **NOT_FOUND})

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import MAX_ID
 from ..schemas_billing import PaymentAllocate, PaymentCreate, PaymentMethod, PaymentStatus, RefundCreate
 from ..views_billing import PaymentPage, PaymentPublic
@@ -43,10 +44,14 @@ async def record_payment(body: PaymentCreate, rpc: Rpc) -> Any:
     return await rpc.billing.record_payment(body.data())
 
 
+PaymentSort = sortable("received_at", "amount", "status", "method", "currency", "created_at", "id")
+
+
 @router.get("", responses={200: {"model": PaymentPage}})
 async def list_payments(
     rpc: Rpc,
     page: Pagination,
+    sort: PaymentSort,
     customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: PaymentStatus | None = None,
     method: PaymentMethod | None = None,
@@ -54,7 +59,7 @@ async def list_payments(
 ) -> Any:
     values = {"customer_id": customer_id, "status": status, "method": method, "currency": currency}
     filters = {k: v for k, v in values.items() if v is not None}
-    return await rpc.billing.list_payments(filters, page.page, page.page_size)
+    return await rpc.billing.list_payments(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/{payment_id}", responses={**PAYMENT, **NOT_FOUND})

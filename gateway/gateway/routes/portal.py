@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ..deps import CurrentUser, Pagination, Rpc, require_roles
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import MAX_ID, ErrorBody, UserPublic
 from ..schemas_billing import InvoiceStatus, PaymentStatus
 from ..schemas_contracts import Status
@@ -77,16 +78,20 @@ router.add_api_route(
 # --------------------------------------------------------------------------------------
 
 
+PortalContractSort = sortable("number", "title", "status", "kind", "start_date", "end_date", "total", "id")
+
+
 @router.get("/contracts", responses={200: {"model": PortalContractPage}})
 async def portal_list_contracts(
     rpc: Rpc,
     page: Pagination,
+    sort: PortalContractSort,
     status: Annotated[list[Status] | None, Query(description="one or more statuses")] = None,
     q: Annotated[str | None, Query(max_length=200, description="number or title")] = None,
 ) -> Any:
     """The customer's contracts (signed ones: never drafts or pending ones) with their lines."""
     filters = _filters(status=status, q=q, include_lines=True)
-    return await rpc.contracts.list_contracts(filters, page.page, page.page_size)
+    return await rpc.contracts.list_contracts(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/contracts/{contract_id}", responses={200: {"model": PortalContract}, **NOT_FOUND})
@@ -94,10 +99,16 @@ async def portal_get_contract(contract_id: str, rpc: Rpc) -> Any:
     return await rpc.contracts.get_contract(int_id(contract_id, "Contract"))
 
 
+PortalItemSort = sortable(
+    "contract_number", "sku", "product_name", "serial_number", "contract_end_date", "line_id"
+)
+
+
 @router.get("/items", responses={200: {"model": InstalledItemPage}})
 async def list_items(
     rpc: Rpc,
     page: Pagination,
+    sort: PortalItemSort,
     q: Search = None,
     contract_id: IdQuery = None,
 ) -> Any:
@@ -105,7 +116,7 @@ async def list_items(
     serial and manufacturing number, the contract and its term); ``q`` searches serial number,
     model and product."""
     filters = _filters(q=q, contract_id=contract_id)
-    return await rpc.contracts.list_items(filters, page.page, page.page_size)
+    return await rpc.contracts.list_items(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.post(
@@ -121,10 +132,17 @@ async def create_service_request(body: ServiceRequestCreate, rpc: Rpc) -> Any:
     return await rpc.contracts.create_service_request(body.data())
 
 
+ServiceRequestSort = sortable("created_at", "status", "kind", "id")
+
+
 @router.get("/requests", responses={200: {"model": ServiceRequestPage}})
-async def list_service_requests(rpc: Rpc, page: Pagination, kind: ServiceRequestKind | None = None) -> Any:
+async def list_service_requests(
+    rpc: Rpc, page: Pagination, sort: ServiceRequestSort, kind: ServiceRequestKind | None = None
+) -> Any:
     """The requests the customer made, newest first."""
-    return await rpc.contracts.list_service_requests(_filters(kind=kind), page.page, page.page_size)
+    return await rpc.contracts.list_service_requests(
+        _filters(kind=kind), page.page, page.page_size, **sort.kwargs()
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -132,17 +150,21 @@ async def list_service_requests(rpc: Rpc, page: Pagination, kind: ServiceRequest
 # --------------------------------------------------------------------------------------
 
 
+PortalInvoiceSort = sortable("issue_date", "due_date", "number", "status", "total", "paid", "id")
+
+
 @router.get("/invoices", responses={200: {"model": InvoicePage}})
 async def portal_list_invoices(
     rpc: Rpc,
     page: Pagination,
+    sort: PortalInvoiceSort,
     status: InvoiceStatus | None = None,
     contract_id: IdQuery = None,
     overdue: Annotated[bool | None, Query(description="true: only overdue")] = None,
 ) -> Any:
     """The customer's issued invoices with ``balance`` and ``status``, newest first."""
     filters = _filters(status=status, contract_id=contract_id, overdue=overdue)
-    return await rpc.billing.list_invoices(filters, page.page, page.page_size)
+    return await rpc.billing.list_invoices(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/invoices/{invoice_id}", responses={200: {"model": InvoicePublic}, **NOT_FOUND})
@@ -157,10 +179,17 @@ async def portal_invoice_pdf(invoice_id: str, request: Request, rpc: Rpc) -> Res
     return pdf_response(doc, request)
 
 
+PortalPaymentSort = sortable("received_at", "amount", "status", "id")
+
+
 @router.get("/payments", responses={200: {"model": PaymentPage}})
-async def portal_list_payments(rpc: Rpc, page: Pagination, status: PaymentStatus | None = None) -> Any:
+async def portal_list_payments(
+    rpc: Rpc, page: Pagination, sort: PortalPaymentSort, status: PaymentStatus | None = None
+) -> Any:
     """The customer's payments and how each was allocated to invoices."""
-    return await rpc.billing.list_payments(_filters(status=status), page.page, page.page_size)
+    return await rpc.billing.list_payments(
+        _filters(status=status), page.page, page.page_size, **sort.kwargs()
+    )
 
 
 @router.get("/balance", responses={200: {"model": CustomerBalance}})

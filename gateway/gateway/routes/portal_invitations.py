@@ -29,6 +29,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import invitations
 from ..deps import CurrentUser, Pagination, Rpc, State, require_roles
 from ..errors import forbidden, from_rpc_error
+from ..listing import sortable
 from ..rpc import RpcError
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_portal import InvitationCreate, InvitationStatus
@@ -104,19 +105,24 @@ async def create_portal_invitation(body: InvitationCreate, state: State, rpc: Rp
     return await send(state, user, invitation, token, customer)
 
 
+InvitationSort = sortable("created_at", "expires_at", "status", "email", "id")
+
+
 @router.get("", responses={200: {"model": PortalInvitationPage}})
 async def list_portal_invitations(
     state: State,
     user: CurrentUser,
     page: Pagination,
+    sort: InvitationSort,
     customer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: InvitationStatus | None = None,
 ) -> Any:
     """Invitations, newest first (a sales rep: the ones they sent)."""
     created_by = None if user.has_any(SEE_ALL) else user.id
     return await run_in_threadpool(
-        invitations.list_invitations, state.db, page.page, page.page_size, customer_id, status, created_by
-    )
+        invitations.list_invitations,
+        state.db, page.page, page.page_size, customer_id, status, created_by, list(sort.fields),
+    )  # fmt: skip
 
 
 async def _own(state, user, invitation_id: str) -> int:

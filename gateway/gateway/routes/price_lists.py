@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import MAX_ID, ErrorBody, IsoDate
 from ..schemas_inventory import BulkPriceUpdate, Channel, PriceListCreate, PricesSet
 from ..views_inventory import BulkPriceResult, PriceListDetail, PriceListPage, PriceListPublic, PriceQuote
@@ -39,10 +40,15 @@ async def create_price_list(body: PriceListCreate, rpc: Rpc) -> Any:
     return await rpc.inventory.create_price_list(body.data())
 
 
+PriceListSort = sortable("name", "channel", "currency", "created_at", "updated_at", "id")
+
+
 @router.get("", responses={200: {"model": PriceListPage}})
-async def list_price_lists(rpc: Rpc, page: Pagination, channel: Channel | None = None) -> Any:
+async def list_price_lists(
+    rpc: Rpc, page: Pagination, sort: PriceListSort, channel: Channel | None = None
+) -> Any:
     filters = {"channel": channel} if channel else {}
-    return await rpc.inventory.list_price_lists(filters, page.page, page.page_size)
+    return await rpc.inventory.list_price_lists(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.post(

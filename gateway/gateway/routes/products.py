@@ -10,9 +10,10 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from .. import imports
 from ..deps import Pagination, Rpc, Settings, path_id, require_roles
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import page_list, sortable
 from ..schemas import ErrorBody, ImportAccepted
 from ..schemas_inventory import CategoryCreate, Kind, ProductCreate, ProductUpdate
-from ..views_inventory import CategoryList, CategoryPublic, ProductImportJob, ProductPage, ProductPublic
+from ..views_inventory import CategoryPage, CategoryPublic, ProductImportJob, ProductPage, ProductPublic
 from .customers import IMPORT_BODY
 
 SERVICE = "inventory"
@@ -70,10 +71,14 @@ async def create_product(body: ProductCreate, rpc: Rpc) -> Any:
     return await rpc.inventory.create_product(body.data())
 
 
+ProductSort = sortable("sku", "name", "kind", "manufacturer", "unit_price", "created_at", "updated_at", "id")
+
+
 @router.get("/products", responses={200: {"model": ProductPage}})
 async def list_products(
     rpc: Rpc,
     page: Pagination,
+    sort: ProductSort,
     q: Annotated[
         str | None, Query(max_length=200, description="any part of SKU, name, model, manufacturer")
     ] = None,
@@ -86,7 +91,7 @@ async def list_products(
 ) -> Any:
     values = {"q": q, "category": category, "kind": kind, "active": active, "sku": sku}
     filters = {k: v for k, v in values.items() if v is not None}
-    return await rpc.inventory.list_products(filters, page.page, page.page_size)
+    return await rpc.inventory.list_products(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/products/{product_id}", responses={200: {"model": ProductPublic}, **NOT_FOUND})
@@ -117,7 +122,11 @@ async def create_category(body: CategoryCreate, rpc: Rpc) -> Any:
     return await rpc.inventory.create_category(body.data())
 
 
-@router.get("/categories", responses={200: {"model": CategoryList}})
-async def list_categories(rpc: Rpc) -> Any:
-    """Every category with its ``path`` and ``parent_id`` (the tree)."""
-    return await rpc.inventory.list_categories()
+CategorySort = sortable("path", "name", "id")
+
+
+@router.get("/categories", responses={200: {"model": CategoryPage}})
+async def list_categories(rpc: Rpc, page: Pagination, sort: CategorySort) -> Any:
+    """The categories with their ``path`` and ``parent_id`` (the tree), by path unless
+    ``sort`` says otherwise; ``page_size=500`` for the whole tree of a usual catalogue."""
+    return page_list(await rpc.inventory.list_categories(), sort, page)

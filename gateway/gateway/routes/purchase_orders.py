@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_inventory import PurchaseOrderCancel, PurchaseOrderCreate, PurchaseOrderReceive
 from ..views_inventory import PurchaseOrderPage, PurchaseOrderPublic, PurchaseOrderReceived
@@ -29,15 +30,19 @@ router = APIRouter(
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 
 
+PurchaseOrderSort = sortable("number", "status", "quantity", "created_at", "received_at", "id")
+
+
 @router.get("", responses={200: {"model": PurchaseOrderPage}})
 async def list_purchase_orders(
     rpc: Rpc,
     page: Pagination,
+    sort: PurchaseOrderSort,
     status: Literal["open", "received", "cancelled"] | None = None,
     product_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Any:
     filters = {k: v for k, v in {"status": status, "product_id": product_id}.items() if v is not None}
-    return await rpc.inventory.list_purchase_orders(filters, page.page, page.page_size)
+    return await rpc.inventory.list_purchase_orders(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.post(

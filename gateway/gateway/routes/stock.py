@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_inventory import DispatchReservations, ReleaseReservations, Reserve, StockMove, StockTransfer
 from ..views_inventory import (
@@ -43,10 +44,14 @@ def _id(value: str | None, what: str) -> int | str | None:
     return path_id(value, what) if value is not None else None
 
 
+StockSort = sortable("sku", "name", "warehouse", "on_hand", "reserved")
+
+
 @router.get("", responses={200: {"model": StockPage}, 404: {"model": ErrorBody}})
 async def get_stock(
     rpc: Rpc,
     page: Pagination,
+    sort: StockSort,
     product_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     warehouse_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Any:
@@ -54,7 +59,7 @@ async def get_stock(
     filters = {
         k: v for k, v in {"product_id": product_id, "warehouse_id": warehouse_id}.items() if v is not None
     }
-    return await rpc.inventory.get_stock(filters, page.page, page.page_size)
+    return await rpc.inventory.get_stock(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.post(
@@ -69,6 +74,9 @@ async def record_move(body: StockMove, rpc: Rpc) -> Any:
     return await rpc.inventory.record_move(body.data())
 
 
+MoveSort = sortable("created_at", "quantity", "direction", "reason", "id")
+
+
 @router.get(
     "/moves",
     responses={200: {"model": MovePage}, 404: {"model": ErrorBody}},  # 404: a contract_id that cannot exist
@@ -76,6 +84,7 @@ async def record_move(body: StockMove, rpc: Rpc) -> Any:
 async def list_moves(
     rpc: Rpc,
     page: Pagination,
+    sort: MoveSort,
     product_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     warehouse_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     contract_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -86,7 +95,7 @@ async def list_moves(
         "contract_id": _id(contract_id, "Contract"),
     }
     return await rpc.inventory.list_moves(
-        {k: v for k, v in values.items() if v is not None}, page.page, page.page_size
+        {k: v for k, v in values.items() if v is not None}, page.page, page.page_size, **sort.kwargs()
     )
 
 
@@ -111,6 +120,9 @@ async def reserve_stock(body: Reserve, rpc: Rpc) -> Any:
     return await rpc.inventory.reserve_stock(body.data())
 
 
+ReservationSort = sortable("created_at", "quantity", "status", "id")
+
+
 @router.get(
     "/reservations",
     responses={
@@ -121,13 +133,14 @@ async def reserve_stock(body: Reserve, rpc: Rpc) -> Any:
 async def list_reservations(
     rpc: Rpc,
     page: Pagination,
+    sort: ReservationSort,
     contract_id: Annotated[str | None, Query(max_length=64)] = None,
     product_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     status: Literal["active", "released", "dispatched"] | None = None,
 ) -> Any:
     values = {"contract_id": _id(contract_id, "Contract"), "product_id": product_id, "status": status}
     filters = {k: v for k, v in values.items() if v is not None}
-    return await rpc.inventory.list_reservations(filters, page.page, page.page_size)
+    return await rpc.inventory.list_reservations(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.post(

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc, path_id
+from ..listing import sortable
 from ..schemas import MAX_ID, ErrorBody
 from ..schemas_notify import TaskKind, TaskStatus, TaskUpdate
 from ..views_notify import TaskPage, TaskPublic
@@ -20,10 +21,14 @@ router = APIRouter(
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody}}
 
 
+TaskSort = sortable("due_date", "status", "kind", "title", "created_at", "updated_at", "id")
+
+
 @router.get("", responses={200: {"model": TaskPage}})
 async def list_tasks(
     rpc: Rpc,
     page: Pagination,
+    sort: TaskSort,
     status: TaskStatus | None = None,
     kind: TaskKind | None = None,
     assignee_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -41,7 +46,7 @@ async def list_tasks(
         ).items()
         if v is not None
     }
-    return await rpc.notify.list_tasks(filters, page.page, page.page_size)
+    return await rpc.notify.list_tasks(filters, page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/{task_id}", responses={200: {"model": TaskPublic}, **NOT_FOUND})

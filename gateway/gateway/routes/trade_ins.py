@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import ErrorBody
 from ..schemas_inventory import TradeInCreate, TradeInDecision, TradeInReceive
 from ..views_inventory import TradeInPage, TradeInPublic, TradeInReceived
@@ -41,11 +42,19 @@ async def create_trade_in(body: TradeInCreate, rpc: Rpc) -> Any:
     return await rpc.inventory.create_trade_in(body.data())
 
 
+TradeInSort = sortable("status", "requested_value", "approved_value", "created_at", "updated_at", "id")
+
+
 @router.get("", responses={200: {"model": TradeInPage}})
 async def list_trade_ins(
-    rpc: Rpc, page: Pagination, status: Literal["submitted", "approved", "rejected", "received"] | None = None
+    rpc: Rpc,
+    page: Pagination,
+    sort: TradeInSort,
+    status: Literal["submitted", "approved", "rejected", "received"] | None = None,
 ) -> Any:
-    return await rpc.inventory.list_trade_ins({"status": status} if status else {}, page.page, page.page_size)
+    return await rpc.inventory.list_trade_ins(
+        {"status": status} if status else {}, page.page, page.page_size, **sort.kwargs()
+    )
 
 
 @router.get("/{trade_in_id}", responses={200: {"model": TradeInPublic}, 404: {"model": ErrorBody}})

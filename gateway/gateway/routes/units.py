@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from ..deps import Pagination, Rpc, path_id
+from ..listing import sortable
 from ..schemas import MAX_ID, ErrorBody
 from ..views_inventory import UnitPage, UnitPublic
 
@@ -24,6 +25,9 @@ router = APIRouter(
 Status = Literal["in_stock", "reserved", "dispatched", "leased", "returned", "scrapped"]
 
 
+UnitSort = sortable("serial_number", "status", "created_at", "updated_at", "id")
+
+
 @router.get(
     "",
     responses={200: {"model": UnitPage}, 404: {"model": ErrorBody}},  # 404: a contract_id that cannot exist
@@ -31,6 +35,7 @@ Status = Literal["in_stock", "reserved", "dispatched", "leased", "returned", "sc
 async def list_units(
     rpc: Rpc,
     page: Pagination,
+    sort: UnitSort,
     q: Annotated[str | None, Query(max_length=100, description="part of a serial number")] = None,
     product_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     warehouse_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
@@ -45,7 +50,7 @@ async def list_units(
         "contract_id": path_id(contract_id, "Contract") if contract_id is not None else None,
     }
     return await rpc.inventory.list_units(
-        {k: v for k, v in values.items() if v is not None}, page.page, page.page_size
+        {k: v for k, v in values.items() if v is not None}, page.page, page.page_size, **sort.kwargs()
     )
 
 

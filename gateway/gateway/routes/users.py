@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import password_policy, users
 from ..deps import AdminUser, Caller, Db, Pagination, PersonUser, State, path_id
 from ..errors import ApiError
+from ..listing import sortable
 from ..schemas import ErrorBody, Page, PasswordChange, ProfileUpdate, Role, UserCreate, UserPublic, UserUpdate
 
 router = APIRouter(
@@ -40,16 +41,22 @@ async def create_user(body: UserCreate, state: State, admin: AdminUser, caller: 
     return await run_in_threadpool(users.create_user, state.db, caller, data, password_hash)
 
 
+UserSort = sortable("username", "full_name", "email", "department", "created_at", "id")
+
+
 @router.get("", response_model=Page[UserPublic], responses={403: {"model": ErrorBody}})
 async def list_users(
     db: Db,
     admin: AdminUser,
     page: Pagination,
+    sort: UserSort,
     q: Annotated[str | None, Query(max_length=100, description="part of username, name, e-mail")] = None,
     role: Role | None = None,
     active: bool | None = None,
 ) -> dict:
-    return await run_in_threadpool(users.list_users, db, page.page, page.page_size, q, role, active)
+    return await run_in_threadpool(
+        users.list_users, db, page.page, page.page_size, q, role, active, list(sort.fields)
+    )
 
 
 @router.get("/me", response_model=UserPublic)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 
 from ..deps import Pagination, Rpc, path_id, require_roles
 from ..idempotency import IDEMPOTENCY_HEADER
+from ..listing import sortable
 from ..schemas import ErrorBody
 from ..schemas_inventory import WarehouseCreate
 from ..views_inventory import WarehousePage, WarehousePublic
@@ -36,9 +37,12 @@ async def create_warehouse(body: WarehouseCreate, rpc: Rpc) -> Any:
     return await rpc.inventory.create_warehouse(body.data())
 
 
+WarehouseSort = sortable("code", "name", "created_at", "id")
+
+
 @router.get("", responses={200: {"model": WarehousePage}})
-async def list_warehouses(rpc: Rpc, page: Pagination) -> Any:
-    return await rpc.inventory.list_warehouses(page.page, page.page_size)
+async def list_warehouses(rpc: Rpc, page: Pagination, sort: WarehouseSort) -> Any:
+    return await rpc.inventory.list_warehouses(page.page, page.page_size, **sort.kwargs())
 
 
 @router.get("/{warehouse_id}", responses={200: {"model": WarehousePublic}, 404: {"model": ErrorBody}})

@@ -1,12 +1,13 @@
 """Which ``*_submitted`` events open approval requests.
 
 Nameko binds an event handler to one (source exchange, event type) when the service class is
-defined, so the subscriptions are fixed at start: :data:`DEFAULT_SUBSCRIPTIONS` plus
-``APPROVALS_SUBMITTED_EVENTS`` (``source:event_type`` pairs, comma separated, e.g.
-``billing:refund_submitted,field:visit_report_submitted``). The document type is the event type
-without ``_submitted`` unless the payload names ``document_type``. A service that prefers not to
-publish an event calls the ``approvals.request_approval`` RPC instead; any document type is
-accepted there.
+defined, so the subscriptions are fixed at start: :data:`DEFAULT_SUBSCRIPTIONS` (the
+``*_submitted`` events the services publish today, each declared in its publisher's event
+catalogue) plus ``APPROVALS_SUBMITTED_EVENTS`` (``source:event_type`` pairs, comma separated,
+e.g. ``billing:refund_submitted,field:visit_report_submitted``). The document type is the event
+type without ``_submitted`` unless the payload names ``document_type``. A service that prefers
+not to publish an event calls the ``approvals.request_approval`` RPC instead; any document type
+is accepted there.
 """
 
 from __future__ import annotations
@@ -26,13 +27,7 @@ DEFAULT_SUBSCRIPTIONS: tuple[tuple[str, str], ...] = (
     ("contracts", "price_update_submitted"),
     ("contracts", "termination_submitted"),
     ("contracts", "change_batch_submitted"),
-    ("contracts", "sales_application_submitted"),
-    ("customers", "sales_application_submitted"),
     ("inventory", "trade_in_submitted"),
-    ("inventory", "dispatch_request_submitted"),
-    ("contracts", "discount_submitted"),
-    ("billing", "discount_submitted"),
-    ("billing", "credit_note_submitted"),
 )
 
 _PAIR = re.compile(r"^[a-z][a-z0-9_-]{0,49}$")

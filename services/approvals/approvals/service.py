@@ -56,8 +56,8 @@ class ApprovalsService(ServiceBase):
         return usecases.get_approval(self.db, self.caller, approval_id)
 
     @rpc
-    def list_approvals(self, filters=None, page=1, page_size=50):
-        return usecases.list_approvals(self.db, self.caller, filters, page, page_size)
+    def list_approvals(self, filters=None, page=1, page_size=50, sort=None):
+        return usecases.list_approvals(self.db, self.caller, filters, page, page_size, sort)
 
     @rpc
     def decide_approval(self, approval_id, data):
@@ -86,8 +86,8 @@ class ApprovalsService(ServiceBase):
         return usecases.get_flow(self.db, self.caller, flow_id)
 
     @rpc
-    def list_flows(self, filters=None, page=1, page_size=50):
-        return usecases.list_flows(self.db, self.caller, filters, page, page_size)
+    def list_flows(self, filters=None, page=1, page_size=50, sort=None):
+        return usecases.list_flows(self.db, self.caller, filters, page, page_size, sort)
 
     # -- events in -----------------------------------------------------------------------------
     @event_handler(events.GATEWAY, events.USER_CREATED)

@@ -16,6 +16,7 @@ from crm_common.context import CallerContext
 from crm_common.db import utcnow
 from crm_common.errors import load_or_raise
 from crm_common.money import fmt
+from crm_common.paging import sorted_query
 from crm_common.pdf import render_off_hub
 from crm_common.readcopy import USER_DEFAULTS, apply_newer, event_time, user_values
 from sqlalchemy import func, insert, select, update
@@ -434,8 +435,16 @@ def get_approval(db, caller: CallerContext, approval_id: Any) -> dict:
         return _full(s, _visible_row(s, caller, approval_id), caller)
 
 
+# the fields approval requests may be sorted by and their columns
+APPROVAL_SORT = {
+    "created_at": R.created_at, "updated_at": R.updated_at, "closed_at": R.closed_at, "status": R.status,
+    "document_type": R.document_type, "amount": R.amount, "id": R.id,
+}  # fmt: skip
+FLOW_SORT = {"name": F.name, "document_type": F.document_type, "priority": F.priority, "id": F.id}
+
+
 def list_approvals(
-    db, caller: CallerContext, filters: Any = None, page: Any = 1, page_size: Any = 50
+    db, caller: CallerContext, filters: Any = None, page: Any = 1, page_size: Any = 50, sort: Any = None
 ) -> dict:
     """Requests the caller may see, newest first; ``mine``: only those the caller may decide now."""
     _require_user(caller)
@@ -451,7 +460,7 @@ def list_approvals(
             where.append(getattr(R, key) == f[key])
     read_all = caller.has_any(domain.READ_ALL_ROLES) and not f.get("mine")
     with db.read() as s:
-        query = select(m.requests).where(*where).order_by(R.id.desc())
+        query = sorted_query(select(m.requests).where(*where), sort, APPROVAL_SORT, R.id.desc())
         if read_all:
             total = s.execute(select(func.count()).select_from(m.requests).where(*where)).scalar_one()
             rows = s.execute(query.limit(size).offset((p - 1) * size)).mappings().all()
@@ -757,7 +766,9 @@ def get_flow(db, caller: CallerContext, flow_id: Any) -> dict:
     return out
 
 
-def list_flows(db, caller: CallerContext, filters: Any = None, page: Any = 1, page_size: Any = 50) -> dict:
+def list_flows(
+    db, caller: CallerContext, filters: Any = None, page: Any = 1, page_size: Any = 50, sort: Any = None
+) -> dict:
     caller.require_any(("admin",), "administer approval flows")
     f = load_or_raise(flow_filters_in, filters or {})
     p, size = page_args(page, page_size)
@@ -768,13 +779,10 @@ def list_flows(db, caller: CallerContext, filters: Any = None, page: Any = 1, pa
         where.append(F.active == f["active"])
     with db.read() as s:
         total = s.execute(select(func.count()).select_from(m.flows).where(*where)).scalar_one()
-        rows = s.execute(
-            select(m.flows)
-            .where(*where)
-            .order_by(F.document_type, F.priority, F.id)
-            .limit(size)
-            .offset((p - 1) * size)
-        ).mappings()
+        query = sorted_query(
+            select(m.flows).where(*where), sort, FLOW_SORT, F.document_type, F.priority, F.id
+        )
+        rows = s.execute(query.limit(size).offset((p - 1) * size)).mappings()
         return page_of([flow_dict(r) for r in rows], total, p, size)
 
 

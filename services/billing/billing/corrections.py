@@ -16,7 +16,7 @@ from typing import Any
 
 from crm_common.db import utcnow
 from crm_common.errors import Conflict, load_or_raise, not_found
-from crm_common.paging import page_args, page_of, parse_id, run_page
+from crm_common.paging import page_args, page_of, parse_id, run_page, sorted_query
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -194,8 +194,19 @@ def _views(s: Session, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]
     return [correction_view(r, found.get(r["invoice_id"])) for r in rows]
 
 
+# the fields this list may be sorted by and their columns
+CORRECTION_SORT = {
+    "created_at": PC.created_at,
+    "status": PC.status,
+    "kind": PC.kind,
+    "amount": PC.amount,
+    "decided_at": PC.decided_at,
+    "id": PC.id,
+}
+
+
 def list_pending_corrections(
-    db, caller, filters: Any = None, page: Any = 1, page_size: Any = 50
+    db, caller, filters: Any = None, page: Any = 1, page_size: Any = 50, sort: Any = None
 ) -> dict[str, Any]:
     """Finance's list of corrections billing could not make on locked invoices (default: those
     still pending, oldest first)."""
@@ -209,7 +220,7 @@ def list_pending_corrections(
         if f.get(key) is not None:
             query = query.where(getattr(PC, key) == f[key])
     with db.read() as s:
-        rows, total = run_page(s, query.order_by(PC.id), page, page_size)
+        rows, total = run_page(s, sorted_query(query, sort, CORRECTION_SORT, PC.id), page, page_size)
         return page_of(_views(s, rows), total, page, page_size)
 
 

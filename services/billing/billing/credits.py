@@ -15,7 +15,7 @@ from typing import Any
 from crm_common.db import utcnow
 from crm_common.errors import Conflict, ValidationFailed, load_or_raise, not_found
 from crm_common.money import quantize
-from crm_common.paging import load_filters, page_args, page_of, parse_id, run_page
+from crm_common.paging import load_filters, page_args, page_of, parse_id, run_page, sorted_query
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -287,7 +287,16 @@ def get_credit_note(db, caller, note_id: Any) -> dict[str, Any]:
         return credit_note_view(s, note, invoice)
 
 
-def list_credit_notes(db, caller, filters: Any, page: Any, page_size: Any) -> dict[str, Any]:
+# the fields credit note lists may be sorted by
+CREDIT_NOTE_SORT = {
+    "number": CN.number, "issue_date": CN.issue_date, "amount": CN.amount, "created_at": CN.created_at,
+    "id": CN.id,
+}  # fmt: skip
+
+
+def list_credit_notes(
+    db, caller, filters: Any, page: Any, page_size: Any, sort: Any = None
+) -> dict[str, Any]:
     access = scopes.read_access(caller)
     f = load_filters(credit_note_filters, filters)
     page, page_size = page_args(page, page_size)
@@ -296,5 +305,5 @@ def list_credit_notes(db, caller, filters: Any, page: Any, page_size: Any) -> di
         if key in f:
             query = query.where(getattr(CN, key) == f[key])
     with db.read() as s:
-        rows, total = run_page(s, query.order_by(CN.id.desc()), page, page_size)
+        rows, total = run_page(s, sorted_query(query, sort, CREDIT_NOTE_SORT, CN.id.desc()), page, page_size)
         return page_of([credit_note_view(s, r) for r in rows], total, page, page_size)

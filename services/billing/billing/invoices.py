@@ -16,7 +16,7 @@ from typing import Any
 from crm_common.db import FAST_INSERT_MIN, fast_insert, utcnow
 from crm_common.errors import Conflict, ValidationFailed, load_or_raise, not_found
 from crm_common.money import quantize
-from crm_common.paging import load_filters, page_args, page_of, parse_id, run_page
+from crm_common.paging import load_filters, page_args, page_of, parse_id, run_page, sorted_query
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -245,7 +245,8 @@ def invoice_view(s: Session, row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def invoice_payload(row: Mapping[str, Any], owner_id: int | None, **extra: Any) -> dict[str, Any]:
-    """The payload of every ``invoice_*`` event (see :mod:`billing.events`)."""
+    """The payload of ``invoice_issued`` / ``invoice_overdue`` / ``invoice_paid``, declared by
+    :class:`billing.events.InvoicePayload` (``extra``: ``as_of``, ``days_overdue``)."""
     cur = row["currency"]
     customer = row["customer"] or {}
     return {
@@ -316,7 +317,15 @@ def check_unlocked(row: Mapping[str, Any], what: str) -> None:
         )
 
 
-def list_invoices(db, caller, filters: Any, page: Any, page_size: Any) -> dict[str, Any]:
+# the fields invoice lists may be sorted by (``sort=["due_date", "-total"]``)
+INVOICE_SORT = {
+    "number": I.number, "status": I.status, "kind": I.kind, "issue_date": I.issue_date,
+    "due_date": I.due_date, "total": I.total, "paid": I.paid, "currency": I.currency,
+    "created_at": I.created_at, "id": I.id,
+}  # fmt: skip
+
+
+def list_invoices(db, caller, filters: Any, page: Any, page_size: Any, sort: Any = None) -> dict[str, Any]:
     access = scopes.read_access(caller)
     f = load_filters(invoice_filters, filters)
     page, page_size = page_args(page, page_size)
@@ -332,7 +341,7 @@ def list_invoices(db, caller, filters: Any, page: Any, page_size: Any) -> dict[s
         query = query.where(I.issue_date <= f["issued_to"])
     if "q" in f:
         query = query.where(I.number.ilike(f"%{f['q'].strip()}%"))
-    query = query.order_by(I.issue_date.desc().nulls_first(), I.id.desc())
+    query = sorted_query(query, sort, INVOICE_SORT, I.issue_date.desc().nulls_first(), I.id.desc())
     with db.read() as s:
         rows, total = run_page(s, query, page, page_size)
         return page_of([summary_view(r) for r in rows], total, page, page_size)

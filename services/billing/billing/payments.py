@@ -17,7 +17,7 @@ from typing import Any
 from crm_common.db import utcnow
 from crm_common.errors import Conflict, PermissionDenied, ValidationFailed, load_or_raise, not_found
 from crm_common.money import quantize
-from crm_common.paging import load_filters, page_args, page_of, parse_id, run_page
+from crm_common.paging import load_filters, page_args, page_of, parse_id, run_page, sorted_query
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -117,7 +117,14 @@ def get_payment(db, caller, payment_id: Any) -> dict[str, Any]:
         return payment_view(s, visible_payment(s, payment_id, access))
 
 
-def list_payments(db, caller, filters: Any, page: Any, page_size: Any) -> dict[str, Any]:
+# the fields payment lists may be sorted by (``sort=["-amount"]``)
+PAYMENT_SORT = {
+    "received_at": P.received_at, "amount": P.amount, "status": P.status, "method": P.method,
+    "currency": P.currency, "created_at": P.created_at, "id": P.id,
+}  # fmt: skip
+
+
+def list_payments(db, caller, filters: Any, page: Any, page_size: Any, sort: Any = None) -> dict[str, Any]:
     access = scopes.read_access(caller)
     f = load_filters(payment_filters, filters)
     page, page_size = page_args(page, page_size)
@@ -133,7 +140,8 @@ def list_payments(db, caller, filters: Any, page: Any, page_size: Any) -> dict[s
         )
         query = query.where(P.id.in_(paid_to_contract))
     with db.read() as s:
-        rows, total = run_page(s, query.order_by(P.received_at.desc(), P.id.desc()), page, page_size)
+        query = sorted_query(query, sort, PAYMENT_SORT, P.received_at.desc(), P.id.desc())
+        rows, total = run_page(s, query, page, page_size)
         return page_of([payment_view(s, r) for r in rows], total, page, page_size)
 
 

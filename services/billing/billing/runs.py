@@ -30,7 +30,7 @@ from crm_common.config import env_int
 from crm_common.db import utcnow
 from crm_common.errors import load_or_raise, not_found
 from crm_common.money import quantize
-from crm_common.paging import page_args, page_of, parse_id, run_page
+from crm_common.paging import page_args, page_of, parse_id, run_page, sorted_query
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -553,11 +553,9 @@ def run_billing(
             uow.session.execute(
                 update(m.billing_runs).where(R.id == run_id).values(status="completed", finished_at=utcnow())
             )
-            run = run_view(
-                dict(uow.session.execute(select(m.billing_runs).where(R.id == run_id)).mappings().one())
-            )
-            uow.publish(ev.BILLING_RUN_COMPLETED, {k: run[k] for k in ("id", "as_of", "invoices_created", "credit_notes_created",
-                                                                       "contracts_invoiced", "skipped", "failed")})  # fmt: skip
+            row = dict(uow.session.execute(select(m.billing_runs).where(R.id == run_id)).mappings().one())
+            run = run_view(row)
+            uow.publish(ev.BILLING_RUN_COMPLETED, ev.billing_run_completed_payload.dump(row))
         log.info(
             "billing run %s for %s: %s invoices, %s failed",
             run_id,
@@ -676,11 +674,23 @@ def get_billing_run(db, caller, run_id: Any) -> dict[str, Any]:
         return run_view(dict(row))
 
 
-def list_billing_runs(db, caller, page: Any, page_size: Any) -> dict[str, Any]:
+# the fields this list may be sorted by and their columns
+BILLING_RUN_SORT = {
+    "as_of": R.as_of,
+    "status": R.status,
+    "started_at": R.started_at,
+    "finished_at": R.finished_at,
+    "id": R.id,
+}
+
+
+def list_billing_runs(db, caller, page: Any, page_size: Any, sort: Any = None) -> dict[str, Any]:
     scopes.company_read_access(caller, "read billing runs")
     page, page_size = page_args(page, page_size)
     with db.read() as s:
-        rows, total = run_page(s, select(m.billing_runs).order_by(R.id.desc()), page, page_size)
+        rows, total = run_page(
+            s, sorted_query(select(m.billing_runs), sort, BILLING_RUN_SORT, R.id.desc()), page, page_size
+        )
         return page_of([run_view(dict(r)) for r in rows], total, page, page_size)
 
 

@@ -60,8 +60,8 @@ class BillingService(ServiceBase):
 
     # -- invoices --------------------------------------------------------------------------
     @rpc
-    def list_invoices(self, filters=None, page=1, page_size=50):
-        return invoices.list_invoices(self.db, self.caller, filters, page, page_size)
+    def list_invoices(self, filters=None, page=1, page_size=50, sort=None):
+        return invoices.list_invoices(self.db, self.caller, filters, page, page_size, sort)
 
     @rpc
     def get_invoice(self, invoice_id):
@@ -93,8 +93,8 @@ class BillingService(ServiceBase):
         return invoices.lock_invoice(self.db, self.caller, invoice_id, False)
 
     @rpc
-    def list_pending_corrections(self, filters=None, page=1, page_size=50):
-        return corrections.list_pending_corrections(self.db, self.caller, filters, page, page_size)
+    def list_pending_corrections(self, filters=None, page=1, page_size=50, sort=None):
+        return corrections.list_pending_corrections(self.db, self.caller, filters, page, page_size, sort)
 
     @rpc
     def apply_pending_correction(self, correction_id, data=None):
@@ -119,8 +119,8 @@ class BillingService(ServiceBase):
         return credits.get_credit_note(self.db, self.caller, credit_note_id)
 
     @rpc
-    def list_credit_notes(self, filters=None, page=1, page_size=50):
-        return credits.list_credit_notes(self.db, self.caller, filters, page, page_size)
+    def list_credit_notes(self, filters=None, page=1, page_size=50, sort=None):
+        return credits.list_credit_notes(self.db, self.caller, filters, page, page_size, sort)
 
     @rpc
     def render_credit_note_pdf(self, credit_note_id):
@@ -136,8 +136,8 @@ class BillingService(ServiceBase):
         return runs.get_billing_run(self.db, self.caller, run_id)
 
     @rpc
-    def list_billing_runs(self, page=1, page_size=50):
-        return runs.list_billing_runs(self.db, self.caller, page, page_size)
+    def list_billing_runs(self, page=1, page_size=50, sort=None):
+        return runs.list_billing_runs(self.db, self.caller, page, page_size, sort)
 
     @rpc
     def get_schedule(self, contract_id):
@@ -154,8 +154,8 @@ class BillingService(ServiceBase):
         return payments.get_payment(self.db, self.caller, payment_id)
 
     @rpc
-    def list_payments(self, filters=None, page=1, page_size=50):
-        return payments.list_payments(self.db, self.caller, filters, page, page_size)
+    def list_payments(self, filters=None, page=1, page_size=50, sort=None):
+        return payments.list_payments(self.db, self.caller, filters, page, page_size, sort)
 
     @rpc
     @idempotent(reload=reload_entity("payment", "get_payment"))

@@ -50,7 +50,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import config
+from . import catalogue, config
 from .context import CallerContext, caller_of
 
 log = logging.getLogger(__name__)
@@ -578,9 +578,11 @@ class UnitOfWork:
         return self.publish_many(event_type, [payload], version)[0]
 
     def publish_many(self, event_type: str, payloads: list[dict[str, Any]], version: int = 1) -> list[str]:
-        """Add many events of one type in a single multi-row insert (bulk operations)."""
+        """Add many events of one type in a single multi-row insert (bulk operations). The type
+        must be declared in the event catalogue (:func:`crm_common.catalogue.check_published`)."""
         if not payloads:
             return []
+        catalogue.check_published(self.db.service, event_type, version, payloads)
         now = utcnow()
         occurred = now.isoformat()
         envelopes = [
@@ -598,7 +600,7 @@ class UnitOfWork:
         rows = [
             {
                 "event_id": e["event_id"],
-                "type": event_type,
+                "type": catalogue.routing_key(event_type, version),
                 "body": dumps(e),
                 "created_at": now,
                 "attempts": 0,

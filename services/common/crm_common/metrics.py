@@ -223,6 +223,9 @@ class Metrics(DependencyProvider):
             "Events handled by outcome.",
             ("service", "source", "event", "outcome"),
         )
+        from .catalogue import UNDECLARED_EVENTS  # counted by UnitOfWork.publish
+
+        r.register(UNDECLARED_EVENTS)
         r.gauge(
             "crm_outbox_pending", "Unpublished outbox rows.", ("service",), lambda: self._outbox("pending")
         )

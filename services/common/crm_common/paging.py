@@ -75,3 +75,51 @@ def parse_date(value: Any, field: str = "date", default: dt.date | None = None) 
         except ValueError:
             pass
     raise ValidationFailed.field(field, "must be an ISO 8601 date (YYYY-MM-DD)")
+
+
+def sort_keys(sort: Any, allowed: Any) -> list[tuple[str, bool]]:
+    """``sort`` as ``[(field, descending)]``: a list of ``"field"`` / ``"-field"`` or one
+    comma-separated string (``"name,-created_at"``); ``None`` or empty → ``[]``. A field outside
+    ``allowed`` is a 422 on ``sort`` naming it and the allowed fields; a field given again later
+    adds nothing (its first place and direction count)."""
+    if sort is None or sort == "" or sort == []:
+        return []
+    if isinstance(sort, str):
+        parts = sort.split(",")
+    elif isinstance(sort, (list, tuple)) and all(isinstance(p, str) for p in sort):
+        parts = list(sort)
+    else:
+        raise ValidationFailed.field("sort", "must be a list of field names, '-' before one for descending")
+    keys: list[tuple[str, bool]] = []
+    for raw in parts:
+        part = raw.strip()
+        name = part[1:] if part.startswith("-") else part
+        if name not in allowed:
+            raise ValidationFailed(
+                f"Cannot sort by {name!r}",
+                {"sort": [f"unknown sort field {name!r}; allowed: {', '.join(sorted(allowed))}"]},
+            )
+        if all(name != seen for seen, _ in keys):
+            keys.append((name, part.startswith("-")))
+    return keys
+
+
+def sorted_query(query: Select, sort: Any, columns: dict[str, Any], *default: Any) -> Select:
+    """``query`` ordered by ``sort`` (see :func:`sort_keys`; ``columns`` maps each sortable
+    field to its column or expression) and then by ``default``, the list's own order, which
+    also breaks ties. Nulls sort as the database puts them (last ascending in PostgreSQL)."""
+    keys = sort_keys(sort, columns)
+    order = [columns[name].desc() if desc else columns[name].asc() for name, desc in keys]
+    return query.order_by(*order, *default)
+
+
+def sort_rows(rows: list[dict], sort: Any, allowed: Any) -> list[dict]:
+    """``rows`` (dicts) ordered by ``sort`` in Python, for the short lists a service answers
+    whole; ``None`` values sort last ascending and first descending (as in PostgreSQL)."""
+    result = list(rows)
+    for name, desc in reversed(sort_keys(sort, allowed)):
+        present = [r for r in result if r.get(name) is not None]
+        absent = [r for r in result if r.get(name) is None]
+        present.sort(key=lambda r: r[name], reverse=desc)
+        result = absent + present if desc else present + absent
+    return result

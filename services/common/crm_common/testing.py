@@ -248,6 +248,8 @@ def run_system(root, data_dir, env_overrides: dict | None = None, ready_seconds:
                     os.killpg(runner.pid, signal.SIGKILL)
                     runner.communicate()
             delete_vhost(vhost)
+            with contextlib.suppress(Exception):  # the partner bus the runner set up
+                delete_vhost(f"{vhost}-partner")
 
     return _run()
 

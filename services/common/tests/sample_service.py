@@ -1,11 +1,14 @@
 """A small real service exercising the common infrastructure in tests."""
 
+from crm_common import catalogue
+from crm_common.catalogue import EventSpec
 from crm_common.db import Database, define_infra_tables
 from crm_common.errors import Conflict
 from crm_common.events import event_handler
 from crm_common.outbox import OutboxRelayProvider
 from crm_common.rpc import RpcProxy, rpc
 from crm_common.service import ServiceBase
+from marshmallow import Schema, fields
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 metadata = MetaData()
@@ -20,6 +23,24 @@ seen = Table(
 )
 attempts = Table(
     "attempts", metadata, Column("id", Integer, primary_key=True), Column("event_id", String(36))
+)
+
+
+class ItemPayload(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+# "sample" has no events.py in the catalogue build: its event is declared here, so publishing it
+# passes the catalogue check the tests run with (CRM_VALIDATE_EVENTS)
+catalogue.register(
+    EventSpec(
+        source="sample",
+        type="item_created",
+        payload=ItemPayload,
+        summary="An item was created.",
+        public=False,
+    )
 )
 
 

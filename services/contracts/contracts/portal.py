@@ -16,7 +16,7 @@ from crm_common.context import CallerContext
 from crm_common.db import utcnow
 from crm_common.errors import load_or_raise, not_found
 from crm_common.money import fmt_amount
-from crm_common.paging import load_filters, page_args, page_of, run_page
+from crm_common.paging import load_filters, page_args, page_of, run_page, sorted_query
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
@@ -102,7 +102,16 @@ def item_view(r: Mapping[str, Any]) -> dict:
     }
 
 
-def list_items(db, caller: CallerContext, filters: Any = None, page: Any = 1, page_size: Any = 50) -> dict:
+# the fields installed items may be sorted by and their columns
+ITEM_SORT = {
+    "contract_number": C.number, "sku": L.sku, "product_name": L.product_name, "serial_number": L.serial_number,
+    "contract_end_date": C.end_date, "line_id": L.id,
+}  # fmt: skip
+
+
+def list_items(
+    db, caller: CallerContext, filters: Any = None, page: Any = 1, page_size: Any = 50, sort: Any = None
+) -> dict:
     """Installed items (device lines, lines naming a unit) of the contracts in the caller's scope,
     of approved and active contracts unless ``status`` says otherwise. ``q`` searches serial
     number, manufacturing number, model, product name and SKU, case-insensitively."""
@@ -116,7 +125,7 @@ def list_items(db, caller: CallerContext, filters: Any = None, page: Any = 1, pa
         query = query.where(C.customer_id == f["customer_id"])
     if f.get("contract_id"):
         query = query.where(C.id == f["contract_id"])
-    query = query.order_by(L.contract_id.desc(), L.position, L.id)
+    query = sorted_query(query, sort, ITEM_SORT, L.contract_id.desc(), L.position, L.id)
     q = f.get("q")
     with db.read() as s:
         if q is None or q.isascii():
@@ -261,8 +270,12 @@ def create_service_request(db, caller: CallerContext, data: Any) -> dict:
         return view
 
 
+# the fields this list may be sorted by and their columns
+SERVICE_REQUEST_SORT = {"created_at": R.created_at, "status": R.status, "kind": R.kind, "id": R.id}
+
+
 def list_service_requests(
-    db, caller: CallerContext, filters: Any = None, page: Any = 1, page_size: Any = 50
+    db, caller: CallerContext, filters: Any = None, page: Any = 1, page_size: Any = 50, sort: Any = None
 ) -> dict:
     """Requests on the contracts in the caller's scope (a portal user: their customer's), newest
     first; filters ``kind``, ``status``, ``customer_id``, ``contract_id``."""
@@ -274,5 +287,7 @@ def list_service_requests(
         if f.get(name):
             query = query.where(R[name] == f[name])
     with db.read() as s:
-        rows, total = run_page(s, query.order_by(R.id.desc()), page, page_size)
+        rows, total = run_page(
+            s, sorted_query(query, sort, SERVICE_REQUEST_SORT, R.id.desc()), page, page_size
+        )
     return page_of([request_view(r) for r in rows], total, page, page_size)

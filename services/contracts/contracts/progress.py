@@ -31,7 +31,7 @@ from crm_common.context import CallerContext
 from crm_common.db import changes_between, utcnow
 from crm_common.errors import Conflict, ValidationFailed, load_or_raise, not_found
 from crm_common.money import Currency, Money, fmt_amount
-from crm_common.paging import load_filters, page_args, page_of, parse_date, parse_id, run_page
+from crm_common.paging import load_filters, page_args, page_of, parse_date, parse_id, run_page, sorted_query
 from crm_common.readcopy import event_time
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import Float, case, cast, delete, func, insert, select, update
@@ -575,8 +575,20 @@ def _scaled_weight() -> Any:
     return func.round(cast(M.weight, Float) * WEIGHT_SCALE)
 
 
+# the fields the progress list may be sorted by and their columns
+PROGRESS_SORT = {
+    "number": C.number, "title": C.title, "customer_name": C.customer_name, "status": C.status,
+    "start_date": C.start_date, "end_date": C.end_date, "id": C.id,
+}  # fmt: skip
+
+
 def list_progress(
-    db: Any, caller: CallerContext | None, filters: Any = None, page: Any = 1, page_size: Any = 50
+    db: Any,
+    caller: CallerContext | None,
+    filters: Any = None,
+    page: Any = 1,
+    page_size: Any = 50,
+    sort: Any = None,
 ) -> dict[str, Any]:
     """Contracts the caller may see that have milestones, with actual vs planned percent on
     ``as_of`` (default today); ``behind``: only those behind plan (true) or on plan (false).
@@ -618,7 +630,7 @@ def list_progress(
         q = q.where(agg.c.done < agg.c.due)
     elif f.get("behind") is False:
         q = q.where(agg.c.done >= agg.c.due)
-    q = q.order_by(C.number)
+    q = sorted_query(q, sort, PROGRESS_SORT, C.number)
     with db.read() as s:
         rows, total = run_page(s, q, p, size)
         by_contract = _milestones_of(s, [r["id"] for r in rows])

@@ -56,8 +56,8 @@ class ContractsService(ServiceBase):
         return templates.create_template(self.db, self.caller, data)
 
     @rpc
-    def list_templates(self, filters=None, page=1, page_size=50):
-        return templates.list_templates(self.db, self.caller, filters, page, page_size)
+    def list_templates(self, filters=None, page=1, page_size=50, sort=None):
+        return templates.list_templates(self.db, self.caller, filters, page, page_size, sort)
 
     @rpc
     def get_template(self, template_id):
@@ -83,8 +83,8 @@ class ContractsService(ServiceBase):
         return redlist.with_customer_flags(view, self.customers_rpc, self.caller)
 
     @rpc
-    def list_contracts(self, filters=None, page=1, page_size=50):
-        return usecases.list_contracts(self.db, self.caller, filters, page, page_size)
+    def list_contracts(self, filters=None, page=1, page_size=50, sort=None):
+        return usecases.list_contracts(self.db, self.caller, filters, page, page_size, sort)
 
     @rpc
     def update_contract(self, contract_id, data):
@@ -238,8 +238,8 @@ class ContractsService(ServiceBase):
         return progress.get_progress(self.db, self.caller, contract_id, as_of)
 
     @rpc
-    def list_progress(self, filters=None, page=1, page_size=50):
-        return progress.list_progress(self.db, self.caller, filters, page, page_size)
+    def list_progress(self, filters=None, page=1, page_size=50, sort=None):
+        return progress.list_progress(self.db, self.caller, filters, page, page_size, sort)
 
     # -- dashboard and portal --------------------------------------------------------------
     @rpc
@@ -247,8 +247,8 @@ class ContractsService(ServiceBase):
         return dashboard.dashboard(self.db, self.caller, args)
 
     @rpc
-    def list_items(self, filters=None, page=1, page_size=50):
-        return portal.list_items(self.db, self.caller, filters, page, page_size)
+    def list_items(self, filters=None, page=1, page_size=50, sort=None):
+        return portal.list_items(self.db, self.caller, filters, page, page_size, sort)
 
     @rpc
     @idempotent
@@ -256,8 +256,8 @@ class ContractsService(ServiceBase):
         return portal.create_service_request(self.db, self.caller, data)
 
     @rpc
-    def list_service_requests(self, filters=None, page=1, page_size=50):
-        return portal.list_service_requests(self.db, self.caller, filters, page, page_size)
+    def list_service_requests(self, filters=None, page=1, page_size=50, sort=None):
+        return portal.list_service_requests(self.db, self.caller, filters, page, page_size, sort)
 
     # -- events in -------------------------------------------------------------------------
     @event_handler(ev.GATEWAY, ev.USER_CREATED)

@@ -16,7 +16,7 @@ from typing import Any
 from crm_common.context import CallerContext
 from crm_common.db import changes_between, row_or_404, utcnow
 from crm_common.errors import ValidationFailed, load_or_raise
-from crm_common.paging import load_filters, page_args, page_of, parse_id, run_page
+from crm_common.paging import load_filters, page_args, page_of, parse_id, run_page, sorted_query
 from crm_common.text import fold
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, insert, select, update
@@ -165,8 +165,14 @@ def create_template(db: Any, caller: CallerContext | None, data: Any) -> dict[st
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+# the fields template lists may be sorted by and their columns
+TEMPLATE_SORT = {
+    "name": T.name_key, "language": T.language, "version": T.version, "created_at": T.created_at, "id": T.id,
+}  # fmt: skip
+
+
 def list_templates(
-    db: Any, caller: CallerContext | None, filters: Any, page: Any, page_size: Any
+    db: Any, caller: CallerContext | None, filters: Any, page: Any, page_size: Any, sort: Any = None
 ) -> dict[str, Any]:
     """Templates, by name and language; the latest version of each unless ``all_versions``.
     Filters: ``language``, ``name`` (any part of the name, compared folded), ``active``."""
@@ -192,7 +198,7 @@ def list_templates(
         query = query.where(T.name_key.contains(fold(f["name"]), autoescape=True))
     if "active" in f:
         query = query.where(T.active == f["active"])
-    query = query.order_by(T.name_key, T.language, T.version.desc(), T.id)
+    query = sorted_query(query, sort, TEMPLATE_SORT, T.name_key, T.language, T.version.desc(), T.id)
     with db.read() as s:
         rows, total = run_page(s, query, page, page_size)
         items = [template_view(r, with_body=False) for r in rows]

@@ -22,7 +22,7 @@ from crm_common.context import CallerContext
 from crm_common.db import changes_between, next_counter_values, utcnow
 from crm_common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, load_or_raise, not_found
 from crm_common.money import fmt_amount
-from crm_common.paging import load_filters, page_args, page_of, parse_date, parse_id, run_page
+from crm_common.paging import load_filters, page_args, page_of, parse_date, parse_id, run_page, sorted_query
 from crm_common.text import fold
 from marshmallow import ValidationError
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -270,8 +270,9 @@ def summary_view(row: Mapping[str, Any]) -> dict:
 def contract_payload(
     row: Mapping[str, Any], lines: list[dict], view: Mapping[str, Any] | None = None
 ) -> dict:
-    """The standard payload of every ``contract_*`` event (see :mod:`contracts.events`), made
-    from the contract's public view (given, or built here): the same strings, formatted once."""
+    """The standard payload of every ``contract_*`` event (declared as
+    :class:`contracts.events.ContractPayload`), made from the contract's public view (given, or
+    built here): the same strings, formatted once."""
     v = view if view is not None else contract_view(None, row, lines)
     return {
         "id": row["id"],
@@ -758,7 +759,17 @@ def get_contract(db, caller: CallerContext, contract_id: Any) -> dict:
         return view
 
 
-def list_contracts(db, caller: CallerContext, filters: Any, page: Any = 1, page_size: Any = 50) -> dict:
+# the fields contract lists may be sorted by (``sort=["end_date", "-total"]``)
+CONTRACT_SORT = {
+    "number": C.number, "title": C.title, "customer_name": C.customer_name, "status": C.status,
+    "kind": C.kind, "start_date": C.start_date, "end_date": C.end_date, "total": C.total,
+    "created_at": C.created_at, "updated_at": C.updated_at, "id": C.id,
+}  # fmt: skip
+
+
+def list_contracts(
+    db, caller: CallerContext, filters: Any, page: Any = 1, page_size: Any = 50, sort: Any = None
+) -> dict:
     access = domain.read_access(caller)
     page, page_size = page_args(page, page_size)
     f = load_filters(filters_in, filters)
@@ -800,7 +811,7 @@ def list_contracts(db, caller: CallerContext, filters: Any, page: Any = 1, page_
         query = query.where(C.id.in_(line_q))
     order = C.end_date if f.get("expiring_within_days") is not None else C.id.desc()
     with db.read() as s:
-        rows, total = run_page(s, query.order_by(order, C.id), page, page_size)
+        rows, total = run_page(s, sorted_query(query, sort, CONTRACT_SORT, order, C.id), page, page_size)
         items = [summary_view(r) for r in rows]
         if f.get("include_lines"):  # the portal's "my contracts with their lines" in one call
             lines = lines_of(s, [r["id"] for r in rows])

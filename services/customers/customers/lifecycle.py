@@ -26,7 +26,6 @@ from .exceptions import Conflict
 from .usecases import (
     C,
     contacts_of,
-    customer_ref,
     domain_red_list_columns,
     dump_customer,
     updated_payload,
@@ -44,10 +43,8 @@ def _visible_for_write(s, caller: CallerContext, customer_id: int) -> dict:
 
 
 def _event_payload(row: dict) -> dict:
-    return ev.customer_archived_payload.dump(
-        {**customer_ref(row), "tax_id": row.get("tax_id"), "address": row.get("address"),
-         "archived_at": row["archived_at"], "archived_by": row["archived_by"]}
-    )  # fmt: skip
+    """The customer row as ``customer_archived`` / ``customer_restored`` carry it."""
+    return ev.customer_archived_payload.dump(row)
 
 
 def archive_customer(db, caller: CallerContext, customer_id: Any) -> dict:

@@ -48,8 +48,8 @@ class CustomersService(ServiceBase):
         return usecases.get_customers(self.db, self.caller, customer_ids)
 
     @rpc
-    def list_customers(self, filters=None, page=1, page_size=50):
-        return usecases.list_customers(self.db, self.caller, filters, page, page_size)
+    def list_customers(self, filters=None, page=1, page_size=50, sort=None):
+        return usecases.list_customers(self.db, self.caller, filters, page, page_size, sort)
 
     @rpc
     def update_customer(self, customer_id, data):
@@ -86,8 +86,8 @@ class CustomersService(ServiceBase):
         return usecases.add_contact(self.db, self.caller, customer_id, data)
 
     @rpc
-    def list_contacts(self, customer_id, page=1, page_size=50):
-        return usecases.list_contacts(self.db, self.caller, customer_id, page, page_size)
+    def list_contacts(self, customer_id, page=1, page_size=50, sort=None):
+        return usecases.list_contacts(self.db, self.caller, customer_id, page, page_size, sort)
 
     @rpc
     @idempotent
@@ -95,8 +95,8 @@ class CustomersService(ServiceBase):
         return usecases.add_follow_up(self.db, self.caller, customer_id, data)
 
     @rpc
-    def list_follow_ups(self, customer_id, page=1, page_size=50):
-        return usecases.list_follow_ups(self.db, self.caller, customer_id, page, page_size)
+    def list_follow_ups(self, customer_id, page=1, page_size=50, sort=None):
+        return usecases.list_follow_ups(self.db, self.caller, customer_id, page, page_size, sort)
 
     # -- opportunities -------------------------------------------------------------------
     @rpc
@@ -109,8 +109,8 @@ class CustomersService(ServiceBase):
         return usecases.get_opportunity(self.db, self.caller, opportunity_id)
 
     @rpc
-    def list_opportunities(self, filters=None, page=1, page_size=50):
-        return usecases.list_opportunities(self.db, self.caller, filters, page, page_size)
+    def list_opportunities(self, filters=None, page=1, page_size=50, sort=None):
+        return usecases.list_opportunities(self.db, self.caller, filters, page, page_size, sort)
 
     @rpc
     def update_opportunity(self, opportunity_id, data):

@@ -15,6 +15,7 @@ from typing import Any
 from crm_common.context import CallerContext
 from crm_common.db import changes_between, is_sqlite, utcnow
 from crm_common.errors import ValidationFailed, load_or_raise
+from crm_common.paging import sorted_query
 from crm_common.readcopy import USER_DEFAULTS, apply_newer, event_time, user_values
 from sqlalchemy import Select, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
@@ -28,6 +29,21 @@ C = m.customers.c
 CT = m.contacts.c
 F = m.follow_ups.c
 OP = m.opportunities.c
+
+# the fields each list may be sorted by (``sort=["name", "-created_at"]``) and their columns
+CUSTOMER_SORT = {
+    "name": C.name_key, "code": C.code, "level": C.level, "region": C.region, "industry": C.industry,
+    "kind": C.kind, "created_at": C.created_at, "updated_at": C.updated_at, "id": C.id,
+}  # fmt: skip
+CONTACT_SORT = {"name": CT.name, "email": CT.email, "created_at": CT.created_at, "id": CT.id}
+FOLLOW_UP_SORT = {
+    "occurred_at": F.occurred_at, "next_action_at": F.next_action_at, "method": F.method,
+    "created_at": F.created_at, "id": F.id,
+}  # fmt: skip
+OPPORTUNITY_SORT = {
+    "title": OP.title, "stage": OP.stage, "amount": OP.amount, "expected_close": OP.expected_close,
+    "probability": OP.probability, "created_at": OP.created_at, "updated_at": OP.updated_at, "id": OP.id,
+}  # fmt: skip
 
 CUSTOMER_FIELDS = domain.CUSTOMER_FIELDS
 DERIVED_FIELDS = ("name_key", "tax_key", "email_key", "phone_key", "tags_key", "search_key")
@@ -245,11 +261,6 @@ def dump_customer(row: Mapping[str, Any], contacts: list[dict]) -> dict:
     return customer_out.dump({**row, "contacts": contacts})
 
 
-def customer_ref(row: Mapping[str, Any]) -> dict:
-    keys = ("id", "code", "name", "kind", "owner_id", "language", "email", "phone", "birthday")
-    return {k: row.get(k) for k in keys}
-
-
 def created_payload(row: Mapping[str, Any], contacts: list[dict], imported: bool = False) -> dict:
     return ev.customer_created_payload.dump({**row, "contacts": contacts, "imported": imported})
 
@@ -321,7 +332,9 @@ def get_customers(db, caller: CallerContext, customer_ids: Any) -> list[dict]:
         return [dump_customer(r, contacts[r["id"]]) for r in rows]
 
 
-def list_customers(db, caller: CallerContext, filters: Any, page: Any, page_size: Any) -> dict:
+def list_customers(
+    db, caller: CallerContext, filters: Any, page: Any, page_size: Any, sort: Any = None
+) -> dict:
     access = domain.read_access(caller)
     f = load_filters(customer_filters_in, filters)
     page, page_size = page_args(page, page_size)
@@ -341,7 +354,7 @@ def list_customers(db, caller: CallerContext, filters: Any, page: Any, page_size
     for name in ("level", "owner_id", "region", "industry", "kind"):
         if name in f:
             query = query.where(C[name] == f[name])
-    query = query.order_by(C.name_key, C.id)
+    query = sorted_query(query, sort, CUSTOMER_SORT, C.name_key, C.id)
     with db.read() as s:
         rows, total = run_page(s, query, page, page_size)
         ids = [r.id for r in rows]
@@ -423,7 +436,7 @@ def delete_customer(db, caller: CallerContext, customer_id: Any, activity=None) 
         now = utcnow()
         s.execute(update(m.customers).where(C.id == customer_id).values(deleted_at=now, updated_at=now))
         uow.audit("customer", customer_id, "delete", {"deleted_at": [None, now.isoformat()]})
-        uow.publish(ev.CUSTOMER_DELETED, ev.customer_deleted_payload.dump(customer_ref(row)))
+        uow.publish(ev.CUSTOMER_DELETED, ev.customer_deleted_payload.dump(row))
     return {"id": customer_id, "deleted": True}
 
 
@@ -464,13 +477,17 @@ def add_contact(db, caller: CallerContext, customer_id: Any, data: Any) -> dict:
     return contact_out.dump(row)
 
 
-def list_contacts(db, caller: CallerContext, customer_id: Any, page: Any, page_size: Any) -> dict:
+def list_contacts(
+    db, caller: CallerContext, customer_id: Any, page: Any, page_size: Any, sort: Any = None
+) -> dict:
     access = domain.read_access(caller)
     customer_id = domain.parse_id(customer_id, "customer_id")
     page, page_size = page_args(page, page_size)
     with db.read() as s:
         visible_customer(s, customer_id, access)
-        query = select(m.contacts).where(CT.customer_id == customer_id).order_by(CT.id)
+        query = sorted_query(
+            select(m.contacts).where(CT.customer_id == customer_id), sort, CONTACT_SORT, CT.id
+        )
         rows, total = run_page(s, query, page, page_size)
         return page_of([contact_out.dump(r._mapping) for r in rows], total, page, page_size)
 
@@ -519,17 +536,18 @@ def add_follow_up(db, caller: CallerContext, customer_id: Any, data: Any) -> dic
     return out
 
 
-def list_follow_ups(db, caller: CallerContext, customer_id: Any, page: Any, page_size: Any) -> dict:
+def list_follow_ups(
+    db, caller: CallerContext, customer_id: Any, page: Any, page_size: Any, sort: Any = None
+) -> dict:
     access = domain.read_access(caller)
     customer_id = domain.parse_id(customer_id, "customer_id")
     page, page_size = page_args(page, page_size)
     with db.read() as s:
         visible_customer(s, customer_id, access)
-        query = (
-            select(m.follow_ups)
-            .where(F.customer_id == customer_id)
-            .order_by(F.occurred_at.desc(), F.id.desc())
-        )
+        query = sorted_query(
+            select(m.follow_ups).where(F.customer_id == customer_id),
+            sort, FOLLOW_UP_SORT, F.occurred_at.desc(), F.id.desc(),
+        )  # fmt: skip
         rows, total = run_page(s, query, page, page_size)
         return page_of([follow_up_out.dump(r._mapping) for r in rows], total, page, page_size)
 
@@ -690,7 +708,9 @@ def get_opportunity(db, caller: CallerContext, opportunity_id: Any) -> dict:
         return opportunity_out.dump(visible_opportunity(s, opportunity_id, access))
 
 
-def list_opportunities(db, caller: CallerContext, filters: Any, page: Any, page_size: Any) -> dict:
+def list_opportunities(
+    db, caller: CallerContext, filters: Any, page: Any, page_size: Any, sort: Any = None
+) -> dict:
     access = domain.read_access(caller)
     f = load_filters(opportunity_filters_in, filters)
     page, page_size = page_args(page, page_size)
@@ -700,7 +720,7 @@ def list_opportunities(db, caller: CallerContext, filters: Any, page: Any, page_
     for name in ("stage", "owner_id", "customer_id"):
         if name in f:
             query = query.where(OP[name] == f[name])
-    query = query.order_by(OP.id.desc())
+    query = sorted_query(query, sort, OPPORTUNITY_SORT, OP.id.desc())
     with db.read() as s:
         rows, total = run_page(s, query, page, page_size)
         return page_of([opportunity_out.dump(r._mapping) for r in rows], total, page, page_size)

@@ -15,7 +15,7 @@ from typing import Any
 
 from crm_common.context import CallerContext
 from crm_common.db import changes_between, utcnow
-from crm_common.errors import Conflict, ValidationFailed, load_or_raise, marshmallow_details
+from crm_common.errors import Conflict, ValidationFailed, load_or_raise, marshmallow_details, not_found
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from . import domain
 from . import events as ev
 from . import models as m
-from .usecases import dump_product, insert_product, not_found, product_create_in, product_public
+from .catalogue import dump_product, insert_product, product_create_in, product_public
 
 J = m.import_jobs.c
 IR = m.import_rows.c

@@ -198,18 +198,19 @@ def webhook_body(delivery_id: int, envelope: Mapping[str, Any]) -> bytes:
 
 def post_webhook(
     url: str,
-    secret: str,
+    secret: str | Sequence[str],
     body: bytes,
     event_type: str,
     delivery_id: int,
     timeout: float = 10.0,
     addresses: list[str] | None = None,
 ) -> Outcome:
-    """POST the signed body. ``addresses``: the checked addresses of the URL's host — the
+    """POST the signed body (one ``v1`` signature per secret: the current one, then the previous
+    one during a rotation's grace period). ``addresses``: the checked addresses of the URL's host — the
     connection goes to one of them (never to a fresh DNS answer), with the host name kept for
     the ``Host`` header and TLS (SNI and certificate check). No redirect is followed, no proxy
     is used."""
-    timestamp = int(time.time())
+    timestamp = int(time.time())  # the receiver's replay check compares it with its own clock
     parts = urlsplit(url.strip())
     host = parts.hostname or ""
     https = parts.scheme == "https"

@@ -4,10 +4,16 @@ background, never inside the event handler that queued them.
 A managed green thread claims due rows (``next_attempt_at <= now``; ``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL, so replicas share the work) by pushing their ``next_attempt_at`` a
 lease ahead, then sends each in its own green thread from a bounded pool: a slow SMTP server or
-a dead endpoint holds only its own deliveries. Each attempt is logged with its status code; a
-failure is retried with exponential backoff (``domain.backoff_seconds``) up to
-``NOTIFY_MAX_ATTEMPTS``; a webhook whose deliveries fail ``WEBHOOK_DISABLE_AFTER`` times in a
-row is disabled, with ``webhook_disabled`` published and the admins told in their inbox.
+a dead endpoint holds only its own deliveries. Each attempt is logged with its status code.
+
+Retries: an e-mail or SMS with exponential backoff (``domain.backoff_seconds``) up to
+``NOTIFY_MAX_ATTEMPTS``; a webhook delivery with exponential backoff capped at an hour for 72
+hours from its first attempt (``domain.webhook_next_attempt``), then it is ``failed`` (dead).
+When a webhook delivery dies and the subscription's deliveries have failed for the whole window
+with no success in between (``domain.webhook_should_disable``), the subscription is disabled,
+``webhook_disabled`` published and the admins told in their inbox.
+
+The clock is injected (``clock``), so tests move time instead of sleeping.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import datetime as dt
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import eventlet
@@ -25,9 +31,10 @@ from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from sqlalchemy import select, update
 
-from . import channels, documents, domain, usecases, webhook_guard
+from . import channels, documents, domain, notifying, webhook_guard
 from . import events as ev
 from . import models as m
+from .invitations import PORTAL_INVITATION
 
 log = logging.getLogger(__name__)
 D, W = m.deliveries.c, m.webhooks.c
@@ -53,7 +60,13 @@ class DeliverySettings:
         self.retry_base = float(s(config, "NOTIFY_RETRY_BASE_SECONDS", 30.0))
         self.retry_cap = float(s(config, "NOTIFY_RETRY_MAX_SECONDS", 6 * 3600.0))
         self.max_attempts = int(s(config, "NOTIFY_MAX_ATTEMPTS", 8))
-        self.disable_after = int(s(config, "WEBHOOK_DISABLE_AFTER", 15))
+        self.webhook_retry_base = float(s(config, "WEBHOOK_RETRY_BASE_SECONDS", self.retry_base))
+        self.webhook_retry_cap = float(
+            s(config, "WEBHOOK_RETRY_MAX_SECONDS", domain.WEBHOOK_RETRY_CAP_SECONDS)
+        )
+        self.webhook_window = float(
+            s(config, "WEBHOOK_RETRY_WINDOW_SECONDS", domain.WEBHOOK_RETRY_WINDOW_SECONDS)
+        )
         self.webhook_timeout = float(s(config, "WEBHOOK_TIMEOUT", 10.0))
         self.smtp = channels.SmtpSettings.from_config(config)
         self.max_attachment_bytes = int(
@@ -64,10 +77,15 @@ class DeliverySettings:
 
 class DeliveryWorker:
     def __init__(
-        self, db: DatabaseHandle, settings: DeliverySettings, fetch_document: documents.Fetch | None = None
+        self,
+        db: DatabaseHandle,
+        settings: DeliverySettings,
+        fetch_document: documents.Fetch | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
     ):
         self.db = db
         self.settings = settings
+        self.clock = clock
         self.sms = channels.sms_provider(settings.config)
         # the documents e-mails carry (the invoice PDF), from billing at send time
         self.fetch_document = fetch_document or documents.BillingDocuments(settings.config)
@@ -106,7 +124,7 @@ class DeliveryWorker:
         free = self.pool.free()
         if free <= 0:
             return 0
-        now = utcnow()
+        now = self.clock()
         with self.db.transaction() as uow:
             query = (
                 select(m.deliveries)
@@ -164,7 +182,7 @@ class DeliveryWorker:
             )
         return channels.post_webhook(
             webhook["url"],
-            webhook["secret"],
+            signing_secrets(webhook, self.clock()),
             row["body"].encode("utf-8"),
             row["event_type"],
             row["id"],
@@ -172,8 +190,20 @@ class DeliveryWorker:
             addresses=target.addresses,
         )
 
+    def next_attempt(self, row: Mapping, now: dt.datetime, attempts: int) -> dt.datetime | None:
+        """When a failed delivery is tried again; None: it is dead."""
+        st = self.settings
+        if row["channel"] == "webhook":
+            first = row.get("first_attempt_at") or now
+            return domain.webhook_next_attempt(
+                first, now, attempts, st.webhook_retry_base, st.webhook_retry_cap, st.webhook_window
+            )
+        if attempts >= st.max_attempts:
+            return None
+        return now + dt.timedelta(seconds=domain.backoff_seconds(attempts, st.retry_base, st.retry_cap))
+
     def record(self, row: dict, webhook: Mapping | None, outcome: channels.Outcome, ms: int) -> None:
-        now = utcnow()
+        now = self.clock()
         attempts = row["attempts"] + 1
         with self.db.transaction() as uow:
             s = uow.session
@@ -193,18 +223,21 @@ class DeliveryWorker:
                 "last_status_code": outcome.status_code,
                 "last_error": outcome.error,
             }
+            if row.get("first_attempt_at") is None:
+                values["first_attempt_at"] = now
+            retry_at = None if outcome.ok or outcome.permanent else self.next_attempt(row, now, attempts)
             if outcome.ok:
                 values.update(status="sent", sent_at=now, next_attempt_at=None)
-            elif outcome.permanent or attempts >= self.settings.max_attempts:
+            elif retry_at is None:
                 values.update(status="failed", next_attempt_at=None)
             else:
-                delay = domain.backoff_seconds(attempts, self.settings.retry_base, self.settings.retry_cap)
-                values.update(next_attempt_at=now + dt.timedelta(seconds=delay))
-            if row["event_type"] == usecases.PORTAL_INVITATION and values.get("status") in ("sent", "failed"):
+                values.update(next_attempt_at=retry_at)
+            if row["event_type"] == PORTAL_INVITATION and values.get("status") in ("sent", "failed"):
                 values["body"] = redact_tokens(row["body"])  # the link sets a password: not kept
             s.execute(update(m.deliveries).where(D.id == row["id"]).values(**values))
             if row["channel"] == "webhook":
-                self._webhook_outcome(uow, row, webhook, outcome, attempts)
+                dead = values.get("status") == "failed"
+                self._webhook_outcome(uow, row, webhook, outcome, attempts, now, dead)
             elif outcome.ok:
                 uow.publish(
                     ev.NOTIFICATION_SENT,
@@ -217,12 +250,18 @@ class DeliveryWorker:
                 "%s delivery %s attempt %d failed: %s", row["channel"], row["id"], attempts, outcome.error
             )
 
-    def _webhook_outcome(self, uow, row, webhook, outcome: channels.Outcome, attempts: int) -> None:
+    def _webhook_outcome(
+        self, uow, row, webhook, outcome: channels.Outcome, attempts: int, now: dt.datetime, dead: bool
+    ) -> None:
         if webhook is None:
             return
         s = uow.session
         if outcome.ok:
-            s.execute(update(m.webhooks).where(W.id == webhook["id"]).values(consecutive_failures=0))
+            s.execute(
+                update(m.webhooks)
+                .where(W.id == webhook["id"])
+                .values(consecutive_failures=0, failing_since=None)
+            )
             uow.publish(
                 ev.WEBHOOK_DELIVERED,
                 ev.webhook_delivered_payload.dump(
@@ -239,36 +278,52 @@ class DeliveryWorker:
             return
         if not webhook["active"] or webhook["deleted_at"] is not None:
             return
-        failures = (
-            s.execute(select(W.consecutive_failures).where(W.id == webhook["id"])).scalar_one() or 0
-        ) + 1
-        values: dict[str, Any] = {"consecutive_failures": failures}
-        if failures >= self.settings.disable_after:
-            now = utcnow()
-            reason = f"{failures} consecutive failed delivery attempts; last: {outcome.error}"
-            values.update(active=False, disabled_at=now, disabled_reason=reason)
-            s.execute(
-                update(m.deliveries)
-                .where(D.webhook_id == webhook["id"], D.status == "pending", D.id != row["id"])
-                .values(status="failed", last_error="webhook disabled", next_attempt_at=None)
-            )
-            payload = {
-                "webhook_id": webhook["id"],
-                "subscription_id": webhook["id"],
-                "url": webhook["url"],
-                "failures": failures,
-                "last_error": outcome.error,
-            }
-            uow.publish(ev.WEBHOOK_DISABLED, ev.webhook_disabled_payload.dump(payload))
-            envelope = {
-                "event_id": f"webhook_disabled:{webhook['id']}:{int(now.timestamp())}",
-                "type": ev.WEBHOOK_DISABLED,
-                "source": ev.SOURCE,
-                "payload": payload,
-            }
-            usecases.notify(uow, ev.WEBHOOK_DISABLED, envelope["event_id"], payload)
-            log.warning("webhook %s to %s disabled: %s", webhook["id"], webhook["url"], reason)
+        current = s.execute(
+            select(W.consecutive_failures, W.failing_since).where(W.id == webhook["id"])
+        ).one()
+        failures = (current.consecutive_failures or 0) + 1
+        failing_since = current.failing_since or now
+        values: dict[str, Any] = {"consecutive_failures": failures, "failing_since": failing_since}
+        if dead and domain.webhook_should_disable(failing_since, now, self.settings.webhook_window):
+            self._disable(uow, row, webhook, outcome, failures, failing_since, now, values)
         s.execute(update(m.webhooks).where(W.id == webhook["id"]).values(**values))
+
+    def _disable(self, uow, row, webhook, outcome, failures, failing_since, now, values) -> None:
+        """Disable a subscription whose deliveries failed for the whole window: its pending
+        deliveries fail, ``webhook_disabled`` is published and the admins told."""
+        s = uow.session
+        hours = (now - failing_since).total_seconds() / 3600
+        reason = (
+            f"deliveries failed for {hours:.0f} h with no success ({failures} consecutive failed "
+            f"attempts); last: {outcome.error}"
+        )
+        values.update(active=False, disabled_at=now, disabled_reason=reason)
+        s.execute(
+            update(m.deliveries)
+            .where(D.webhook_id == webhook["id"], D.status == "pending", D.id != row["id"])
+            .values(status="failed", last_error="webhook disabled", next_attempt_at=None)
+        )
+        payload = {
+            "webhook_id": webhook["id"],
+            "subscription_id": webhook["id"],
+            "url": webhook["url"],
+            "failures": failures,
+            "last_error": outcome.error,
+        }
+        uow.publish(ev.WEBHOOK_DISABLED, ev.webhook_disabled_payload.dump(payload))
+        event_id = f"webhook_disabled:{webhook['id']}:{int(now.timestamp())}"
+        notifying.notify(uow, ev.WEBHOOK_DISABLED, event_id, payload)
+        log.warning("webhook %s to %s disabled: %s", webhook["id"], webhook["url"], reason)
+
+
+def signing_secrets(webhook: Mapping, now: dt.datetime) -> list[str]:
+    """The secrets a delivery is signed with: the current one, and during a rotation's grace
+    period the previous one too (``X-CRM-Signature: t=..,v1=<new>,v1=<old>``)."""
+    secrets = [webhook["secret"]]
+    previous, until = webhook.get("previous_secret"), webhook.get("previous_secret_expires_at")
+    if previous and until is not None and until > now:
+        secrets.append(previous)
+    return secrets
 
 
 class DeliveryWorkerProvider(DependencyProvider):

@@ -1,13 +1,14 @@
 """Pure rules of the notify service (no I/O): default notification rules, recipient specs,
-template choice and rendering with fallback, webhook signing, backoff, webhook URL checks,
-reminder windows and the task actions events cause."""
+template choice and rendering with fallback, webhook signing, backoff, webhook URL checks and
+reminder windows. Reading a payload's fields is :mod:`notify.payload_fields`; the tasks events
+open and close are :mod:`notify.task_rules`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from . import targets
 from . import templates as builtin
+from .payload_fields import approver_targets, as_date, customer_of, doc_id, ints, owner_of, step_of
 
 LANGUAGES = ("en", "zh", "tr", "bg")
 DEFAULT_LANGUAGE = "en"
@@ -33,10 +35,6 @@ RECIPIENTS = (
     "assignee",
     "owner_or_managers",
 )
-TASK_KINDS = ("collection", "follow_up", "approval", "renewal", "dispatch", "service_request")
-SERVICE_REQUEST_KINDS = ("renewal_quote", "service_call")
-SERVICE_REQUEST_DUE_WORKING_DAYS = 2
-TASK_STATUSES = ("open", "done", "cancelled")
 EXPIRY_WINDOWS = (90, 60, 30)
 INVOICE_DUE_REMINDER_DAYS = 7
 DEFAULT_APPROVAL_SLA_HOURS = 48
@@ -141,76 +139,6 @@ class RecipientSpec:
     department_head_of: str | None = None  # the head of this department (approval steps)
 
 
-def _ints(values: Any) -> list[int]:
-    out: list[int] = []
-    if values is None:
-        return out
-    if not isinstance(values, (list, tuple)):
-        values = [values]
-    for v in values:
-        if isinstance(v, Mapping):
-            v = v.get("user_id", v.get("id"))
-        if isinstance(v, bool) or v is None:
-            continue
-        try:
-            out.append(int(v))
-        except (TypeError, ValueError):
-            continue
-    return out
-
-
-def approver_targets(payload: Mapping[str, Any]) -> tuple[list[int], list[str]]:
-    """User ids and roles an approval event names, whatever shape the producer chose:
-    ``approver_ids``/``user_ids``/``approvers`` (ints or ``{user_id|id}`` / ``{role}``) and
-    ``approver_roles``/``roles``; also nested under ``step``."""
-    users: list[int] = []
-    roles: list[str] = []
-    sources = [payload]
-    step = payload.get("step")
-    if isinstance(step, Mapping):
-        sources.append(step)
-    for src in sources:
-        for key in ("users", "approver_ids", "approver_user_ids", "user_ids", "candidate_user_ids"):
-            users += _ints(src.get(key))
-        approvers = src.get("approvers")
-        if isinstance(approvers, Mapping):
-            users += _ints(approvers.get("user_ids") or approvers.get("users"))
-            roles += [str(r) for r in approvers.get("roles") or []]
-        elif isinstance(approvers, (list, tuple)):
-            for a in approvers:
-                if isinstance(a, Mapping) and a.get("role") and not a.get("user_id"):
-                    roles.append(str(a["role"]))
-                else:
-                    users += _ints([a])
-        for key in ("approver_roles", "roles", "candidate_roles"):
-            roles += [str(r) for r in src.get(key) or [] if isinstance(r, str)]
-    return sorted(set(users)), sorted(set(roles))
-
-
-def owner_of(payload: Mapping[str, Any]) -> int | None:
-    for key in ("owner_id", "customer_owner_id", "assignee_id"):
-        ids = _ints(payload.get(key))
-        if ids:
-            return ids[0]
-    customer = payload.get("customer")
-    if isinstance(customer, Mapping):
-        ids = _ints(customer.get("owner_id"))
-        if ids:
-            return ids[0]
-    return None
-
-
-def customer_of(payload: Mapping[str, Any]) -> int | None:
-    ids = _ints(payload.get("customer_id"))
-    if ids:
-        return ids[0]
-    customer = payload.get("customer")
-    if isinstance(customer, Mapping):
-        ids = _ints(customer.get("id"))
-        return ids[0] if ids else None
-    return None
-
-
 def recipient_spec(rule: Rule, payload: Mapping[str, Any]) -> RecipientSpec:
     spec = RecipientSpec(customer_id=customer_of(payload))
     for who in rule.recipients:
@@ -225,11 +153,11 @@ def recipient_spec(rule: Rule, payload: Mapping[str, Any]) -> RecipientSpec:
             if payload.get("department_head") is True and payload.get("department"):
                 spec.department_head_of = str(payload["department"])
         elif who == "submitter":
-            spec.user_ids += _ints(
+            spec.user_ids += ints(
                 payload.get("submitter_id", payload.get("submitter", payload.get("submitted_by")))
             )
         elif who == "assignee":
-            spec.user_ids += _ints(payload.get("assignee_id"))
+            spec.user_ids += ints(payload.get("assignee_id"))
         elif who == "owner_or_managers":
             owner = owner_of(payload)
             if owner is not None:
@@ -347,9 +275,9 @@ def document_links(payload: Mapping[str, Any], public_url: str | None, audience:
     ``/invoices/<id>`` for staff) and ``pdf_url`` (the matching API PDF route), replacing the
     event's relative staff path so no e-mail ever carries a relative or staff link to a
     customer. Empty when the event names no invoice or no public URL is known."""
-    invoice = _doc_id(payload, "invoice_id")
+    invoice = doc_id(payload, "invoice_id")
     if invoice is None and str(payload.get("document_type") or "") == "invoice":
-        invoice = _doc_id(payload, "document_id")
+        invoice = doc_id(payload, "document_id")
     if invoice is None or not public_url:
         return {}
     base = public_url.rstrip("/")
@@ -369,7 +297,7 @@ def email_attachments(event_type: str, payload: Mapping[str, Any], audience: str
     """What an e-mail carries attached (references, resolved when it is sent): the invoice PDF
     in ``invoice_issued`` e-mails to the customer's contacts."""
     if event_type == "invoice_issued" and audience == CUSTOMER:
-        invoice = _ints(payload.get("invoice_id", payload.get("id")))
+        invoice = ints(payload.get("invoice_id", payload.get("id")))
         if invoice:
             return [{"kind": "invoice_pdf", "invoice_id": invoice[0]}]
     return []
@@ -405,30 +333,86 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def signature_header(secret: str, timestamp: int, body: bytes) -> str:
-    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
+def signature_header(secret: str | Sequence[str], timestamp: int, body: bytes) -> str:
+    """``t=<unix seconds>,v1=<hex>``; with several secrets (a rotation's grace period: the new
+    one first, then the previous) one ``v1=`` per secret: ``t=..,v1=<new>,v1=<old>``."""
+    secrets = [secret] if isinstance(secret, str) else list(secret)
+    return ",".join([f"t={timestamp}", *(f"v1={sign(s, timestamp, body)}" for s in secrets)])
 
 
 def verify_signature(
     secret: str, header: str, body: bytes, now: int | None = None, tolerance: int = 300
 ) -> bool:
-    """What a receiver does: parse ``t=...,v1=...``, recompute, compare in constant time and
+    """What a receiver does: parse ``t=...,v1=...[,v1=...]``, recompute, compare each ``v1`` in
+    constant time (any one matching is enough: during a secret rotation both are sent) and
     refuse stale timestamps (replays)."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    pairs = [p.strip().split("=", 1) for p in header.split(",") if "=" in p]
+    stamps = [v for k, v in pairs if k == "t"]
     try:
-        timestamp = int(parts["t"])
-    except (KeyError, ValueError):
+        timestamp = int(stamps[0])
+    except (IndexError, ValueError):
         return False
     if now is not None and abs(now - timestamp) > tolerance:
         return False
-    return hmac.compare_digest(sign(secret, timestamp, body), parts.get("v1", ""))
+    expected = sign(secret, timestamp, body)
+    return any(hmac.compare_digest(expected, v) for k, v in pairs if k == "v1")
 
 
 def backoff_seconds(attempts: int, base: float = 30.0, cap: float = 6 * 3600.0) -> float:
     """Delay before the next try after ``attempts`` failed ones: base × 2^(attempts-1), capped."""
     if attempts < 1:
         return 0.0
-    return float(min(base * (2 ** (attempts - 1)), cap))
+    return float(min(base * (2 ** min(attempts - 1, 60)), cap))
+
+
+# Webhook retries: exponential from 30 s, never more than an hour apart, for 72 hours from the
+# first attempt; the last try is at the end of the window, and if it fails the delivery is dead.
+WEBHOOK_RETRY_BASE_SECONDS = 30.0
+WEBHOOK_RETRY_CAP_SECONDS = 3600.0
+WEBHOOK_RETRY_WINDOW_SECONDS = 72 * 3600.0
+
+
+def webhook_next_attempt(
+    first_attempt_at: dt.datetime,
+    now: dt.datetime,
+    attempts: int,
+    base: float = WEBHOOK_RETRY_BASE_SECONDS,
+    cap: float = WEBHOOK_RETRY_CAP_SECONDS,
+    window: float = WEBHOOK_RETRY_WINDOW_SECONDS,
+) -> dt.datetime | None:
+    """When to try a webhook delivery again after its ``attempts``-th attempt failed at ``now``:
+    ``now`` + the capped backoff, but never later than ``first_attempt_at`` + ``window`` (the
+    last try lands on the window's end). ``None``: the window is over, the delivery is dead."""
+    deadline = first_attempt_at + dt.timedelta(seconds=window)
+    if now >= deadline:
+        return None
+    return min(now + dt.timedelta(seconds=backoff_seconds(attempts, base, cap)), deadline)
+
+
+def webhook_retry_schedule(
+    base: float = WEBHOOK_RETRY_BASE_SECONDS,
+    cap: float = WEBHOOK_RETRY_CAP_SECONDS,
+    window: float = WEBHOOK_RETRY_WINDOW_SECONDS,
+) -> list[float]:
+    """Seconds after the first attempt of every attempt of a delivery that always fails (the
+    first is 0), when each attempt takes no time: what :func:`webhook_next_attempt` gives."""
+    start = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    now, offsets = start, [0.0]
+    while True:
+        nxt = webhook_next_attempt(start, now, len(offsets), base, cap, window)
+        if nxt is None:
+            return offsets
+        now = nxt
+        offsets.append((now - start).total_seconds())
+
+
+def webhook_should_disable(
+    failing_since: dt.datetime | None, now: dt.datetime, window: float = WEBHOOK_RETRY_WINDOW_SECONDS
+) -> bool:
+    """A subscription is disabled only when a delivery of it has just died and its deliveries
+    have failed for the whole retry window with no success in between (``failing_since``: the
+    first failed attempt after its last successful one)."""
+    return failing_since is not None and (now - failing_since).total_seconds() >= window
 
 
 def webhook_url_problem(
@@ -441,137 +425,6 @@ def webhook_url_problem(
     return targets.url_problem(url, resolved, allow_private, allowed_ports)
 
 
-# --------------------------------------------------------------------------------------
-# Tasks
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TaskOpen:
-    kind: str
-    document_type: str
-    document_id: str
-    title: str
-    due_date: dt.date | None
-    assignee_ids: tuple[int, ...] = ()
-    assignee_roles: tuple[str, ...] = ()
-    step: str | None = None
-    notes: str | None = None
-    # what opened it when one document has several such tasks (``service_request:<id>``)
-    reference: str | None = None
-
-
-@dataclass(frozen=True)
-class TaskClose:
-    kind: str
-    document_type: str
-    document_id: str
-    step: str | None = None  # None: every step
-    reason: str | None = None  # stored as the task's close_reason ("paid", "voided")
-
-
-# Why finance closes a collection task whose invoice is still unpaid (``PATCH /tasks/{id}``);
-# the paid / voided / credited-in-full invoice closes it by itself ("paid", "voided").
-COLLECTION_CLOSE_REASONS = ("dispute", "write_off", "payment_arranged", "other")
-COLLECTION_CLOSERS = ("finance", "admin")
-
-
-def manual_close_refusal(
-    task: Mapping[str, Any], new_status: str | None, roles: Iterable[str], close_reason: str | None, note: Any
-) -> tuple[str, str, str] | None:
-    """Why a user may not make this change to a task's status: ``(kind, field, message)`` with
-    kind ``conflict`` (409) or ``invalid`` (422), else ``None``. An open collection task means
-    its invoice is unpaid (billing's ``invoice_paid`` / ``invoice_voided`` close it), so closing
-    it by hand is finance's or an admin's decision, with a reason (``note`` required for
-    ``other``); everyone else waits for the payment."""
-    closing = new_status in ("done", "cancelled") and task.get("status") == "open"
-    if (close_reason is not None or note) and not closing:
-        field = "close_reason" if close_reason is not None else "note"
-        return ("invalid", field, "only when closing an open task (status done or cancelled)")
-    if not closing or task.get("kind") != "collection":
-        return None
-    if not set(roles) & set(COLLECTION_CLOSERS):
-        return (
-            "conflict",
-            "status",
-            "the invoice is not paid: its collection task closes when the invoice is paid, voided or "
-            "credited in full, or by finance with a reason (dispute, write-off)",
-        )
-    if close_reason is None:
-        reasons = ", ".join(COLLECTION_CLOSE_REASONS)
-        return (
-            "invalid",
-            "close_reason",
-            f"required to close an unpaid invoice's collection task ({reasons})",
-        )
-    if close_reason == "other" and not (isinstance(note, str) and note.strip()):
-        return ("invalid", "note", "required when the close reason is other")
-    return None
-
-
-def _date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and value:
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return None
-
-
-def _doc_id(payload: Mapping[str, Any], *keys: str) -> str | None:
-    for key in keys:
-        value = payload.get(key)
-        if value is not None and value != "":
-            return str(value)
-    return None
-
-
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """``days`` working days (Monday–Friday) after ``start``: Friday + 2 → Tuesday, Saturday
-    + 2 → Tuesday. No holiday calendar."""
-    current = start
-    remaining = days
-    while remaining > 0:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5:
-            remaining -= 1
-    return current
-
-
-def service_request_task(payload: Mapping[str, Any], today: dt.date) -> TaskOpen | None:
-    """The task a portal service request opens: for the contract's owner (every sales manager
-    when it has none), on the contract (so the contract's page lists it), due in two working
-    days, the customer's message as notes; one per request (``reference``)."""
-    request = _doc_id(payload, "service_request_id", "id")
-    contract = _doc_id(payload, "contract_id")
-    if not request or not contract:
-        return None
-    owner = owner_of(payload)
-    number = payload.get("contract_number") or contract
-    serial = payload.get("serial_number")
-    what = "Renewal quote" if payload.get("kind") == "renewal_quote" else "Service call"
-    title = f"{what} requested for contract {number}" + (f" (serial number {serial})" if serial else "")
-    customer = payload.get("customer_name")
-    if customer:
-        title += f" — {customer}"
-    message = payload.get("message")
-    return TaskOpen(
-        "service_request",
-        "contract",
-        contract,
-        title,
-        add_working_days(today, SERVICE_REQUEST_DUE_WORKING_DAYS),
-        (owner,) if owner is not None else (),
-        () if owner is not None else ("sales_manager",),
-        notes=str(message) if message not in (None, "") else None,
-        reference=f"service_request:{request}",
-    )
-
-
 def expiry_text(value: Any) -> str:
     """How an invitation e-mail names its expiry: ``2026-12-07 10:00 UTC`` (a date alone as is)."""
     if isinstance(value, dt.datetime):
@@ -579,149 +432,6 @@ def expiry_text(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
-
-
-def job_date(payload: Mapping[str, Any]) -> dt.date | None:
-    """The ``as_of`` of the daily job that published an event (a billing run's invoice, an overdue
-    scan, an expiry scan, a renewal); ``None`` for an event of a user's action."""
-    return _date(payload.get("as_of"))
-
-
-def business_date(payload: Mapping[str, Any], fallback: dt.date) -> dt.date:
-    """The day an event is about: its job's date (:func:`job_date`), else ``fallback`` (the day
-    it is handled). Tasks opened for a job's event are dated by the job's date, so a back-dated
-    or catch-up run gives the same tasks as a run made on the day."""
-    return job_date(payload) or fallback
-
-
-def overdue_since(payload: Mapping[str, Any]) -> dt.date | None:
-    """The day the overdue scan found an invoice overdue: its ``as_of``, else (an older payload)
-    the due date plus ``days_overdue``."""
-    day = _date(payload.get("as_of"))
-    if day is not None:
-        return day
-    due, days = _date(payload.get("due_date")), _ints(payload.get("days_overdue"))
-    return due + dt.timedelta(days=days[0]) if due is not None and days else None
-
-
-def task_actions(
-    event_type: str, payload: Mapping[str, Any], today: dt.date
-) -> tuple[list[TaskOpen], list[TaskClose]]:
-    """The tasks an event opens and the ones it resolves; ``today`` is the event's business date
-    (:func:`business_date`), never the clock's."""
-    opens: list[TaskOpen] = []
-    closes: list[TaskClose] = []
-    if event_type == "invoice_overdue":
-        invoice = _doc_id(payload, "invoice_id", "id")
-        if invoice:
-            owner = owner_of(payload)
-            number = payload.get("invoice_number") or invoice
-            opens.append(
-                TaskOpen(
-                    "collection",
-                    "invoice",
-                    invoice,
-                    f"Collect overdue invoice {number}",
-                    overdue_since(payload) or today,
-                    (owner,) if owner is not None else (),
-                    ("finance",),
-                )
-            )
-    elif event_type in ("invoice_paid", "invoice_voided"):
-        # invoice_paid also when credit notes leave nothing to pay
-        invoice = _doc_id(payload, "invoice_id", "id")
-        if invoice:
-            reason = "voided" if event_type == "invoice_voided" else "paid"
-            closes.append(TaskClose("collection", "invoice", invoice, reason=reason))
-    elif event_type == "payment_received":
-        for inv in payload.get("paid_invoice_ids") or []:
-            closes.append(TaskClose("collection", "invoice", str(inv), reason="paid"))
-    elif event_type == "approval_requested":
-        request = _doc_id(payload, "request_id", "approval_id", "id")
-        if request:
-            users, roles = approver_targets(payload)
-            label = f"{payload.get('document_type') or 'document'} {payload.get('document_number') or payload.get('document_id') or ''}"
-            opens.append(
-                TaskOpen(
-                    "approval",
-                    "approval",
-                    request,
-                    f"Decide approval of {label.strip()}",
-                    _date(payload.get("due_at") or payload.get("sla_due_at")),
-                    tuple(users),
-                    tuple(roles),
-                    step_of(payload),
-                )
-            )
-    elif event_type == "approval_step_decided":
-        request = _doc_id(payload, "request_id", "approval_id", "id")
-        step = step_of(payload)
-        if request and step is not None:
-            closes.append(TaskClose("approval", "approval", request, step))
-    elif event_type in ("approval_approved", "approval_rejected", "approval_withdrawn"):
-        request = _doc_id(payload, "request_id", "approval_id", "id")
-        if request:
-            closes.append(TaskClose("approval", "approval", request))
-    elif event_type == "follow_up_due":
-        follow_up = _doc_id(payload, "follow_up_id", "id")
-        owner = owner_of(payload)
-        if owner is None:
-            created = _ints(payload.get("created_by"))
-            owner = created[0] if created else None
-        if follow_up:
-            opens.append(
-                TaskOpen(
-                    "follow_up",
-                    "follow_up",
-                    follow_up,
-                    f"Follow up with {payload.get('customer_name') or 'customer'}",
-                    _date(payload.get("due_date")) or today,
-                    (owner,) if owner is not None else (),
-                    (),
-                )
-            )
-    elif event_type == "contract_expiring":
-        contract = _doc_id(payload, "contract_id", "id")
-        owner = owner_of(payload)
-        if contract:
-            opens.append(
-                TaskOpen(
-                    "renewal",
-                    "contract",
-                    contract,
-                    f"Renew contract {payload.get('contract_number') or contract}",
-                    _date(payload.get("end_date")),
-                    (owner,) if owner is not None else (),
-                    (),
-                )
-            )
-    elif event_type in ("contract_renewed", "contract_terminated", "contract_expired", "contract_cancelled"):
-        contract = _doc_id(payload, "contract_id", "id")
-        if contract:
-            closes.append(TaskClose("renewal", "contract", contract))
-    elif event_type == "dispatch_approved":
-        doc = _doc_id(payload, "document_id", "dispatch_id", "id")
-        if doc:
-            opens.append(
-                TaskOpen(
-                    "dispatch",
-                    "dispatch_request",
-                    doc,
-                    f"Dispatch {payload.get('document_number') or doc}",
-                    _date(payload.get("due_date")) or today,
-                    (),
-                    ("warehouse",),
-                )
-            )
-    elif event_type == "stock_dispatched":
-        doc = _doc_id(payload, "dispatch_request_id", "document_id")
-        if doc:
-            closes.append(TaskClose("dispatch", "dispatch_request", doc))
-    elif event_type == "service_request_created":
-        task = service_request_task(payload, today)
-        if task is not None:
-            opens.append(task)
-    return opens, closes
 
 
 # --------------------------------------------------------------------------------------
@@ -743,8 +453,8 @@ def reminders_for(event_type: str, payload: Mapping[str, Any], now: dt.datetime)
     out: list[Reminder] = []
     data = dict(payload)
     if event_type == "invoice_issued":
-        invoice = _doc_id(payload, "invoice_id", "id")
-        due = _date(payload.get("due_date"))
+        invoice = doc_id(payload, "invoice_id", "id")
+        due = as_date(payload.get("due_date"))
         if invoice and due:
             out.append(
                 Reminder(
@@ -755,8 +465,8 @@ def reminders_for(event_type: str, payload: Mapping[str, Any], now: dt.datetime)
                 )
             )
     elif event_type == "approval_requested":
-        request = _doc_id(payload, "request_id", "approval_id", "id")
-        due = _date(payload.get("sla_due_at") or payload.get("due_at"))
+        request = doc_id(payload, "request_id", "approval_id", "id")
+        due = as_date(payload.get("sla_due_at") or payload.get("due_at"))
         if due is None:
             hours = payload.get("sla_hours") or DEFAULT_APPROVAL_SLA_HOURS
             try:
@@ -766,8 +476,8 @@ def reminders_for(event_type: str, payload: Mapping[str, Any], now: dt.datetime)
         if request:
             out.append(Reminder(approval_key(request, step_of(payload)), "approval_overdue", due, data))
     elif event_type in ("contract_activated", "contract_renewed"):
-        contract = _doc_id(payload, "contract_id", "id")
-        end = _date(payload.get("end_date"))
+        contract = doc_id(payload, "contract_id", "id")
+        end = as_date(payload.get("end_date"))
         if contract and end:
             for days in EXPIRY_WINDOWS:
                 out.append(
@@ -789,13 +499,6 @@ def approval_key(request_id: Any, step: Any) -> str:
     return f"approval_overdue:{request_id}:{'' if step is None else step}"
 
 
-def step_of(payload: Mapping[str, Any]) -> str | None:
-    """The approval step an event is about: ``step.index`` (or ``step_index``)."""
-    step = payload.get("step")
-    value = step.get("index") if isinstance(step, Mapping) else payload.get("step_index", step)
-    return None if value is None or isinstance(value, (dict, list)) else str(value)
-
-
 def reminder_key_of(event_type: str, payload: Mapping[str, Any]) -> str | None:
     """Events that are reminders themselves (the producers' own scans) share the key of the
     reminder we schedule, so whichever comes first notifies and the other is a no-op."""
@@ -804,7 +507,7 @@ def reminder_key_of(event_type: str, payload: Mapping[str, Any]) -> str | None:
         days = expiry_window_of(payload)
         return expiry_key(contract, days) if contract is not None and days is not None else None
     if event_type == "approval_overdue":
-        request = _doc_id(payload, "request_id", "approval_id", "id")
+        request = doc_id(payload, "request_id", "approval_id", "id")
         return approval_key(request, step_of(payload)) if request else None
     return None
 
@@ -812,17 +515,17 @@ def reminder_key_of(event_type: str, payload: Mapping[str, Any]) -> str | None:
 def reminder_cancellations(event_type: str, payload: Mapping[str, Any]) -> list[str]:
     """Keys of reminders an event makes pointless (one ending in ``:`` is a prefix)."""
     if event_type == "invoice_paid":
-        invoice = _doc_id(payload, "invoice_id", "id")
+        invoice = doc_id(payload, "invoice_id", "id")
         return [f"invoice_due_soon:{invoice}"] if invoice else []
     if event_type in ("approval_approved", "approval_rejected", "approval_withdrawn"):
-        request = _doc_id(payload, "request_id", "approval_id", "id")
+        request = doc_id(payload, "request_id", "approval_id", "id")
         return [f"approval_overdue:{request}:"] if request else []
     if event_type == "approval_step_decided":
-        request = _doc_id(payload, "request_id", "approval_id", "id")
+        request = doc_id(payload, "request_id", "approval_id", "id")
         step = step_of(payload)
         return [approval_key(request, step)] if request and step is not None else []
     if event_type in ("contract_terminated", "contract_cancelled", "contract_expired"):
-        contract = _doc_id(payload, "contract_id", "id")
+        contract = doc_id(payload, "contract_id", "id")
         return [f"contract_expiring:{contract}:"] if contract else []
     return []
 
@@ -830,7 +533,7 @@ def reminder_cancellations(event_type: str, payload: Mapping[str, Any]) -> list[
 def expiry_window_of(payload: Mapping[str, Any]) -> int | None:
     """Which window (90/60/30) a ``contract_expiring`` event is for."""
     for key in ("days", "window_days", "days_left", "days_until_expiry", "window"):
-        ids = _ints(payload.get(key))
+        ids = ints(payload.get(key))
         if ids:
             return ids[0]
     return None

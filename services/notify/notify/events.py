@@ -5,6 +5,7 @@ are listed in the README."""
 
 from __future__ import annotations
 
+from crm_common.catalogue import EventSpec
 from marshmallow import Schema, fields
 
 SOURCE = "notify"
@@ -70,44 +71,50 @@ CONSUMED = (
 )
 
 
+# Published payloads: the schemas dump them and declare them (CATALOGUE below); ``required``
+# marks the keys every payload of the type carries.
+
+
 class NotificationSentPayload(Schema):
-    delivery_id = fields.Integer()
-    channel = fields.String()  # email | sms
-    event_id = fields.String()
-    event_type = fields.String()
-    user_id = fields.Integer(allow_none=True)
-    language = fields.String(allow_none=True)
-    attempts = fields.Integer()
+    delivery_id = fields.Integer(required=True)
+    channel = fields.String(required=True)  # email | sms
+    event_id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    user_id = fields.Integer(required=True, allow_none=True)
+    language = fields.String(required=True, allow_none=True)
+    attempts = fields.Integer(required=True)
 
 
 class WebhookDeliveredPayload(Schema):
-    delivery_id = fields.Integer()
-    webhook_id = fields.Integer()
-    event_id = fields.String()
-    event_type = fields.String()
-    status_code = fields.Integer(allow_none=True)
-    attempts = fields.Integer()
+    delivery_id = fields.Integer(required=True)
+    webhook_id = fields.Integer(required=True)
+    event_id = fields.String(required=True)
+    event_type = fields.String(required=True)
+    status_code = fields.Integer(required=True, allow_none=True)
+    attempts = fields.Integer(required=True)
 
 
 class WebhookDisabledPayload(Schema):
-    webhook_id = fields.Integer()
-    subscription_id = fields.Integer()
-    url = fields.String()
-    failures = fields.Integer()
-    last_error = fields.String(allow_none=True)
+    webhook_id = fields.Integer(required=True)
+    subscription_id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    failures = fields.Integer(required=True)
+    last_error = fields.String(required=True, allow_none=True)
 
 
 class TaskPayload(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    title = fields.String()
-    assignee_id = fields.Integer(allow_none=True)
-    assignee_role = fields.String(allow_none=True)
-    due_date = fields.Date(allow_none=True)
-    document_type = fields.String()
-    document_id = fields.String()
-    reference = fields.String(allow_none=True)
-    status = fields.String()
+    """A task; ``closed_by_event`` and ``close_reason`` only once it was closed."""
+
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    title = fields.String(required=True)
+    assignee_id = fields.Integer(required=True, allow_none=True)
+    assignee_role = fields.String(required=True, allow_none=True)
+    due_date = fields.Date(required=True, allow_none=True)
+    document_type = fields.String(required=True)
+    document_id = fields.String(required=True)
+    reference = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True)  # open | done | cancelled
     closed_by_event = fields.String(allow_none=True)
     close_reason = fields.String(allow_none=True)
 
@@ -115,18 +122,20 @@ class TaskPayload(Schema):
 class InboxNotificationCreatedPayload(Schema):
     """The new entry as ``list_notifications`` shows it to its recipient, plus ``user_id``."""
 
-    id = fields.Integer()
-    user_id = fields.Integer()
-    event_type = fields.String()
-    event_id = fields.String()
-    title = fields.String()
-    body = fields.String()
-    language = fields.String()
-    document_type = fields.String(allow_none=True)
-    document_id = fields.String(allow_none=True)
-    created_at = fields.AwareDateTime()
-    read_at = fields.AwareDateTime(allow_none=True)
-    read = fields.Function(lambda n: n.get("read_at") is not None)
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    event_type = fields.String(required=True)
+    event_id = fields.String(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    language = fields.String(required=True)
+    document_type = fields.String(required=True, allow_none=True)
+    document_id = fields.String(required=True, allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+    read_at = fields.AwareDateTime(required=True, allow_none=True)
+    read = fields.Function(
+        lambda n: n.get("read_at") is not None, required=True, metadata={"jsonschema": {"type": "boolean"}}
+    )
 
 
 notification_sent_payload = NotificationSentPayload()
@@ -134,3 +143,76 @@ webhook_delivered_payload = WebhookDeliveredPayload()
 webhook_disabled_payload = WebhookDisabledPayload()
 task_payload = TaskPayload()
 inbox_notification_created_payload = InboxNotificationCreatedPayload()
+
+
+_EXAMPLE_TASK = {
+    "id": 31,
+    "kind": "collection",
+    "title": "Collect overdue invoice INV-2027-000123",
+    "assignee_id": None,
+    "assignee_role": "finance",
+    "due_date": "2027-03-01",
+    "document_type": "invoice",
+    "document_id": "123",
+    "reference": None,
+    "status": "open",
+}
+
+CATALOGUE: tuple[EventSpec, ...] = (
+    EventSpec(
+        source=SOURCE,
+        type=NOTIFICATION_SENT,
+        payload=NotificationSentPayload,
+        summary="An e-mail or SMS notification was handed to the mail or SMS gateway.",
+        public=False,
+    ),
+    EventSpec(
+        source=SOURCE,
+        type=WEBHOOK_DELIVERED,
+        payload=WebhookDeliveredPayload,
+        summary="A webhook delivery was answered with a 2xx status by the subscriber's endpoint.",
+        public=False,
+    ),
+    EventSpec(
+        source=SOURCE,
+        type=WEBHOOK_DISABLED,
+        payload=WebhookDisabledPayload,
+        summary=(
+            "A webhook subscription was disabled after too many consecutive failed deliveries; "
+            "its pending deliveries were failed."
+        ),
+        public=False,
+    ),
+    EventSpec(
+        source=SOURCE,
+        type=TASK_OPENED,
+        payload=TaskPayload,
+        summary=(
+            "A task (collection, follow-up, approval, renewal, dispatch or service request) was "
+            "opened for a user or a role by an event of another service."
+        ),
+        personal=("title",),
+        examples=(_EXAMPLE_TASK,),
+    ),
+    EventSpec(
+        source=SOURCE,
+        type=TASK_CLOSED,
+        payload=TaskPayload,
+        summary="A task was closed: done or cancelled, by an event or by a user.",
+        personal=("title",),
+        examples=(
+            {**_EXAMPLE_TASK, "status": "done", "closed_by_event": "invoice_paid", "close_reason": "paid"},
+        ),
+    ),
+    EventSpec(
+        source=SOURCE,
+        type=INBOX_NOTIFICATION_CREATED,
+        payload=InboxNotificationCreatedPayload,
+        summary=(
+            "A new entry landed in a user's inbox (one event per recipient); the gateway's "
+            "notification stream pushes it to that user."
+        ),
+        public=False,
+        personal=("title", "body"),
+    ),
+)

@@ -111,6 +111,13 @@ webhooks = Table(
     Column("description", String(300), nullable=True),
     Column("active", Boolean, nullable=False),
     Column("consecutive_failures", Integer, nullable=False),
+    # the first failed attempt after the last successful one (None: the last attempt succeeded);
+    # disabled when a delivery dies and this is a whole retry window old
+    Column("failing_since", UTCDateTime(), nullable=True),
+    # a rotation's grace period: deliveries are signed with both secrets until it expires
+    Column("previous_secret", String(200), nullable=True),
+    Column("previous_secret_expires_at", UTCDateTime(), nullable=True),
+    Column("secret_rotated_at", UTCDateTime(), nullable=True),
     Column("disabled_at", UTCDateTime(), nullable=True),
     Column("disabled_reason", Text, nullable=True),
     Column("deleted_at", UTCDateTime(), nullable=True),
@@ -137,6 +144,8 @@ deliveries = Table(
     Column("status", String(10), nullable=False),  # pending | sent | failed
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", UTCDateTime(), nullable=True, index=True),
+    # start of the retry window (webhooks: 72 h); reset when an admin redelivers it
+    Column("first_attempt_at", UTCDateTime(), nullable=True),
     Column("last_status_code", Integer, nullable=True),
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -197,4 +206,23 @@ reminders = Table(
     Column("status", String(10), nullable=False),  # scheduled | fired | cancelled
     Column("fired_at", UTCDateTime(), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# every public event of the catalogue, kept 30 days (``GET /api/v1/events``: catching up after
+# an outage); ``id`` is the order events arrived in, the cursor of the list
+event_log = Table(
+    "event_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_id", String(100), nullable=False, unique=True),
+    Column("type", String(100), nullable=False),
+    Column("source", String(50), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("occurred_at", UTCDateTime(), nullable=True),
+    Column("recorded_at", UTCDateTime(), nullable=False, index=True),
+    # for the sales reps' scope: the payload's customer and owner
+    Column("customer_id", UserId, nullable=True, index=True),
+    Column("owner_id", UserId, nullable=True),
+    Column("envelope", Text, nullable=False),  # the envelope as webhooks get it (JSON)
+    Index("ix_event_log_type_id", "type", "id"),
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from crm_common.fields import AwareDateTime, Date
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from . import domain
+from . import domain, task_rules
 
 
 class Text(fields.String):
@@ -49,6 +49,11 @@ class WebhookUpdate(Schema):
     active = fields.Boolean()
 
 
+class RotateSecret(Schema):
+    # how long the previous secret stays valid: 0 (at once) to 7 days; default 24 h
+    grace_seconds = fields.Integer(load_default=24 * 3600, validate=validate.Range(min=0, max=7 * 24 * 3600))
+
+
 class TemplateText(Schema):
     subject = fields.String(validate=validate.Length(max=1000))
     body = fields.String(validate=validate.Length(max=20000))
@@ -83,8 +88,8 @@ class DocumentId(fields.String):
 
 
 class TaskFilters(Schema):
-    status = fields.String(validate=validate.OneOf(domain.TASK_STATUSES))
-    kind = fields.String(validate=validate.OneOf(domain.TASK_KINDS))
+    status = fields.String(validate=validate.OneOf(task_rules.TASK_STATUSES))
+    kind = fields.String(validate=validate.OneOf(task_rules.TASK_KINDS))
     assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1))
     document_type = fields.String(validate=validate.Length(max=50))
     document_id = DocumentId(validate=validate.Length(max=64))
@@ -124,13 +129,15 @@ class PortalInvitation(Schema):
 
 
 class TaskUpdate(Schema):
-    status = fields.String(validate=validate.OneOf(domain.TASK_STATUSES))
+    status = fields.String(validate=validate.OneOf(task_rules.TASK_STATUSES))
     assignee_id = fields.Integer(strict=True, validate=validate.Range(min=1), allow_none=True)
     due_date = Date(allow_none=True)
     title = Text(validate=validate.Length(min=1, max=500))
     notes = Text(allow_none=True, validate=validate.Length(max=5000))
     # closing an unpaid invoice's collection task (finance, admins): why, and a note
-    close_reason = fields.String(allow_none=True, validate=validate.OneOf(domain.COLLECTION_CLOSE_REASONS))
+    close_reason = fields.String(
+        allow_none=True, validate=validate.OneOf(task_rules.COLLECTION_CLOSE_REASONS)
+    )
     note = Text(allow_none=True, validate=validate.Length(max=2000))
 
 
@@ -180,6 +187,11 @@ class WebhookOut(Schema):
     disabled_reason = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
     secret_hint = fields.Function(lambda w: "…" + w["secret"][-4:])
+    # the first failed attempt since the last success (None: healthy)
+    failing_since = fields.AwareDateTime(allow_none=True)
+    secret_rotated_at = fields.AwareDateTime(allow_none=True)
+    # until then deliveries carry a second signature made with the previous secret
+    previous_secret_expires_at = fields.AwareDateTime(allow_none=True)
 
 
 class AttemptOut(Schema):
@@ -202,6 +214,7 @@ class DeliveryOut(Schema):
     status_code = fields.Integer(attribute="last_status_code", allow_none=True)
     last_error = fields.String(allow_none=True)
     next_attempt_at = fields.AwareDateTime(allow_none=True)
+    first_attempt_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
     sent_at = fields.AwareDateTime(allow_none=True)
     log = fields.List(fields.Nested(AttemptOut))
@@ -220,6 +233,7 @@ class RuleOut(Schema):
 
 webhook_create = WebhookCreate()
 webhook_update = WebhookUpdate()
+rotate_secret = RotateSecret()
 rule_update = RuleUpdate()
 task_filters = TaskFilters()
 task_update = TaskUpdate()

@@ -9,7 +9,7 @@ from crm_common.context import CallerContext
 from crm_common.db import DatabaseHandle, WorkerDatabase, make_envelope
 from crm_common.testing import new_caller
 from nameko.testing.services import worker_factory
-from notify import usecases
+from notify import events_in
 from notify.models import metadata
 from notify.service import NotifyService
 
@@ -47,7 +47,7 @@ def deliver(db):
 
     def deliver(source: str, event_type: str, payload: dict, event_id: str | None = None) -> dict:
         envelope = make_envelope(source, event_type, payload, event_id=event_id)
-        usecases.handle_event(db, envelope)
+        events_in.handle_event(db, envelope)
         return envelope
 
     return deliver

@@ -288,23 +288,23 @@ def test_named_units_reserved_for_a_contract_are_dispatched_only_for_it(
 def test_contract_events_reserve_once_and_release(
     keeper, create_product, create_warehouse, db, stock, outbox
 ):
-    from inventory import usecases
+    from inventory import reservations
 
     p = create_product(kind="consumable")
     w = create_warehouse()
     move(keeper, p, w, 2)
     event = {"event_id": "e1", "payload": {"id": 55, "lines": [{"product_id": str(p["id"]), "quantity": "3"},
                                                                  {"product_id": 999, "quantity": 1}]}}  # fmt: skip
-    usecases.handle_contract_approved(db, event)
-    usecases.handle_contract_approved(db, {**event, "event_id": "e2"})  # redelivered with another id
+    reservations.handle_contract_approved(db, event)
+    reservations.handle_contract_approved(db, {**event, "event_id": "e2"})  # redelivered with another id
     assert stock(keeper, p["id"], w["id"])["reserved"] == 2
     (reserved,) = outbox("stock_reserved")
     assert reserved["shortfall"] == [
         {"product_id": 999, "missing": None, "error": "unknown product"},
         {"product_id": p["id"], "missing": 1},
     ]
-    usecases.handle_contract_terminated(db, {"event_id": "e3", "payload": {"id": 55}})
-    usecases.handle_contract_terminated(db, {"event_id": "e4", "payload": {"id": 55}})
+    reservations.handle_contract_terminated(db, {"event_id": "e3", "payload": {"id": 55}})
+    reservations.handle_contract_terminated(db, {"event_id": "e4", "payload": {"id": 55}})
     assert stock(keeper, p["id"], w["id"])["reserved"] == 0
     assert len(outbox("stock_released")) == 1
 
@@ -372,7 +372,7 @@ def test_trade_in_submitted_approved_with_valuation_then_received(
     service, keeper, create_product, create_warehouse, db, outbox, rep
 ):
     from conftest import new_caller
-    from inventory import usecases
+    from inventory import trade_ins
 
     p = create_product(serialized=True)
     w = create_warehouse()
@@ -386,7 +386,7 @@ def test_trade_in_submitted_approved_with_valuation_then_received(
     assert submitted["summary"] == "Trade-in unit (serial OLD-1, good) for 300.00 EUR"
     with pytest.raises(Conflict):
         keeper.receive_trade_in(ti["id"], {"warehouse_id": w["id"]})
-    usecases.handle_approval_decided(
+    trade_ins.handle_approval_decided(
         db,
         {
             "event_id": "a1",
@@ -402,7 +402,7 @@ def test_trade_in_submitted_approved_with_valuation_then_received(
 
 def test_trade_in_keeps_the_valuation_decided_in_the_approval_in_its_currency(service, db, outbox):
     from conftest import new_caller
-    from inventory import usecases
+    from inventory import trade_ins
 
     seller = service(new_caller("sales_rep", user_id=3))
     body = {"serial_number": "V-1", "condition": "good", "requested_value": "500.00", "currency": "EUR"}
@@ -411,7 +411,7 @@ def test_trade_in_keeps_the_valuation_decided_in_the_approval_in_its_currency(se
 
     def approved(ti, **extra):
         payload = {"document_type": "trade_in", "document_id": ti["id"], "comment": "valued", **extra}
-        return usecases.handle_approval_decided(db, {"event_id": f"e{ti['id']}", "payload": payload}, True)
+        return trade_ins.handle_approval_decided(db, {"event_id": f"e{ti['id']}", "payload": payload}, True)
 
     approved(first, approved_value="420.00", currency="EUR")
     got = seller.get_trade_in(first["id"])
@@ -442,12 +442,12 @@ def test_deciding_a_trade_in_directly_publishes_trade_in_decided(service, admin,
 
 def test_rejected_trade_in_cannot_be_received(service, keeper, create_warehouse, db):
     from conftest import new_caller
-    from inventory import usecases
+    from inventory import trade_ins
 
     ti = service(new_caller("sales_rep", user_id=3)).create_trade_in(
         {"serial_number": "X", "condition": "poor", "requested_value": "10", "currency": "EUR"}
     )
-    usecases.handle_approval_decided(
+    trade_ins.handle_approval_decided(
         db, {"event_id": "r", "payload": {"document_type": "trade_in", "document_id": ti["id"]}}, False
     )
     assert keeper.get_trade_in(ti["id"])["status"] == "rejected"
@@ -552,7 +552,7 @@ def test_a_trade_in_names_only_a_customer_the_caller_may_see(db):
     """The customer is looked up in the caller's scope (the customers service answers another
     rep's customer with NotFound): such a customer is refused like a missing one."""
     from conftest import new_caller
-    from inventory import usecases
+    from inventory import trade_ins
 
     def get_customer(customer_id):
         if customer_id != 5:
@@ -562,7 +562,7 @@ def test_a_trade_in_names_only_a_customer_the_caller_may_see(db):
     rep = new_caller("sales_rep", user_id=3)
     offer = {"serial_number": "OLD-8", "condition": "good", "requested_value": "10.00", "currency": "EUR"}
     with pytest.raises(ValidationFailed) as refused:
-        usecases.create_trade_in(db, rep, {**offer, "customer_id": 6}, get_customer)
+        trade_ins.create_trade_in(db, rep, {**offer, "customer_id": 6}, get_customer)
     assert "customer_id" in refused.value.details
-    made = usecases.create_trade_in(db, rep, {**offer, "customer_id": 5}, get_customer)
+    made = trade_ins.create_trade_in(db, rep, {**offer, "customer_id": 5}, get_customer)
     assert made["customer_id"] == 5

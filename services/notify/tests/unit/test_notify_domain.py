@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from notify import domain
+from notify import domain, payload_fields, task_rules
 
 
 def test_every_event_in_the_spec_has_a_default_rule_and_an_english_template():
@@ -113,22 +113,24 @@ def test_webhook_url_checks(url, allow, resolved, bad):
 
 
 def test_approval_recipients_in_any_producer_shape():
-    assert domain.approver_targets({"approver_ids": [5, "6"], "approver_roles": ["finance"]}) == (
+    assert payload_fields.approver_targets({"approver_ids": [5, "6"], "approver_roles": ["finance"]}) == (
         [5, 6],
         ["finance"],
     )
-    assert domain.approver_targets({"approvers": [{"user_id": 7}, {"role": "approver"}]}) == (
+    assert payload_fields.approver_targets({"approvers": [{"user_id": 7}, {"role": "approver"}]}) == (
         [7],
         ["approver"],
     )
-    assert domain.approver_targets({"step": {"approvers": {"user_ids": [3], "roles": ["admin"]}}}) == (
+    assert payload_fields.approver_targets(
+        {"step": {"approvers": {"user_ids": [3], "roles": ["admin"]}}}
+    ) == (
         [3],
         ["admin"],
     )
 
 
 def test_invoice_overdue_opens_collection_for_owner_and_finance_and_paid_closes_it():
-    opens, closes = domain.task_actions(
+    opens, closes = task_rules.task_actions(
         "invoice_overdue", {"invoice_id": 9, "owner_id": 4}, dt.date(2027, 1, 1)
     )
     assert (
@@ -136,8 +138,8 @@ def test_invoice_overdue_opens_collection_for_owner_and_finance_and_paid_closes_
         and opens[0].assignee_ids == (4,)
         and opens[0].assignee_roles == ("finance",)
     )
-    _, closes = domain.task_actions("invoice_paid", {"invoice_id": 9}, dt.date(2027, 1, 2))
-    assert closes == [domain.TaskClose("collection", "invoice", "9", reason="paid")]
+    _, closes = task_rules.task_actions("invoice_paid", {"invoice_id": 9}, dt.date(2027, 1, 2))
+    assert closes == [task_rules.TaskClose("collection", "invoice", "9", reason="paid")]
 
 
 def test_reminders_scheduled_from_events():

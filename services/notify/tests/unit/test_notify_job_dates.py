@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from notify import domain
+from notify import domain, payload_fields, task_rules
 from notify import models as m
 from sqlalchemy import select
 
@@ -14,10 +14,10 @@ CLOCK = dt.date(2026, 12, 7)  # the day the event happens to be handled
 
 
 def test_business_date_is_the_jobs_as_of_else_the_day_handled():
-    assert domain.business_date({"as_of": "2028-03-01"}, CLOCK) == D("2028-03-01")
-    assert domain.business_date({"as_of": "2028-03-01T00:00:00Z"}, CLOCK) == D("2028-03-01")
-    assert domain.business_date({}, CLOCK) == CLOCK
-    assert domain.business_date({"as_of": "someday"}, CLOCK) == CLOCK
+    assert payload_fields.business_date({"as_of": "2028-03-01"}, CLOCK) == D("2028-03-01")
+    assert payload_fields.business_date({"as_of": "2028-03-01T00:00:00Z"}, CLOCK) == D("2028-03-01")
+    assert payload_fields.business_date({}, CLOCK) == CLOCK
+    assert payload_fields.business_date({"as_of": "someday"}, CLOCK) == CLOCK
 
 
 def test_collection_task_is_due_the_day_the_scan_found_the_invoice_overdue():
@@ -28,14 +28,14 @@ def test_collection_task_is_due_the_day_the_scan_found_the_invoice_overdue():
         "days_overdue": 29,
         "as_of": "2028-03-01",
     }
-    (task,), _ = domain.task_actions("invoice_overdue", payload, CLOCK)
+    (task,), _ = task_rules.task_actions("invoice_overdue", payload, CLOCK)
     assert task.due_date == D("2028-03-01")
     # a payload from before billing sent as_of: the due date plus the days overdue
     older = {k: v for k, v in payload.items() if k != "as_of"}
-    (task,), _ = domain.task_actions("invoice_overdue", older, CLOCK)
+    (task,), _ = task_rules.task_actions("invoice_overdue", older, CLOCK)
     assert task.due_date == D("2028-03-01")
     # nothing to go by: the business date given
-    (task,), _ = domain.task_actions("invoice_overdue", {"invoice_id": 9}, D("2028-03-02"))
+    (task,), _ = task_rules.task_actions("invoice_overdue", {"invoice_id": 9}, D("2028-03-02"))
     assert task.due_date == D("2028-03-02")
 
 

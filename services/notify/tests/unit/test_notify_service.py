@@ -8,8 +8,8 @@ import json
 
 import pytest
 from crm_common.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from notify import events_in, public_events
 from notify import models as m
-from notify import usecases
 from notify.events import CONSUMED
 from notify.service import NotifyService
 from sqlalchemy import select
@@ -21,13 +21,16 @@ def rows(db, table, *where):
 
 
 def test_every_consumed_event_has_a_handler():
-    handlers = {
+    """The events notify acts on, and every public event of the catalogue (the event log and
+    webhooks), each exactly one handler."""
+    handlers = [
         (ep.source_service, ep.event_type)
         for _, method in vars(NotifyService).items()
         for ep in getattr(method, "nameko_entrypoints", ())
         if hasattr(ep, "event_type")
-    }
-    assert set(CONSUMED) == handlers
+    ]
+    assert len(handlers) == len(set(handlers))
+    assert set(CONSUMED) | public_events.public_pairs() == set(handlers)
 
 
 def test_approval_requested_reaches_the_named_approver_and_role_members(
@@ -399,7 +402,7 @@ def test_user_events_keep_the_newest_copy(deliver, db):
         "occurred_at": (dt.datetime.fromisoformat(new["occurred_at"]) - dt.timedelta(minutes=5)).isoformat(),
         "payload": {"id": 5, "language": "zh"},
     }
-    usecases.handle_event(db, old)
+    events_in.handle_event(db, old)
     assert rows(db, m.users)[0]["language"] == "bg"
 
 

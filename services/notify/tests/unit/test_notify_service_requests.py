@@ -11,7 +11,7 @@ import pytest
 from crm_common.context import CallerContext
 from crm_common.errors import PermissionDenied, ValidationFailed
 from crm_common.testing import outbox_payloads
-from notify import domain
+from notify import domain, task_rules
 from notify import models as m
 from notify.service import NotifyService
 from sqlalchemy import select
@@ -56,12 +56,12 @@ def request_payload(**overrides):
     ],
 )
 def test_two_working_days_skip_the_weekend(start, due):
-    assert domain.add_working_days(dt.date.fromisoformat(start), 2) == dt.date.fromisoformat(due)
+    assert task_rules.add_working_days(dt.date.fromisoformat(start), 2) == dt.date.fromisoformat(due)
 
 
 def test_a_service_request_opens_one_task_for_the_owner_on_the_contract():
     monday = dt.date(2026, 11, 23)
-    opens, closes = domain.task_actions("service_request_created", request_payload(), monday)
+    opens, closes = task_rules.task_actions("service_request_created", request_payload(), monday)
     assert closes == []
     (task,) = opens
     assert (task.kind, task.document_type, task.document_id) == ("service_request", "contract", "300")
@@ -70,7 +70,7 @@ def test_a_service_request_opens_one_task_for_the_owner_on_the_contract():
     assert task.notes == "Paper jams every morning"
     assert task.due_date == dt.date(2026, 11, 25)
     assert task.reference == "service_request:71"
-    (quote,) = domain.task_actions(
+    (quote,) = task_rules.task_actions(
         "service_request_created",
         request_payload(kind="renewal_quote", owner_id=None, serial_number=None, message=""),
         monday,
@@ -78,7 +78,7 @@ def test_a_service_request_opens_one_task_for_the_owner_on_the_contract():
     assert quote.title.startswith("Renewal quote") and "serial" not in quote.title
     assert quote.assignee_ids == () and quote.assignee_roles == ("sales_manager",)
     assert quote.notes is None
-    assert domain.task_actions("service_request_created", {"kind": "service_call"}, monday) == ([], [])
+    assert task_rules.task_actions("service_request_created", {"kind": "service_call"}, monday) == ([], [])
 
 
 def test_owner_or_managers_names_the_owner_else_every_sales_manager():
@@ -142,7 +142,7 @@ def test_service_request_opens_a_task_and_tells_the_owner_once(deliver, add_user
     (task,) = rows(db, m.tasks)
     assert (task["kind"], task["assignee_id"], task["status"]) == ("service_request", 40, "open")
     assert task["notes"] == "Paper jams every morning" and task["document_id"] == "300"
-    assert task["due_date"] == domain.add_working_days(task["created_at"].date(), 2)
+    assert task["due_date"] == task_rules.add_working_days(task["created_at"].date(), 2)
     owner = service(make_caller("sales_rep", user_id=40))
     (notice,) = owner.list_notifications()["items"]
     assert notice["title"].startswith("Servis talebi") and notice["document_id"] == "300"

@@ -1,22 +1,46 @@
-import { DeleteOutlined, EditOutlined, HistoryOutlined, PlusOutlined } from "@ant-design/icons";
+import { DeleteOutlined, EditOutlined, HistoryOutlined, KeyOutlined, PlusOutlined, RedoOutlined, SendOutlined } from "@ant-design/icons";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { App, Button, Drawer, Flex, Form, Input, Modal, Popconfirm, Select, Space, Switch, Table, Tag, Typography } from "antd";
+import { Alert, App, Button, Drawer, Flex, Form, Input, InputNumber, Modal, Popconfirm, Select, Space, Switch, Table, Tag, Typography } from "antd";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { applyFieldErrors, ErrorAlert } from "../../shared/components/errors";
 import { ServerTable } from "../../shared/components/ServerTable";
 import { useIsMobile } from "../../shared/components/useIsMobile";
 import { DateText } from "../../shared/components/values";
-import { createWebhook, deleteWebhook, listDeliveries, listRules, listWebhooks, updateWebhook, type Delivery, type Webhook } from "./api";
+import {
+  createWebhook,
+  deleteWebhook,
+  listDeliveries,
+  listPublicEventTypes,
+  listWebhooks,
+  pingWebhook,
+  redeliverDelivery,
+  rotateWebhookSecret,
+  updateWebhook,
+  type Delivery,
+  type PingResult,
+  type RotatedWebhook,
+  type Webhook,
+} from "./api";
 import { useIdempotencyKey } from "../../shared/api/idempotency";
 
-/** Webhooks of partner systems: create, edit, delete (confirmed) and the delivery log of each. */
+/** Webhooks of partner systems: create, edit, delete (confirmed), a test ping, secret rotation
+ * with a grace period, and the delivery log of each with redelivery by hand. */
 export function WebhooksTab() {
   const { t } = useTranslation();
   const { message } = App.useApp();
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState<Webhook | "new" | null>(null);
   const [log, setLog] = useState<Webhook | null>(null);
+  const [rotating, setRotating] = useState<Webhook | null>(null);
+  const [pinged, setPinged] = useState<PingResult | null>(null);
+  const ping = useMutation({
+    mutationFn: (id: number) => pingWebhook(id),
+    onSuccess: async (result) => {
+      setPinged(result);
+      await queryClient.invalidateQueries({ queryKey: ["admin", "webhooks", "deliveries"] });
+    },
+  });
   const remove = useMutation({
     mutationFn: (id: number) => deleteWebhook(id),
     onSuccess: async () => {
@@ -32,7 +56,7 @@ export function WebhooksTab() {
           {t("admin.webhooks.new")}
         </Button>
       </Flex>
-      <ErrorAlert error={remove.error} />
+      <ErrorAlert error={remove.error ?? ping.error} />
       <ServerTable<Webhook>
         caption={t("admin.tabs.webhooks")}
         queryKey={["admin", "webhooks"]}
@@ -78,6 +102,20 @@ export function WebhooksTab() {
                   {t("common.edit")}
                 </Button>
                 <Popconfirm
+                  title={t("admin.webhooks.pingConfirm")}
+                  description={row.url}
+                  okText={t("admin.webhooks.ping")}
+                  cancelText={t("common.cancel")}
+                  onConfirm={() => ping.mutate(row.id)}
+                >
+                  <Button size="small" icon={<SendOutlined />} loading={ping.isPending && ping.variables === row.id}>
+                    {t("admin.webhooks.ping")}
+                  </Button>
+                </Popconfirm>
+                <Button size="small" icon={<KeyOutlined />} onClick={() => setRotating(row)}>
+                  {t("admin.webhooks.rotate")}
+                </Button>
+                <Popconfirm
                   title={t("admin.webhooks.deleteConfirm")}
                   description={row.url}
                   okText={t("common.delete")}
@@ -96,7 +134,82 @@ export function WebhooksTab() {
       />
       {editing ? <WebhookDialog webhook={editing === "new" ? null : editing} onClose={() => setEditing(null)} /> : null}
       <DeliveriesDrawer webhook={log} onClose={() => setLog(null)} />
+      {rotating ? <RotateSecretDialog webhook={rotating} onClose={() => setRotating(null)} /> : null}
+      <Modal
+        open={pinged !== null}
+        title={t("admin.webhooks.pingTitle")}
+        onCancel={() => setPinged(null)}
+        footer={<Button onClick={() => setPinged(null)}>{t("common.close")}</Button>}
+      >
+        {pinged ? (
+          <Alert
+            type={pinged.ok ? "success" : "error"}
+            showIcon
+            message={
+              pinged.ok
+                ? t("admin.webhooks.pingOk", { status: pinged.status_code ?? "—", ms: pinged.duration_ms })
+                : t("admin.webhooks.pingFailed", { error: pinged.error ?? String(pinged.status_code ?? "—") })
+            }
+            description={t("admin.webhooks.pingLogged", { id: pinged.delivery_id })}
+          />
+        ) : null}
+      </Modal>
     </>
+  );
+}
+
+/** Rotate a webhook's secret: confirm with a grace period, then show the new secret once. */
+function RotateSecretDialog({ webhook, onClose }: { webhook: Webhook; onClose: () => void }) {
+  const { t } = useTranslation();
+  const queryClient = useQueryClient();
+  const [hours, setHours] = useState<number>(24);
+  const [rotated, setRotated] = useState<RotatedWebhook | null>(null);
+  const rotate = useMutation({
+    mutationFn: () => rotateWebhookSecret(webhook.id, Math.round(hours * 3600)),
+    onSuccess: async (result) => {
+      setRotated(result);
+      await queryClient.invalidateQueries({ queryKey: ["admin", "webhooks"] });
+    },
+  });
+  if (rotated) {
+    return (
+      <Modal open title={t("admin.webhooks.rotatedTitle")} onCancel={onClose} footer={<Button type="primary" onClick={onClose}>{t("common.close")}</Button>}>
+        <Alert type="warning" showIcon message={t("admin.webhooks.rotatedOnce")} style={{ marginBottom: 12 }} />
+        <Typography.Paragraph copyable={{ text: rotated.secret }}>
+          <Typography.Text code>{rotated.secret}</Typography.Text>
+        </Typography.Paragraph>
+        <Typography.Paragraph type="secondary">
+          {rotated.previous_secret_expires_at ? (
+            <>
+              {t("admin.webhooks.previousValidUntil")} <DateText value={rotated.previous_secret_expires_at} time />
+            </>
+          ) : (
+            t("admin.webhooks.previousRevoked")
+          )}
+        </Typography.Paragraph>
+      </Modal>
+    );
+  }
+  return (
+    <Modal
+      open
+      title={t("admin.webhooks.rotateTitle")}
+      onCancel={onClose}
+      onOk={() => rotate.mutate()}
+      okText={t("admin.webhooks.rotate")}
+      okButtonProps={{ danger: true }}
+      cancelText={t("common.cancel")}
+      confirmLoading={rotate.isPending}
+      destroyOnHidden
+    >
+      <ErrorAlert error={rotate.error} />
+      <Typography.Paragraph>{t("admin.webhooks.rotateIntro", { url: webhook.url })}</Typography.Paragraph>
+      <Form layout="vertical">
+        <Form.Item label={t("admin.webhooks.graceHours")} extra={t("admin.webhooks.graceHint")}>
+          <InputNumber min={0} max={168} step={1} value={hours} onChange={(v) => setHours(typeof v === "number" ? v : 0)} />
+        </Form.Item>
+      </Form>
+    </Modal>
   );
 }
 
@@ -117,8 +230,9 @@ function WebhookDialog({ webhook, onClose }: { webhook: Webhook | null; onClose:
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const idempotency = useIdempotencyKey();
-  const rules = useQuery({ queryKey: ["admin", "rules"], queryFn: listRules, staleTime: 300_000 });
-  const eventOptions = ["*", ...(rules.data?.items ?? []).map((r) => r.event_type)].map((e) => ({
+  // what a webhook may subscribe to: the catalogue's public event types (others are refused, 422)
+  const types = useQuery({ queryKey: ["event-types", "public"], queryFn: listPublicEventTypes, staleTime: 300_000 });
+  const eventOptions = ["*", ...(types.data ?? [])].map((e) => ({
     value: e,
     label: e === "*" ? t("admin.webhooks.allEvents") : e,
   }));
@@ -172,7 +286,7 @@ function WebhookDialog({ webhook, onClose }: { webhook: Webhook | null; onClose:
           <Input placeholder="https://partner.example.com/hooks/crm" />
         </Form.Item>
         <Form.Item name="events" label={t("admin.webhooks.events")} rules={required} extra={t("admin.webhooks.eventsHint")}>
-          <Select mode="tags" options={eventOptions} loading={rules.isLoading} />
+          <Select mode="tags" options={eventOptions} loading={types.isLoading} />
         </Form.Item>
         <Form.Item
           name="secret"
@@ -198,7 +312,16 @@ function WebhookDialog({ webhook, onClose }: { webhook: Webhook | null; onClose:
 function DeliveriesDrawer({ webhook, onClose }: { webhook: Webhook | null; onClose: () => void }) {
   const { t } = useTranslation();
   const mobile = useIsMobile();
+  const { message } = App.useApp();
+  const queryClient = useQueryClient();
   const [page, setPage] = useState(1);
+  const redeliver = useMutation({
+    mutationFn: (deliveryId: number) => redeliverDelivery(webhook?.id as number, deliveryId),
+    onSuccess: async () => {
+      message.success(t("admin.webhooks.redelivered"));
+      await queryClient.invalidateQueries({ queryKey: ["admin", "webhooks", "deliveries", webhook?.id] });
+    },
+  });
   const deliveries = useQuery({
     queryKey: ["admin", "webhooks", "deliveries", webhook?.id, page],
     queryFn: () => listDeliveries(webhook?.id as number, page),
@@ -216,7 +339,8 @@ function DeliveriesDrawer({ webhook, onClose }: { webhook: Webhook | null; onClo
       size={mobile ? "100%" : 900}
       title={t("admin.webhooks.logTitle", { url: webhook?.url ?? "" })}
     >
-      <ErrorAlert error={deliveries.error} />
+      <ErrorAlert error={deliveries.error ?? redeliver.error} />
+      {webhook && !webhook.active ? <Alert type="info" showIcon message={t("admin.webhooks.redeliverDisabled")} style={{ marginBottom: 12 }} /> : null}
       <Table<Delivery>
         size="small"
         rowKey="id"
@@ -252,6 +376,30 @@ function DeliveriesDrawer({ webhook, onClose }: { webhook: Webhook | null; onClo
           { title: t("admin.webhooks.lastError"), dataIndex: "last_error", render: (v: string | null) => <span style={{ whiteSpace: "normal" }}>{v ?? "—"}</span> },
           { title: t("common.createdAt"), dataIndex: "created_at", render: (v: string) => <DateText value={v} time /> },
           { title: t("admin.webhooks.nextAttempt"), dataIndex: "next_attempt_at", render: (v: string | null) => (v ? <DateText value={v} time /> : "—") },
+          {
+            title: t("common.actions"),
+            key: "actions",
+            render: (_: unknown, d) =>
+              d.event_type === "ping" ? null : (
+                <Popconfirm
+                  title={t("admin.webhooks.redeliverConfirm")}
+                  description={`${d.event_type} · ${d.event_id}`}
+                  okText={t("admin.webhooks.redeliver")}
+                  cancelText={t("common.cancel")}
+                  onConfirm={() => redeliver.mutate(d.id)}
+                  disabled={!webhook?.active}
+                >
+                  <Button
+                    size="small"
+                    icon={<RedoOutlined />}
+                    disabled={!webhook?.active}
+                    loading={redeliver.isPending && redeliver.variables === d.id}
+                  >
+                    {t("admin.webhooks.redeliver")}
+                  </Button>
+                </Popconfirm>
+              ),
+          },
         ]}
       />
     </Drawer>

@@ -85,6 +85,53 @@ export function listDeliveries(id: number, page: number) {
   );
 }
 
+// The event types, ping, redelivery and rotation routes are typed by hand until the client is regenerated
+// from /openapi.json (`make web-api`); the shapes are the gateway's EventTypePage, PingResult,
+// DeliveryPublic and WebhookRotated.
+export interface PingResult {
+  delivery_id: number;
+  ok: boolean;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+}
+export type RotatedWebhook = Webhook & { secret: string; previous_secret_expires_at?: string | null; secret_rotated_at?: string | null };
+type HandTyped = {
+  GET: (path: string, init: { params: { query: Record<string, string | number | boolean> } }) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+  POST: (
+    path: string,
+    init: { params: { path: Record<string, string> }; body?: unknown },
+  ) => Promise<{ data?: unknown; error?: unknown; response: Response }>;
+};
+const handTyped = api as unknown as HandTyped;
+
+/** The public event types of the catalogue: what a webhook may subscribe to (besides `*`). */
+export async function listPublicEventTypes(): Promise<string[]> {
+  const page = (await unwrap(handTyped.GET("/api/v1/event-types", { params: { query: { public: true, page_size: 500 } } }))) as {
+    items: { type: string }[];
+  };
+  return [...new Set(page.items.map((e) => e.type))].sort();
+}
+export function pingWebhook(id: number): Promise<PingResult> {
+  return unwrap(handTyped.POST("/api/v1/webhooks/{webhook_id}/ping", { params: { path: { webhook_id: String(id) } } })) as Promise<PingResult>;
+}
+export function redeliverDelivery(webhookId: number, deliveryId: number): Promise<Delivery> {
+  return unwrap(
+    handTyped.POST("/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", {
+      params: { path: { webhook_id: String(webhookId), delivery_id: String(deliveryId) } },
+    }),
+  ) as Promise<Delivery>;
+}
+/** A new secret (returned this once); the previous one stays valid for `graceSeconds`. */
+export function rotateWebhookSecret(id: number, graceSeconds: number): Promise<RotatedWebhook> {
+  return unwrap(
+    handTyped.POST("/api/v1/webhooks/{webhook_id}/rotate-secret", {
+      params: { path: { webhook_id: String(id) } },
+      body: { grace_seconds: graceSeconds },
+    }),
+  ) as Promise<RotatedWebhook>;
+}
+
 // -- daily jobs ------------------------------------------------------------------------------
 export function runDailyJobs(asOf: string) {
   return unwrap(api.POST("/api/v1/admin/jobs/daily", { body: { as_of: asOf } }));

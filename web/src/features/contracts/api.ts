@@ -1,4 +1,4 @@
-import { api, download, toApiError, unwrap, type components } from "../../shared/api/client";
+import { api, download, itemsOf, toApiError, unwrap, type components } from "../../shared/api/client";
 import { idempotencyHeader } from "../../shared/api/idempotency";
 import { refreshOnce } from "../../shared/api/client";
 import { session } from "../../shared/auth/session";
@@ -94,8 +94,13 @@ export const unlockAmounts = (id: number | string) =>
 export const contractPdf = (id: number | string, number: string) =>
   download(`/api/v1/contracts/${id}/document.pdf`, `${number}.pdf`);
 
+/** All the contract's amendments (one page of the largest size), oldest first. */
 export const listAmendments = (id: number | string) =>
-  unwrap(api.GET("/api/v1/contracts/{contract_id}/amendments", path(id)));
+  unwrap(
+    api.GET("/api/v1/contracts/{contract_id}/amendments", {
+      params: { ...path(id).params, query: { page_size: 500 } as never },
+    }),
+  ).then(itemsOf);
 export const createAmendment = (id: number | string, body: AmendmentCreate, key?: string) =>
   unwrap(api.POST("/api/v1/contracts/{contract_id}/amendments", { params: { ...path(id).params, header: idempotencyHeader(key) }, body }));
 
@@ -147,7 +152,8 @@ export const listTemplates = () =>
   unwrap(api.GET("/api/v1/contract-templates", { params: { query: { active: true, page_size: 200 } } }));
 export const listUnitsOf = (productId: number) =>
   unwrap(api.GET("/api/v1/units", { params: { query: { product_id: productId, status: "in_stock", page_size: 100 } } }));
-export const listCategories = () => unwrap(api.GET("/api/v1/categories"));
+export const listCategories = () =>
+  unwrap(api.GET("/api/v1/categories", { params: { query: { page_size: 500 } as never } })).then(itemsOf);
 
 /** The price a new line gets by default (the customer's price list, else the product's price). */
 export const priceFor = (productId: number, currency: string, tier?: string | null) =>

@@ -1,4 +1,4 @@
-import { api, unwrap, type components } from "../../shared/api/client";
+import { api, itemsOf, unwrap, type components } from "../../shared/api/client";
 import { idempotencyHeader } from "../../shared/api/idempotency";
 import { listQuery, type ListParams } from "../../shared/components/ServerTable";
 
@@ -53,7 +53,9 @@ export const createProduct = (body: ProductCreate, key?: string) =>
   unwrap(api.POST("/api/v1/products", { params: { header: idempotencyHeader(key) }, body }));
 export const updateProduct = (id: number | string, body: ProductUpdate) =>
   unwrap(api.PATCH("/api/v1/products/{product_id}", { params: { path: { product_id: String(id) } }, body }));
-export const listCategories = () => unwrap(api.GET("/api/v1/categories"));
+/** The whole category tree (one page of the largest size). */
+export const listCategories = () =>
+  unwrap(api.GET("/api/v1/categories", { params: { query: { page_size: 500 } as never } })).then(itemsOf);
 export const createCategory = (body: S["CategoryCreate"], key?: string) =>
   unwrap(api.POST("/api/v1/categories", { params: { header: idempotencyHeader(key) }, body }));
 

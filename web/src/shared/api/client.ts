@@ -103,6 +103,13 @@ export async function unwrap<T>(
   return data as T;
 }
 
+/** The items of a list answer: the envelope `{items, total, page, page_size}` every list now
+ * answers (a bare array from a schema generated before the attachments, versions, amendments and
+ * categories lists moved to the envelope is taken as it is). */
+export function itemsOf<T>(body: readonly T[] | { items: readonly T[] }): T[] {
+  return [...(Array.isArray(body) ? body : (body as { items: readonly T[] }).items)];
+}
+
 /** Downloads a file (PDF, CSV) with the session's token and hands it to the browser. */
 export async function download(path: string, fallbackName: string): Promise<void> {
   const request = new Request(path, { headers: { Authorization: `Bearer ${session.accessToken() ?? ""}` } });

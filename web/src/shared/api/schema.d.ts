@@ -512,7 +512,8 @@ export interface paths {
         };
         /**
          * List Categories
-         * @description Every category with its ``path`` and ``parent_id`` (the tree).
+         * @description The categories with their ``path`` and ``parent_id`` (the tree), by path unless
+         *     ``sort`` says otherwise; ``page_size=500`` for the whole tree of a usual catalogue.
          */
         get: operations["listCategories"];
         put?: never;
@@ -801,7 +802,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Amendments */
+        /**
+         * List Amendments
+         * @description The contract's amendments, oldest first unless ``sort`` says otherwise.
+         */
         get: operations["listAmendments"];
         put?: never;
         /**
@@ -863,7 +867,7 @@ export interface paths {
         };
         /**
          * List Attachments
-         * @description The contract's attachments, oldest first.
+         * @description The contract's attachments, oldest first unless ``sort`` says otherwise.
          */
         get: operations["listAttachments"];
         put?: never;
@@ -1140,7 +1144,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Versions */
+        /**
+         * List Versions
+         * @description The contract's versions, first to last unless ``sort`` says otherwise.
+         */
         get: operations["listVersions"];
         put?: never;
         post?: never;
@@ -1447,6 +1454,69 @@ export interface paths {
          *     scope; every amount is a ``{currency: "amount"}`` object.
          */
         get: operations["dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/event-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Event Types
+         * @description Every declared event type and version, by source and type.
+         */
+        get: operations["listEventTypes"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/event-types/{source}/{event_type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Event Type
+         * @description One event type of a source (its newest version unless ``version`` is given).
+         */
+        get: operations["getEventType"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Events
+         * @description ``{"items", "total", "page", "page_size", "next_after", "has_more"}``: envelopes
+         *     ``{event_id, type, version, occurred_at, source, payload}`` as webhooks receive them, oldest
+         *     first. Page on with ``?after=<next_after>``. An ``after`` that is neither a kept event id nor a
+         *     time, or an unknown ``type``, is 422.
+         */
+        get: operations["listEvents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2948,8 +3018,11 @@ export interface paths {
         /**
          * Create Webhook
          * @description Deliveries are POSTed with ``X-CRM-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret,
-         *     "<t>." + body)>``, ``X-CRM-Event`` and ``X-CRM-Delivery``; non-2xx answers are retried with
-         *     exponential backoff; repeated failures disable the webhook.
+         *     "<t>." + body)>`` (a second ``v1=`` during a secret rotation's grace period), ``X-CRM-Event``
+         *     and ``X-CRM-Delivery``. ``events``: public types of ``GET /api/v1/event-types`` or ``*``
+         *     (others: 422 naming them). Non-2xx answers are retried with exponential backoff, at most an
+         *     hour apart, for 72 hours; a webhook whose deliveries failed for 72 hours with no success in
+         *     between is disabled.
          */
         post: operations["createWebhook"];
         delete?: never;
@@ -2992,6 +3065,71 @@ export interface paths {
         get: operations["listWebhookDeliveries"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver Webhook Delivery
+         * @description Requeue the delivery (any status): the same body and delivery id, due now, with a fresh
+         *     72-hour retry window; its attempt log continues. 409 when the webhook is disabled or the
+         *     delivery is a ping.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ping Webhook
+         * @description POST a signed ``ping`` event (``{"webhook_id", "message"}``) to the endpoint now and
+         *     answer with the outcome; kept in the delivery log, never counted towards disabling.
+         */
+        post: operations["pingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Webhook Secret
+         * @description A new random secret, in this answer only. The previous one stays valid for
+         *     ``grace_seconds`` (default 24 h): until then each delivery carries both signatures,
+         *     ``X-CRM-Signature: t=<unix>,v1=<new>,v1=<previous>``.
+         */
+        post: operations["rotateWebhookSecret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5466,6 +5604,11 @@ export interface components {
             event_id: string;
             /** Event Type */
             event_type: string;
+            /**
+             * First Attempt At
+             * @description start of the 72-hour retry window (reset by a redelivery)
+             */
+            first_attempt_at?: string | null;
             /** Id */
             id: number;
             /** Last Error */
@@ -5555,6 +5698,106 @@ export interface components {
             };
             /** Message */
             message: string;
+        };
+        /**
+         * EventEnvelope
+         * @description A public event as webhooks receive it.
+         */
+        EventEnvelope: {
+            /** Event Id */
+            event_id: string;
+            /** Occurred At */
+            occurred_at: string | null;
+            /**
+             * Payload
+             * @description the type's schema: GET /api/v1/event-types
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+            /**
+             * Source
+             * @example billing
+             */
+            source: string;
+            /**
+             * Type
+             * @example invoice_issued
+             */
+            type: string;
+            /** Version */
+            version: number;
+        };
+        /** EventLogPage */
+        EventLogPage: {
+            /** Has More */
+            has_more: boolean;
+            /** Items */
+            items: components["schemas"]["EventEnvelope"][];
+            /**
+             * Next After
+             * @description pass as ?after= for the next page (null: none on this page)
+             */
+            next_after: string | null;
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /**
+         * EventType
+         * @description One event type and version as the catalogue declares it.
+         */
+        EventType: {
+            /**
+             * Consumers
+             * @description the handlers that consume it, as `service.method`
+             */
+            consumers: string[];
+            /**
+             * Deprecated
+             * @description still published, to be replaced by a newer version
+             */
+            deprecated: boolean;
+            /**
+             * Personal
+             * @description payload fields that carry personal data
+             */
+            personal: string[];
+            /**
+             * Public
+             * @description offered to partners (webhooks, the event log, the partner bus)
+             */
+            public: boolean;
+            /**
+             * Schema
+             * @description JSON Schema (draft 2020-12) of the envelope's `payload`
+             */
+            schema: {
+                [key: string]: unknown;
+            };
+            /**
+             * Source
+             * @description the publishing service: its exchange is `<source>.events`
+             */
+            source: string;
+            /**
+             * Summary
+             * @description when it is published
+             */
+            summary: string;
+            /**
+             * Type
+             * @description the event type, also the routing key
+             */
+            type: string;
+            /**
+             * Version
+             * @description the payload's version; a breaking change is a new version
+             */
+            version: number;
         };
         /** FieldChange */
         FieldChange: {
@@ -6840,6 +7083,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[AmendmentPublic] */
+        Page_AmendmentPublic_: {
+            /** Items */
+            items: components["schemas"]["AmendmentPublic"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[ApiKeyPublic] */
         Page_ApiKeyPublic_: {
             /** Items */
@@ -6873,10 +7127,32 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[AttachmentPublic] */
+        Page_AttachmentPublic_: {
+            /** Items */
+            items: components["schemas"]["AttachmentPublic"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[BillingRunPublic] */
         Page_BillingRunPublic_: {
             /** Items */
             items: components["schemas"]["BillingRunPublic"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[CategoryPublic] */
+        Page_CategoryPublic_: {
+            /** Items */
+            items: components["schemas"]["CategoryPublic"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -6899,6 +7175,17 @@ export interface components {
         Page_ContractSummary_: {
             /** Items */
             items: components["schemas"]["ContractSummary"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[ContractVersionInfo] */
+        Page_ContractVersionInfo_: {
+            /** Items */
+            items: components["schemas"]["ContractVersionInfo"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -6932,6 +7219,17 @@ export interface components {
         Page_DeliveryPublic_: {
             /** Items */
             items: components["schemas"]["DeliveryPublic"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[EventType] */
+        Page_EventType_: {
+            /** Items */
+            items: components["schemas"]["EventType"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -7437,6 +7735,25 @@ export interface components {
             amount: string;
             /** Invoice Line Id */
             invoice_line_id: number;
+        };
+        /** PingResult */
+        PingResult: {
+            /**
+             * Delivery Id
+             * @description the ping's entry in the webhook's delivery log
+             */
+            delivery_id: number;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Error */
+            error: string | null;
+            /**
+             * Ok
+             * @description the endpoint answered 2xx
+             */
+            ok: boolean;
+            /** Status Code */
+            status_code: number | null;
         };
         /**
          * PortalContract
@@ -8709,6 +9026,14 @@ export interface components {
             /** Name */
             name: string | null;
         };
+        /** RotateSecret */
+        RotateSecret: {
+            /**
+             * Grace Seconds
+             * @description how long the previous secret stays valid (default 86400 = 24 h; 0: at once)
+             */
+            grace_seconds?: number | null;
+        };
         /** RulePublic */
         RulePublic: {
             /** Channels */
@@ -9948,14 +10273,75 @@ export interface components {
             disabled_reason: string | null;
             /** Events */
             events: string[];
+            /**
+             * Failing Since
+             * @description the first failed attempt since the last successful one (null: healthy)
+             */
+            failing_since?: string | null;
             /** Id */
             id: number;
+            /**
+             * Previous Secret Expires At
+             * @description until then deliveries carry a second v1 signature made with the previous secret
+             */
+            previous_secret_expires_at?: string | null;
             /**
              * Secret Hint
              * @description the secret's last 4 characters
              * @example …t-42
              */
             secret_hint: string;
+            /** Secret Rotated At */
+            secret_rotated_at?: string | null;
+            /** Url */
+            url: string;
+        };
+        /** WebhookRotated */
+        WebhookRotated: {
+            /** Active */
+            active: boolean;
+            /** Consecutive Failures */
+            consecutive_failures: number;
+            /**
+             * Created At
+             * @description ISO 8601 timestamp
+             * @example 2031-01-31T09:00:00+00:00
+             */
+            created_at: string;
+            /** Description */
+            description: string | null;
+            /** Disabled At */
+            disabled_at: string | null;
+            /** Disabled Reason */
+            disabled_reason: string | null;
+            /** Events */
+            events: string[];
+            /**
+             * Failing Since
+             * @description the first failed attempt since the last successful one (null: healthy)
+             */
+            failing_since?: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Previous Secret Expires At
+             * @description until then deliveries carry a second v1 signature made with the previous secret
+             */
+            previous_secret_expires_at?: string | null;
+            /**
+             * Secret
+             * @description the new secret: shown this once
+             * @example whsec_3q2+7w...
+             */
+            secret: string;
+            /**
+             * Secret Hint
+             * @description the secret's last 4 characters
+             * @example …t-42
+             */
+            secret_hint: string;
+            /** Secret Rotated At */
+            secret_rotated_at?: string | null;
             /** Url */
             url: string;
         };
@@ -10053,6 +10439,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `name,-id`): `name`, `created_at`, `expires_at`, `last_used_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -10232,6 +10620,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `name,-id`): `name`, `document_type`, `priority`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -10314,6 +10704,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -10552,6 +10944,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `created_at,-id`): `created_at`, `updated_at`, `closed_at`, `status`, `document_type`, `amount`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -11345,6 +11739,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `created_at,-id`): `created_at`, `status`, `kind`, `amount`, `decided_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -11611,6 +12007,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `as_of,-id`): `as_of`, `status`, `started_at`, `finished_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -11690,6 +12088,8 @@ export interface operations {
             /** @description the run finished within wait_seconds (completed or failed) */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12061,7 +12461,14 @@ export interface operations {
     };
     listCategories: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page (max 500) */
+                page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `path,-id`): `path`, `name`, `id`. Ties keep the list's default order. */
+                sort?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -12074,7 +12481,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryPublic"][];
+                    "application/json": components["schemas"]["Page_CategoryPublic_"];
                 };
             };
             /** @description Unauthorized */
@@ -12236,6 +12643,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `number,-id`): `number`, `title`, `customer_name`, `status`, `start_date`, `end_date`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -12312,6 +12721,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `name,-id`): `name`, `language`, `version`, `created_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -12394,6 +12805,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12630,6 +13043,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `number,-id`): `number`, `title`, `customer_name`, `status`, `kind`, `start_date`, `end_date`, `total`, `created_at`, `updated_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -12712,6 +13127,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13495,7 +13912,14 @@ export interface operations {
     };
     listAmendments: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page (max 500) */
+                page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `id,-id`): `id`, `number`, `status`, `effective_date`, `created_at`, `decided_at`. Ties keep the list's default order. */
+                sort?: string;
+            };
             header?: never;
             path: {
                 contract_id: string;
@@ -13510,7 +13934,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AmendmentPublic"][];
+                    "application/json": components["schemas"]["Page_AmendmentPublic_"];
                 };
             };
             /** @description Unauthorized */
@@ -13590,6 +14014,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -13834,7 +14260,14 @@ export interface operations {
     };
     listAttachments: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page (max 500) */
+                page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `created_at,-id`): `created_at`, `filename`, `size`, `content_type`, `id`. Ties keep the list's default order. */
+                sort?: string;
+            };
             header?: never;
             path: {
                 contract_id: string;
@@ -13849,7 +14282,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AttachmentPublic"][];
+                    "application/json": components["schemas"]["Page_AttachmentPublic_"];
                 };
             };
             /** @description Unauthorized */
@@ -13936,11 +14369,14 @@ export interface operations {
             /** @description the attachment */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     /**
                      * @example {
+                     *       "amendment_id": null,
                      *       "content_type": "application/pdf",
                      *       "contract_id": 12,
                      *       "created_at": "2026-03-01T09:30:00+00:00",
@@ -14063,6 +14499,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "amendment_id": null,
                      *       "content_type": "application/pdf",
                      *       "contract_id": 12,
                      *       "created_at": "2026-03-01T09:30:00+00:00",
@@ -14926,6 +15363,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -15289,7 +15728,14 @@ export interface operations {
     };
     listVersions: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page (max 500) */
+                page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `version,-id`): `version`, `created_at`, `effective_date`, `kind`. Ties keep the list's default order. */
+                sort?: string;
+            };
             header?: never;
             path: {
                 contract_id: string;
@@ -15304,7 +15750,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ContractVersionInfo"][];
+                    "application/json": components["schemas"]["Page_ContractVersionInfo_"];
                 };
             };
             /** @description Unauthorized */
@@ -15527,6 +15973,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `issue_date,-id`): `issue_date`, `number`, `amount`, `created_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -15768,6 +16216,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `name,-id`): `name`, `code`, `level`, `region`, `industry`, `kind`, `created_at`, `updated_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -15850,6 +16300,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -16478,6 +16930,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `name,-id`): `name`, `email`, `created_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path: {
@@ -16651,6 +17105,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `occurred_at,-id`): `occurred_at`, `next_action_at`, `method`, `created_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path: {
@@ -17119,6 +17575,182 @@ export interface operations {
             };
         };
     };
+    listEventTypes: {
+        parameters: {
+            query?: {
+                /** @description true: only the types offered to partners */
+                public?: boolean | null;
+                /** @description only this service's events */
+                source?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page (max 500) */
+                page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `source,-id`): `source`, `type`, `version`. Ties keep the list's default order. */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_EventType_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getEventType: {
+        parameters: {
+            query?: {
+                /** @description default: the newest */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                source: string;
+                event_type: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventType"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description an event id (the last one you have: the events that arrived after it) or an ISO 8601 time (the events that occurred after it); none: from the oldest kept */
+                after?: string | null;
+                /** @description public event types, comma-separated */
+                type?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description items per page (max 500) */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventLogPage"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     listInvoices: {
         parameters: {
             query?: {
@@ -17140,6 +17772,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `issue_date,-id`): `issue_date`, `due_date`, `number`, `status`, `kind`, `total`, `paid`, `currency`, `created_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -17222,6 +17856,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -17479,6 +18115,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18250,6 +18888,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `created_at,-id`): `created_at`, `read_at`, `event_type`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -18469,6 +19109,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `title,-id`): `title`, `stage`, `amount`, `expected_close`, `probability`, `created_at`, `updated_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -18560,6 +19202,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -18817,6 +19461,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `received_at,-id`): `received_at`, `amount`, `status`, `method`, `currency`, `created_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -18899,6 +19545,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -19506,6 +20154,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `created_at,-id`): `created_at`, `expires_at`, `status`, `email`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -19857,6 +20507,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `number,-id`): `number`, `title`, `status`, `kind`, `start_date`, `end_date`, `total`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -20007,6 +20659,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `issue_date,-id`): `issue_date`, `due_date`, `number`, `status`, `total`, `paid`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -20239,6 +20893,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `contract_number,-id`): `contract_number`, `sku`, `product_name`, `serial_number`, `contract_end_date`, `line_id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -20451,6 +21107,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `received_at,-id`): `received_at`, `amount`, `status`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -20522,6 +21180,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `created_at,-id`): `created_at`, `status`, `kind`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -20683,6 +21343,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `name,-id`): `name`, `channel`, `currency`, `created_at`, `updated_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -20765,6 +21427,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21273,6 +21937,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `sku,-id`): `sku`, `name`, `kind`, `manufacturer`, `unit_price`, `created_at`, `updated_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -21355,6 +22021,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -21808,6 +22476,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `number,-id`): `number`, `status`, `quantity`, `created_at`, `received_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -21890,6 +22560,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -22525,6 +23197,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `sku,-id`): `sku`, `name`, `warehouse`, `on_hand`, `reserved`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -22607,6 +23281,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `created_at,-id`): `created_at`, `quantity`, `direction`, `reason`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -22788,6 +23464,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `created_at,-id`): `created_at`, `quantity`, `status`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -23254,6 +23932,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `due_date,-id`): `due_date`, `status`, `kind`, `title`, `created_at`, `updated_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -23445,6 +24125,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `status,-id`): `status`, `requested_value`, `approved_value`, `created_at`, `updated_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -23527,6 +24209,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -23883,6 +24567,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `serial_number,-id`): `serial_number`, `status`, `created_at`, `updated_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -24054,6 +24740,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `username,-id`): `username`, `full_name`, `email`, `department`, `created_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -24115,6 +24803,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24451,6 +25141,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `code,-id`): `code`, `name`, `created_at`, `id`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -24533,6 +25225,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24687,6 +25381,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `id,-id`): `id`, `url`, `active`, `created_at`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path?: never;
@@ -24751,6 +25447,8 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description Path of the new resource: GET it there */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -24987,6 +25685,8 @@ export interface operations {
                 page?: number;
                 /** @description items per page (max 500) */
                 page_size?: number;
+                /** @description Comma-separated fields to sort by, `-` before one for descending (e.g. `id,-id`): `id`, `status`, `event_type`, `attempts`, `created_at`, `next_attempt_at`. Ties keep the list's default order. */
+                sort?: string;
             };
             header?: never;
             path: {
@@ -25003,6 +25703,203 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_DeliveryPublic_"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPublic"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    pingWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PingResult"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateSecret"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRotated"];
+                };
+            };
+            /** @description The body cannot be parsed (e.g. not UTF-8, or a broken multipart form) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Unauthorized */
@@ -25061,6 +25958,15 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            /** @description The path or query cannot be valid input (it contains a NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     readyz: {
@@ -25079,6 +25985,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description The path or query cannot be valid input (it contains a NUL character) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Service Unavailable */

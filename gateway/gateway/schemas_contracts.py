@@ -101,7 +101,7 @@ class ContractCreate(Strict):
     renewal_uplift_percent: Percent | None = None
     notice_days: Annotated[int, Field(strict=True, ge=0, le=3650)] | None = None
     owner_id: ResourceId | None = Field(None, description="default: the creating user")
-    department: ShortText | None = None
+    department: Annotated[ShortText, StringConstraints(max_length=100)] | None = None
     company: ShortText | None = None
     notes: Annotated[str, StringConstraints(max_length=10000)] | None = None
     lines: list[LineCreate] = Field(default_factory=list, max_length=5000)
@@ -124,7 +124,7 @@ class ContractUpdate(Strict):
     renewal_uplift_percent: Percent | None = None
     notice_days: Annotated[int, Field(strict=True, ge=0, le=3650)] | None = None
     owner_id: ResourceId | None = None
-    department: ShortText | None = None
+    department: Annotated[ShortText, StringConstraints(max_length=100)] | None = None
     company: ShortText | None = None
     notes: Annotated[str, StringConstraints(max_length=10000)] | None = None
     lines: list[LineCreate] | None = Field(None, max_length=5000, description="replaces every line")

@@ -114,7 +114,6 @@ PAIRS: tuple[Pair, ...] = (
 # Drift found when this test was written (issue 19) and left for a decision (the gateway's limits
 # that were simply looser than the service's were aligned then): the test fails on any OTHER
 # drift, and on an entry here that no longer drifts (take it off). Gateway model.field -> why.
-_LOOSER = "the gateway states a longer limit than the service accepts (a 422 from the service)"
 _STRICTER = "the gateway refuses what the service accepts (the service's limit is the product's?)"
 KNOWN_DRIFT: dict[str, str] = {
     "ContactCreate.notes": _STRICTER,  # 2000 vs 10000
@@ -130,12 +129,6 @@ KNOWN_DRIFT: dict[str, str] = {
         for name in ("title", "needs", "competitors", "notes")
     },
     "TradeInCreate.notes": _STRICTER,  # 2000 vs 4000
-    "ContractCreate.department": _LOOSER,  # 200 vs 100
-    "ContractUpdate.department": _LOOSER,  # 200 vs 100
-    # ids: the gateway refuses 0, billing's schema has no minimum (its lookups then fail)
-    "CreditNoteLine.invoice_line_id": "billing accepts 0 (no Range(min=1))",
-    "InvoiceCreate.contract_id": "billing accepts 0 (no Range(min=1))",
-    "InvoiceLine.product_id": "billing accepts 0 (no Range(min=1))",
 }
 
 

@@ -65,5 +65,7 @@ def test_ping_rotate_and_redeliver_from_the_webhooks_tab(console, system, webhoo
     admin.locator(".ant-popconfirm").get_by_role("button", name=t("admin.webhooks.redeliver")).click()
     expect(admin.get_by_text(t("admin.webhooks.redelivered"))).to_be_visible()
     poll(lambda: len(partner.received) > delivered, timeout=30, message="the redelivery")
+    # the log follows a pending delivery until it is sent
+    expect(entry.locator(".ant-tag", has_text=t("admin.webhooks.delivery.sent"))).to_be_visible()
     console.shot(admin, "webhooks-log")
     assert not admin.js_errors, admin.js_errors  # type: ignore[attr-defined]

@@ -35,7 +35,9 @@ class OneOffLineIn(_In):
     tax_percent = Money(
         load_default=None, kind="percent", validate=validate.Range(max=100, error="Must be at most 100.")
     )
-    product_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    product_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1)
+    )
     sku = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
     @validates_schema
@@ -61,7 +63,9 @@ class InvoiceIn(_In):
     language = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(("en", "zh", "tr", "bg"))
     )
-    contract_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    contract_id = fields.Integer(
+        load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1)
+    )
     draft = fields.Boolean(load_default=False)
 
     @validates_schema
@@ -83,7 +87,7 @@ class ReasonIn(_In):
 
 
 class CreditLineIn(_In):
-    invoice_line_id = fields.Integer(required=True, strict=True)
+    invoice_line_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     amount = Money(
         required=True, validate=validate.Range(min=0, min_inclusive=False, error="Must be greater than 0.")
     )

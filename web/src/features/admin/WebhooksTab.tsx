@@ -327,6 +327,8 @@ function DeliveriesDrawer({ webhook, onClose }: { webhook: Webhook | null; onClo
     queryFn: () => listDeliveries(webhook?.id as number, page),
     enabled: webhook !== null,
     placeholderData: keepPreviousData,
+    // a delivery still pending (a retry, a redelivery) is followed until it is sent or fails
+    refetchInterval: (query) => (query.state.data?.items.some((d) => d.status === "pending") ? 3000 : false),
   });
   const color = { sent: "green", failed: "red", pending: "processing" } as Record<string, string>;
   return (
